@@ -1,0 +1,1 @@
+"""The ``postroom`` command: run services, manage accounts and items, operate the pipeline."""

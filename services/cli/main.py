@@ -1,0 +1,29 @@
+"""The ``postroom`` command line."""
+
+from __future__ import annotations
+
+import click
+
+from services.cli.accounts import accounts
+from services.cli.context import CliContext
+from services.cli.db import db
+from services.cli.ingest import ingest_command
+from services.cli.items import items
+from services.cli.run import run_command
+from services.cli.sink import sink_command
+from services.cli.up import up_command
+
+
+@click.group()
+@click.pass_context
+def cli(ctx: click.Context) -> None:
+    """Postroom: mail in connected mailboxes becomes tracker items."""
+    ctx.obj = CliContext()
+
+
+for command in (accounts, db, ingest_command, items, run_command, sink_command, up_command):
+    cli.add_command(command)
+
+
+def main() -> None:
+    cli()

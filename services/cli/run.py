@@ -1,0 +1,59 @@
+"""``postroom run SERVICE``: one service in this process, or all four over the in-memory broker."""
+
+from __future__ import annotations
+
+import sys
+import threading
+from importlib import import_module
+
+import click
+
+SERVICES = ("fetcher", "parser", "itemwriter", "notifier")
+
+
+def _settings_cls(name: str) -> type:
+    module = import_module(f"services.{name}.settings")
+    return next(v for k, v in vars(module).items() if k.endswith("Settings") and k != "CommonSettings")
+
+
+@click.command("run")
+@click.argument("service", type=click.Choice([*SERVICES, "all"]))
+def run_command(service: str) -> None:
+    """Run SERVICE until SIGTERM; 'all' runs the four in one process over the in-memory broker
+    (no durability across restarts, no independent scaling: for a laptop without RabbitMQ)."""
+    from shared.main import run_service
+
+    if service != "all":
+        sys.exit(run_service(service, _settings_cls(service), import_module(f"services.{service}.bootstrap").build))
+    sys.exit(run_all_in_memory())
+
+
+def run_all_in_memory() -> int:
+    from shared.broker.memory import MemoryBroker
+    from shared.logging import configure_logging, get_logger
+    from shared.service import install_stop_signals, start_health, topology_from
+
+    settings = {name: _settings_cls(name)() for name in SERVICES}
+    first = settings["fetcher"]
+    configure_logging(first.log_level, first.log_format)
+    log = get_logger("postroom.all")
+    broker = MemoryBroker(topology_from(first))
+    broker.declare()
+    stop = threading.Event()
+    install_stop_signals(stop)
+    health = start_health(first)
+    threads = []
+    for name in SERVICES:
+        service = import_module(f"services.{name}.bootstrap").build(settings[name], health, broker)
+        thread = threading.Thread(target=service.run, args=(stop,), name=name, daemon=True)
+        thread.start()
+        threads.append(thread)
+    log.info("running all four services in one process over the in-memory broker")
+    while not stop.wait(0.5):
+        if not all(t.is_alive() for t in threads):
+            log.error("a service thread died; stopping")
+            stop.set()
+            return 1
+    for thread in threads:
+        thread.join(timeout=30)
+    return 0

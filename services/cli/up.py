@@ -1,0 +1,104 @@
+"""``postroom up`` (what ``make up`` runs): the whole pipeline on this machine.
+
+Four service processes over the RabbitMQ at ``AMQP_URL`` (started under ``var/`` when none answers
+and Debian's RabbitMQ is installed; otherwise all four in one process over the in-memory broker),
+the database at ``DATABASE_URL`` (SQLite under ``var/`` by default), the demo account reading the
+drop folder ``var/inbox/``, and an SMTP sink keeping outgoing mail under ``var/outbox/``.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import click
+
+from services.cli.context import CliContext
+
+SINK_PORT = 8025
+
+
+def _spawn(args: list[str], log_path: Path, env: dict[str, str]) -> subprocess.Popen[bytes]:
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    return subprocess.Popen(args, stdout=log_path.open("ab"), stderr=subprocess.STDOUT, env=env)
+
+
+@click.command("up")
+@click.option("--accounts-file", type=click.Path(path_type=Path), default=Path("deploy/local/accounts.yaml"),
+              show_default=True)
+@click.option("--memory", is_flag=True, help="Use the in-memory broker even if RabbitMQ answers.")
+@click.pass_obj
+def up_command(ctx: CliContext, accounts_file: Path, memory: bool) -> None:
+    """Run the whole pipeline locally until Ctrl-C."""
+    from services.cli.localbroker import broker_answers, start_local_rabbitmq
+    from services.fetcher.accounts import apply_specs, load_specs
+    from shared.db.engine import make_engine
+    from shared.db.migrate import upgrade
+
+    settings = ctx.settings
+    var = settings.var_dir
+    for sub in ("inbox", "outbox", "log"):
+        (var / sub).mkdir(parents=True, exist_ok=True)
+    upgrade(make_engine(settings.resolved_database_url))
+    with ctx.sessions() as session, session.begin():
+        for line in apply_specs(session, load_specs(accounts_file), Path.cwd()):
+            click.echo(f"account {line}")
+
+    if not memory and not broker_answers(settings.amqp_url):
+        click.echo(f"No RabbitMQ answers at {settings.amqp_url}; trying to start one under {var}/rabbitmq ...")
+        if start_local_rabbitmq(var, settings.amqp_url):
+            click.echo("Started a local RabbitMQ.")
+        else:
+            click.echo("No RabbitMQ could be started: running all four services in ONE process over the "
+                       "in-memory broker. Nothing queued survives a restart and the stages do not scale "
+                       "independently; install RabbitMQ or set AMQP_URL for the real thing.")
+            memory = True
+
+    env = {**os.environ, "SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(SINK_PORT), "SMTP_TLS": "none",
+           "POSTROOM_LOG_FORMAT": "json"}
+    python = sys.executable
+    procs: dict[str, subprocess.Popen[bytes]] = {
+        "smtp-sink": _spawn([python, "-m", "services.cli", "smtp-sink", "--dir", str(var / "outbox"),
+                             "--port", str(SINK_PORT)], var / "log" / "smtp-sink.log", env)}
+    names = ["all"] if memory else ["fetcher", "parser", "itemwriter", "notifier"]
+    for name in names:
+        args = [python, "-m", "services.cli", "run", "all"] if memory else [python, "-m", f"services.{name}"]
+        procs[name] = _spawn(args, var / "log" / f"{name}.log", env)
+
+    click.echo(f"""
+Postroom is running ({'one process, in-memory broker' if memory else 'four processes over ' + settings.amqp_url}).
+  database:  {settings.resolved_database_url}
+  logs:      tail -f {var}/log/*.log
+
+Try it:
+  cp tests/data/printer.eml {var}/inbox/            # or: postroom ingest --account demo < mail.eml
+  postroom items list                              # the item, within a second
+  ls {var}/outbox/                                 # the auto-reply, with the item's number in its subject
+  Reply to that auto-reply (keep [#N] in the subject) and drop it in {var}/inbox/: it is appended.
+
+Ctrl-C stops everything.""")
+    def _interrupt(signum: int, _frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        while True:
+            for name, proc in procs.items():
+                if proc.poll() is not None:
+                    raise click.ClickException(f"{name} exited with {proc.returncode}; see {var}/log/{name}.log")
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        click.echo("stopping ...")
+    finally:
+        for proc in procs.values():
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+        for proc in procs.values():
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                proc.kill()

@@ -1,0 +1,72 @@
+"""Accounts declared in a YAML file, applied into the database idempotently (GitOps-friendly)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, field_validator
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from shared.db.models import Account
+
+_COLUMNS = ("kind", "address", "active", "item_type", "project", "auto_reply")
+
+
+class AccountSpec(BaseModel):
+    """One account: the columns every kind has; anything else is the kind's own configuration."""
+
+    model_config = ConfigDict(extra="allow")
+
+    name: str
+    kind: str
+    address: str
+    project: str
+    active: bool = True
+    item_type: str = "incident"
+    auto_reply: bool = True
+
+    @field_validator("kind")
+    @classmethod
+    def _known_kind(cls, kind: str) -> str:
+        if kind not in {"dropfolder", "stdin"}:
+            raise ValueError(f"unknown account kind {kind!r} (known: dropfolder, stdin)")
+        return kind
+
+    @field_validator("project")
+    @classmethod
+    def _project_required(cls, project: str) -> str:
+        if not project.strip():
+            raise ValueError("an account needs a project: items are created in it")
+        return project
+
+    def config(self, base: Path) -> dict[str, Any]:
+        extra = dict(self.model_extra or {})
+        if self.kind == "dropfolder":
+            extra["path"] = str((base / extra.get("path", f"var/inbox/{self.name}")).absolute())
+        return extra
+
+
+def load_specs(path: Path) -> list[AccountSpec]:
+    data = yaml.safe_load(path.read_text()) or {}
+    return [AccountSpec.model_validate(a) for a in data.get("accounts", [])]
+
+
+def apply_specs(session: Session, specs: list[AccountSpec], base: Path) -> list[str]:
+    """Create or update each account; return what changed, one line each."""
+    changes = []
+    for spec in specs:
+        wanted = {c: getattr(spec, c) for c in _COLUMNS} | {"config": spec.config(base)}
+        account = session.scalar(select(Account).where(Account.name == spec.name))
+        if account is None:
+            session.add(Account(name=spec.name, **wanted))
+            changes.append(f"+ {spec.name} ({spec.kind})")
+            continue
+        diff = {k: v for k, v in wanted.items() if getattr(account, k) != v}
+        for key, value in diff.items():
+            setattr(account, key, value)
+        if diff:
+            changes.append(f"~ {spec.name}: {', '.join(sorted(diff))}")
+    return changes

@@ -1,0 +1,5 @@
+from shared.settings import CommonSettings
+
+
+class ItemwriterSettings(CommonSettings):
+    pass

@@ -1,0 +1,86 @@
+"""SMTP delivery with one reused connection, TLS verified, and failures sorted into transient
+(retry later) and permanent (recorded, never retried)."""
+
+from __future__ import annotations
+
+import smtplib
+import socket
+import ssl
+from email.message import EmailMessage
+
+
+class PermanentSendFailure(Exception):
+    """The server refused for good (5xx): record it, do not retry."""
+
+
+class TransientSendFailure(Exception):
+    """4xx or the network: try again later."""
+
+
+class SmtpSender:
+    def __init__(self, host: str, port: int, tls: str = "none", user: str = "", password: str = "",
+                 timeout: float = 30.0, ssl_context: ssl.SSLContext | None = None) -> None:
+        self.host, self.port, self.tls, self.timeout = host, port, tls, timeout
+        self._user, self._password = user, password
+        self._ctx = ssl_context or ssl.create_default_context()
+        self._conn: smtplib.SMTP | None = None
+
+    def _connect(self) -> smtplib.SMTP:
+        if self.tls == "implicit":
+            conn: smtplib.SMTP = smtplib.SMTP_SSL(self.host, self.port, timeout=self.timeout, context=self._ctx)
+        else:
+            conn = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
+            if self.tls == "starttls":
+                conn.ehlo()
+                if not conn.has_extn("starttls"):  # never a silent downgrade to plain text
+                    conn.close()
+                    raise PermanentSendFailure(f"{self.host}:{self.port} does not offer STARTTLS")
+                conn.starttls(context=self._ctx)
+        conn.ehlo()
+        if self._user:
+            conn.login(self._user, self._password)
+        return conn
+
+    def _connection(self) -> smtplib.SMTP:
+        if self._conn is not None:
+            try:
+                if self._conn.noop()[0] == 250:
+                    return self._conn
+            except (smtplib.SMTPException, OSError):
+                pass
+            self.close()
+        self._conn = self._connect()
+        return self._conn
+
+    def send(self, message: EmailMessage, envelope_from: str, recipients: list[str]) -> None:
+        try:
+            refused = self._connection().send_message(message, from_addr=envelope_from, to_addrs=recipients)
+        except smtplib.SMTPRecipientsRefused as exc:
+            self._raise_for({r: v for r, v in exc.recipients.items()})
+        except smtplib.SMTPResponseException as exc:
+            self.close()
+            if 400 <= exc.smtp_code < 500:
+                raise TransientSendFailure(f"{exc.smtp_code} {exc.smtp_error!r}") from None
+            raise PermanentSendFailure(f"{exc.smtp_code} {exc.smtp_error!r}") from None
+        except ssl.SSLError as exc:
+            self.close()
+            raise PermanentSendFailure(f"TLS with {self.host}:{self.port} failed: {exc.reason}") from None
+        except (smtplib.SMTPException, OSError, socket.timeout) as exc:
+            self.close()
+            raise TransientSendFailure(f"{type(exc).__name__}: {exc}") from None
+        if refused:
+            self._raise_for(refused)
+
+    @staticmethod
+    def _raise_for(refused: dict[str, tuple[int, bytes]]) -> None:
+        code, text = next(iter(refused.values()))
+        exc_type = TransientSendFailure if 400 <= code < 500 else PermanentSendFailure
+        raise exc_type(f"recipient refused: {code} {text!r}")
+
+    def close(self) -> None:
+        if self._conn is not None:
+            try:
+                self._conn.quit()
+            except (smtplib.SMTPException, OSError):
+                pass
+        self._conn = None

@@ -1,0 +1,1 @@
+"""The parser service: raw mail in, normalized message out."""

@@ -1,0 +1,64 @@
+"""The parser's handler: a plain function over contracts and ports."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from services.parser.classify import classify
+from services.parser.mime import parse_bytes
+from shared.contracts import Attachment, Envelope, ItemRef, MailFetched, MailParsed
+from shared.errors import Reject, RetryLater
+from shared.store import BlobNotFound, BlobStore
+from shared.tokens import ItemTokens
+
+
+def normalize(raw: bytes, fetched: MailFetched, store: BlobStore | None, tokens: ItemTokens,
+              max_text_chars: int) -> MailParsed:
+    """Parse ``raw`` into the normalized message; attachments go to ``store`` when one is given."""
+    mail = parse_bytes(raw)
+    attachments = [
+        Attachment(blob=store.put(p.data) if store is not None else None, filename=p.filename,
+                   content_type=p.content_type, size=len(p.data), sha256=p.sha256, inline=p.inline,
+                   content_id=p.content_id)
+        for p in mail.parts
+    ]
+    text = mail.text
+    if len(text) > max_text_chars:
+        mail.defects.append(f"text body cut at {max_text_chars} characters")
+        text = text[:max_text_chars]
+    return MailParsed(
+        account=fetched.account, source_id=fetched.source_id, raw=fetched.raw, archive=fetched.archive,
+        message_id=mail.message_id, date=mail.date, subject=mail.subject, from_=mail.from_,
+        reply_to=mail.reply_to, to=mail.to, cc=mail.cc, in_reply_to=mail.in_reply_to,
+        references=mail.references, text=text, html=mail.html, attachments=attachments,
+        classification=classify(mail.message, mail.from_.address if mail.from_ else None),
+        item_refs=item_refs(mail.subject, mail.in_reply_to, mail.references, tokens),
+        defects=mail.defects,
+    )
+
+
+def item_refs(subject: str, in_reply_to: str | None, references: list[str], tokens: ItemTokens) -> list[ItemRef]:
+    refs = [ItemRef(number=n, signal="subject-token") for n in tokens.numbers_in_subject(subject)]
+    for signal, ids in (("in-reply-to", [in_reply_to] if in_reply_to else []), ("references", references)):
+        for mid in ids:
+            for item_type, number, valid in tokens.items_in_message_id(mid):
+                refs.append(ItemRef(number=number, signal=signal, item_type=item_type,  # type: ignore[arg-type]
+                                    signed=valid))
+    return refs
+
+
+def make_handler(store: BlobStore, tokens: ItemTokens, max_message_bytes: int, max_text_chars: int):
+    def handle_mail_fetched(envelope: Envelope[Any]) -> Sequence[Envelope[Any]]:
+        fetched: MailFetched = envelope.payload
+        if fetched.raw.size > max_message_bytes:
+            raise Reject(f"message of {fetched.raw.size} bytes exceeds the limit of {max_message_bytes}")
+        try:
+            raw = store.get(fetched.raw.key)
+        except BlobNotFound:
+            raise RetryLater(f"raw mail {fetched.raw.key} not in the store (yet)") from None
+        except OSError as exc:
+            raise RetryLater(f"blob store: {exc}") from None
+        return [envelope.follow(normalize(raw, fetched, store, tokens, max_text_chars))]
+
+    return handle_mail_fetched

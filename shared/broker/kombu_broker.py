@@ -1,0 +1,257 @@
+"""RabbitMQ through kombu: publisher confirms with ``mandatory``, per-consumer prefetch, raw bodies.
+
+Consuming and publishing use separate connections. The handler runs in a worker thread while this
+thread keeps draining the connection and sending heartbeats (kombu only sends them from the drain
+loop, so a long handler would otherwise get its connection reset and its message redelivered);
+acks are marshalled back to this thread, since py-amqp channels are not thread-safe.
+"""
+
+from __future__ import annotations
+
+import queue as queue_mod
+import socket
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any
+
+from kombu import Connection, Consumer, Exchange, Producer
+from kombu import Queue as KQueue
+
+from shared.broker.port import Delivery, Outgoing, PublishFailed
+from shared.broker.topology import Topology
+from shared.logging import get_logger
+
+log = get_logger("postroom.broker")
+
+
+class ConnectionLost(Exception):
+    pass
+
+
+class _Returned:
+    """Collects basic.return frames: confirms alone do not catch an unroutable message."""
+
+    def __init__(self) -> None:
+        self.keys: list[str] = []
+
+    def __call__(self, exception: Exception, exchange: str, routing_key: str, message: Any) -> None:
+        self.keys.append(routing_key)
+
+
+class _Publisher:
+    def __init__(self, url: str, timeout: float) -> None:
+        self._url, self._timeout = url, timeout
+        self._lock = threading.Lock()
+        self._conn: Connection | None = None
+        self._producer: Producer | None = None
+        self._returned = _Returned()
+
+    def _ensure(self) -> Producer:
+        if self._producer is None:
+            # No heartbeat on the publishing connection: nothing drains it between publishes.
+            # A dead connection shows at the next publish, which reconnects once.
+            self._conn = Connection(self._url, heartbeat=0, connect_timeout=self._timeout,
+                                    transport_options={"confirm_publish": True})
+            self._conn.ensure_connection(max_retries=2, interval_start=0.2, interval_step=0.5)
+            self._producer = Producer(self._conn.channel(), on_return=self._returned)
+        return self._producer
+
+    def publish(self, exchange: str, messages: Sequence[Outgoing]) -> None:
+        with self._lock:
+            for attempt in (1, 2):
+                try:
+                    self._publish(exchange, messages)
+                    return
+                except PublishFailed:
+                    raise
+                except Exception as exc:  # connection-level: reconnect once, then give up
+                    self.close()
+                    if attempt == 2:
+                        raise PublishFailed(f"publish failed: {type(exc).__name__}: {exc}") from None
+
+    def _publish(self, exchange: str, messages: Sequence[Outgoing]) -> None:
+        producer = self._ensure()
+        for msg in messages:
+            self._returned.keys.clear()
+            try:
+                producer.publish(
+                    msg.body, exchange=exchange, routing_key=msg.routing_key, mandatory=True,
+                    delivery_mode=2, content_type="application/json", content_encoding="utf-8",
+                    headers=dict(msg.headers), message_id=msg.message_id,
+                    correlation_id=msg.correlation_id, timeout=self._timeout, retry=False,
+                )
+            except Exception as exc:
+                if type(exc).__name__ == "MessageNacked":
+                    raise PublishFailed(f"broker nacked {msg.routing_key}") from None
+                raise
+            if self._returned.keys:
+                raise PublishFailed(f"unroutable: no queue bound to {msg.routing_key!r} on {exchange!r}")
+
+    def close(self) -> None:
+        if self._conn is not None:
+            try:
+                self._conn.release()
+            except Exception:  # already dead
+                pass
+        self._conn, self._producer = None, None
+
+
+class KombuDelivery:
+    def __init__(self, session: _ConsumeSession, message: Any) -> None:
+        self._session, self._message = session, message
+        self.body: bytes = message.body if isinstance(message.body, bytes) else message.body.encode()
+        self.headers: Mapping[str, Any] = dict(message.headers or {})
+        self.queue: str = session.queue
+        self.redelivered: bool = bool(message.delivery_info.get("redelivered"))
+
+    def ack(self) -> None:
+        self._session.call(self._message.ack)
+
+    def retry(self, body: bytes, step: int, headers: Mapping[str, Any]) -> None:
+        broker = self._session.broker
+        broker._publisher.publish("", [Outgoing(
+            routing_key=broker.topology.retry_queue(self._session.consumer, step), body=body,
+            message_id=self._message.properties.get("message_id", ""),
+            correlation_id=self._message.properties.get("correlation_id", ""), headers=headers)])
+        self.ack()
+
+    def dead_letter(self, headers: Mapping[str, Any]) -> None:
+        broker = self._session.broker
+        dlq = broker.topology.dead_letter_queue(self._session.consumer)
+        broker._publisher.publish(broker.topology.dead_letter_exchange, [Outgoing(
+            routing_key=dlq, body=self.body,
+            message_id=self._message.properties.get("message_id", ""),
+            correlation_id=self._message.properties.get("correlation_id", ""),
+            headers={**self.headers, **headers})])
+        self.ack()
+
+
+class _ConsumeSession:
+    """One connection's worth of consuming; ends on stop or on a connection error."""
+
+    def __init__(self, broker: KombuBroker, consumer: str) -> None:
+        self.broker, self.consumer = broker, consumer
+        self.queue = broker.topology.queue(consumer)
+        self._actions: queue_mod.Queue[tuple[Callable[[], None], Future[None]]] = queue_mod.Queue()
+        self._dead = False
+
+    def call(self, fn: Callable[[], None]) -> None:
+        """Run ``fn`` on the connection's thread and wait for it (used for acks)."""
+        if self._dead:
+            raise ConnectionLost("the consuming connection is gone; the broker will redeliver")
+        done: Future[None] = Future()
+        self._actions.put((fn, done))
+        done.result()
+
+    def _run_actions(self) -> None:
+        while True:
+            try:
+                fn, done = self._actions.get_nowait()
+            except queue_mod.Empty:
+                return
+            try:
+                fn()
+                done.set_result(None)
+            except Exception as exc:
+                done.set_exception(exc)
+
+    def _fail_actions(self) -> None:
+        self._dead = True
+        while True:
+            try:
+                _, done = self._actions.get_nowait()
+            except queue_mod.Empty:
+                return
+            done.set_exception(ConnectionLost("connection lost before the ack"))
+
+    def run(self, callback: Callable[[Delivery], None], stop: threading.Event,
+            on_ready: Callable[[bool], None]) -> None:
+        b = self.broker
+        pending: deque[Any] = deque()
+        current: Future[None] | None = None
+        executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"{self.consumer}-handler")
+        conn = Connection(b.url, heartbeat=b.heartbeat, connect_timeout=b.timeout)
+        try:
+            conn.ensure_connection(max_retries=1)
+            channel = conn.channel()
+            consumer = Consumer(channel, queues=[KQueue(self.queue, no_declare=True)],
+                                on_message=pending.append, prefetch_count=b.prefetch, no_ack=False)
+            consumer.consume()
+            on_ready(True)
+            log.info("consuming", queue=self.queue, prefetch=b.prefetch)
+            while True:
+                if current is None and pending and not stop.is_set():
+                    current = executor.submit(callback, KombuDelivery(self, pending.popleft()))
+                self._run_actions()
+                if current is not None and current.done():
+                    exc = current.exception()
+                    if exc is not None:
+                        raise exc  # unsettled: the redelivery after reconnect decides
+                    current = None
+                    continue
+                if stop.is_set() and current is None:
+                    break
+                try:
+                    conn.drain_events(timeout=0.02 if current is not None else 0.5)
+                except socket.timeout:
+                    pass
+                conn.heartbeat_check()
+            # Prefetched but not started: give them back now rather than at connection close.
+            for message in pending:
+                message.requeue()
+            consumer.cancel()
+        finally:
+            on_ready(False)
+            self._fail_actions()
+            if current is not None:
+                current.exception()  # let the handler finish before the connection goes
+            executor.shutdown(wait=True)
+            try:
+                conn.release()
+            except Exception:
+                pass
+
+
+class KombuBroker:
+    def __init__(self, url: str, topology: Topology, *, prefetch: int = 8, heartbeat: int = 30,
+                 timeout: float = 10.0) -> None:
+        self.url, self.topology = url, topology
+        self.prefetch, self.heartbeat, self.timeout = prefetch, heartbeat, timeout
+        self._publisher = _Publisher(url, timeout)
+
+    def declare(self) -> None:
+        with Connection(self.url, connect_timeout=self.timeout) as conn:
+            conn.ensure_connection(max_retries=3, interval_start=0.5)
+            ch = conn.channel()
+            Exchange(self.topology.exchange, "topic", durable=True)(ch).declare()
+            Exchange(self.topology.dead_letter_exchange, "direct", durable=True)(ch).declare()
+            for decl in self.topology.declarations():
+                ch.queue_declare(decl.name, durable=True, auto_delete=False, arguments=decl.arguments)
+                for key in decl.binds:
+                    ch.queue_bind(decl.name, self.topology.exchange, key)
+                if decl.dlx_key:
+                    ch.queue_bind(decl.name, self.topology.dead_letter_exchange, decl.dlx_key)
+
+    def publish(self, messages: Sequence[Outgoing]) -> None:
+        if messages:
+            self._publisher.publish(self.topology.exchange, messages)
+
+    def consume(self, consumer: str, callback: Callable[[Delivery], None], stop: threading.Event,
+                on_ready: Callable[[bool], None] = lambda ready: None) -> None:
+        backoff = 0.5
+        while not stop.is_set():
+            started = time.monotonic()
+            try:
+                _ConsumeSession(self, consumer).run(callback, stop, on_ready)
+            except Exception as exc:
+                log.warning("consume interrupted", consumer=consumer, error=f"{type(exc).__name__}: {exc}")
+                if time.monotonic() - started > 30:
+                    backoff = 0.5
+                stop.wait(backoff)
+                backoff = min(backoff * 2, 30.0)
+
+    def close(self) -> None:
+        self._publisher.close()

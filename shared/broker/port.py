@@ -1,0 +1,61 @@
+"""The broker port: what the runner and the services need from a broker, nothing more.
+
+Two adapters implement it: ``KombuBroker`` (RabbitMQ) and ``MemoryBroker`` (one process, for unit
+tests and for ``make up`` without a broker). The same behaviour tests run against both.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+# Headers set on dead letters, read by ``postroom dlq``.
+H_STAGE = "x-postroom-stage"
+H_REASON = "x-postroom-reason"
+H_EXCEPTION = "x-postroom-exception"
+H_ATTEMPTS = "x-postroom-attempts"
+H_QUEUE = "x-postroom-queue"
+H_DEAD_AT = "x-postroom-dead-at"
+
+
+class PublishFailed(Exception):
+    """The broker did not confirm the message (nack, no route, connection lost)."""
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    routing_key: str
+    body: bytes
+    message_id: str
+    correlation_id: str
+    headers: Mapping[str, Any] = field(default_factory=dict)
+
+
+class Delivery(Protocol):
+    body: bytes
+    headers: Mapping[str, Any]
+    queue: str
+    redelivered: bool
+
+    def ack(self) -> None: ...
+
+    def retry(self, body: bytes, step: int, headers: Mapping[str, Any]) -> None:
+        """Publish (confirmed) to the retry queue of ``step``, then ack."""
+
+    def dead_letter(self, headers: Mapping[str, Any]) -> None:
+        """Publish (confirmed) the original body to the DLQ with ``headers`` added, then ack."""
+
+
+class Broker(Protocol):
+    def declare(self) -> None: ...
+
+    def publish(self, messages: Sequence[Outgoing]) -> None:
+        """Publish each with confirms and ``mandatory``; raise ``PublishFailed`` unless all are routed."""
+
+    def consume(self, consumer: str, callback: Callable[[Delivery], None], stop: threading.Event,
+                on_ready: Callable[[bool], None] = lambda ready: None) -> None:
+        """Deliver messages of ``consumer``'s queue to ``callback`` until ``stop`` is set."""
+
+    def close(self) -> None: ...

@@ -1,0 +1,12 @@
+"""Message contracts: one module per family, all registered on import."""
+
+from shared.contracts.common import Address, BlobRef
+from shared.contracts.envelope import Envelope, UndecodableMessage, decode, derived_id, registered_keys
+from shared.contracts.items import ItemChanged, ItemSummary, MailSummary
+from shared.contracts.mail import Attachment, Classification, ItemRef, MailFetched, MailParsed
+
+__all__ = [
+    "Address", "Attachment", "BlobRef", "Classification", "Envelope", "ItemChanged", "ItemRef",
+    "ItemSummary", "MailFetched", "MailParsed", "MailSummary", "UndecodableMessage", "decode",
+    "derived_id", "registered_keys",
+]

@@ -1,0 +1,83 @@
+"""Mail as it moves from the fetcher to the parser to the itemwriter."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import ClassVar, Literal
+
+from pydantic import Field
+
+from shared.contracts.common import Address, BlobRef, Value
+from shared.contracts.envelope import Contract, register
+
+
+@register
+class MailFetched(Contract):
+    """A raw mail was read from a mailbox and stored; the server copy may now be released."""
+
+    ROUTING_KEY: ClassVar[str] = "mail.fetched.v1"
+
+    account: str
+    source: str  # dropfolder | stdin | imap | pop3 | graph | gmail
+    source_id: str  # stable within the account: the same server mail always gives the same id
+    raw: BlobRef
+    received_at: datetime
+    archive: bool = False  # imported as archive: keep dates, send nothing
+
+
+class Attachment(Value):
+    blob: BlobRef | None  # None when the account does not keep attachments
+    filename: str
+    content_type: str
+    size: int
+    sha256: str
+    inline: bool = False
+    content_id: str | None = None
+
+
+ClassificationKind = Literal["human", "auto-reply", "bulk", "list", "bounce", "own-loop"]
+
+
+class Classification(Value):
+    kind: ClassificationKind = "human"
+    reason: str = ""
+
+    @property
+    def automatic(self) -> bool:
+        return self.kind != "human"
+
+
+class ItemRef(Value):
+    """An item named by the mail, and the signal that named it."""
+
+    number: int
+    signal: Literal["subject-token", "in-reply-to", "references"]
+    item_type: str | None = None  # known when the token came from one of our Message-IDs
+    signed: bool = False  # the Message-ID token's HMAC checked out
+
+
+@register
+class MailParsed(Contract):
+    """The normalized message: what the itemwriter needs, with the raw mail one reference away."""
+
+    ROUTING_KEY: ClassVar[str] = "mail.parsed.v1"
+
+    account: str
+    source_id: str
+    raw: BlobRef
+    archive: bool = False
+    message_id: str | None
+    date: datetime | None
+    subject: str
+    from_: Address | None = Field(alias="from")
+    reply_to: list[Address] = []
+    to: list[Address] = []
+    cc: list[Address] = []
+    in_reply_to: str | None = None
+    references: list[str] = []
+    text: str = ""
+    html: str | None = None
+    attachments: list[Attachment] = []
+    classification: Classification = Classification()
+    item_refs: list[ItemRef] = []
+    defects: list[str] = []

@@ -1,0 +1,14 @@
+"""Prometheus metrics every service exposes (served by ``shared.health``)."""
+
+from prometheus_client import Counter, Histogram
+
+HANDLED = Counter("postroom_messages_handled_total", "Messages handled, by stage and outcome",
+                  ["stage", "outcome"])
+DURATION = Histogram("postroom_handler_duration_seconds", "Handler duration", ["stage"],
+                     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30))
+RETRIES = Counter("postroom_retries_total", "Messages sent to the retry ladder", ["stage"])
+DEAD_LETTERS = Counter("postroom_dead_letters_total", "Messages sent to a dead-letter queue", ["stage"])
+FETCHED = Counter("postroom_mails_fetched_total", "Mails stored and published by the fetcher",
+                  ["account", "outcome"])
+AUTO_REPLIES = Counter("postroom_outbound_mails_total", "Outbound mails by kind and outcome",
+                       ["kind", "outcome"])

@@ -1,0 +1,82 @@
+"""What every service's ``__main__`` does the same way: broker from settings, health endpoint,
+SIGTERM handling, and the consume loop."""
+
+from __future__ import annotations
+
+import signal
+import threading
+from dataclasses import dataclass
+
+from shared.broker.port import Broker
+from shared.broker.topology import Topology
+from shared.health import HealthState, serve_health
+from shared.logging import get_logger
+from shared.runner import Handler, Runner
+from shared.settings import CommonSettings
+
+log = get_logger("postroom.service")
+
+
+def topology_from(settings: CommonSettings) -> Topology:
+    return Topology(namespace=settings.broker_namespace, retry_delays=settings.retry_delays,
+                    delivery_limit=settings.delivery_limit)
+
+
+def broker_from(settings: CommonSettings) -> Broker:
+    from shared.broker.kombu_broker import KombuBroker
+
+    return KombuBroker(settings.amqp_url, topology_from(settings), prefetch=settings.prefetch,
+                       heartbeat=settings.heartbeat)
+
+
+@dataclass
+class ConsumerService:
+    """A consumer stage: its runner over the broker, with health reporting."""
+
+    stage: str
+    broker: Broker
+    handler: Handler
+    settings: CommonSettings
+    health: HealthState
+    _busy: bool = False
+
+    def run(self, stop: threading.Event) -> None:
+        topology = topology_from(self.settings)
+        runner = Runner(self.stage, self.broker, self.handler, max_retries=self.settings.max_retries,
+                        retry_step=topology.retry_step)
+
+        def on_delivery(delivery):  # type: ignore[no-untyped-def]
+            self._busy = True
+            try:
+                runner(delivery)
+            finally:
+                self._busy = False
+                self.health.tick()
+
+        ticker = threading.Thread(target=self._tick_while_idle, args=(stop,), daemon=True)
+        ticker.start()
+        self.broker.consume(self.stage, on_delivery, stop, on_ready=self.health.set_ready)
+
+    def _tick_while_idle(self, stop: threading.Event) -> None:
+        # An idle consumer is alive; a consumer stuck in one handler past stall_after is not.
+        while not stop.wait(5):
+            if self.health.ready and not self._busy:
+                self.health.tick()
+
+
+def install_stop_signals(stop: threading.Event) -> None:
+    """SIGTERM/SIGINT finish the message in flight, give prefetched ones back, then exit."""
+
+    def _stop(signum: int, _frame: object) -> None:
+        log.info("stopping", signal=signal.Signals(signum).name)
+        stop.set()
+
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+
+
+def start_health(settings: CommonSettings) -> HealthState:
+    state = HealthState()
+    if settings.health_port:
+        serve_health(state, settings.health_port)
+    return state

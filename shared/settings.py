@@ -1,0 +1,72 @@
+"""Typed settings read once from the environment; the only module that reads ``os.environ``.
+
+Secrets may come from files (Kubernetes Secrets mounted under ``POSTROOM_SECRETS_DIR``): a file named
+like the variable, e.g. ``smtp_password``, wins over nothing and loses to the variable itself.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from pydantic import AliasChoices, Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def _secrets_dir() -> str | None:
+    path = os.environ.get("POSTROOM_SECRETS_DIR")
+    return path if path and Path(path).is_dir() else None
+
+
+def env_alias(*names: str) -> AliasChoices:
+    """Accept the bare name (``AMQP_URL``) and the prefixed one (``POSTROOM_AMQP_URL``)."""
+    return AliasChoices(*names, *(f"POSTROOM_{n}" for n in names))
+
+
+class CommonSettings(BaseSettings):
+    """What every service reads: broker, database, storage, logging, health."""
+
+    model_config = SettingsConfigDict(env_prefix="POSTROOM_", extra="ignore", frozen=True,
+                                      secrets_dir=_secrets_dir())
+
+    amqp_url: str = Field("amqp://guest:guest@localhost:5672//", validation_alias=env_alias("AMQP_URL"))
+    database_url: str = Field("", validation_alias=env_alias("DATABASE_URL"))
+    var_dir: Path = Path("var")
+    store_dir: Path | None = None
+    # Prefix for every exchange and queue name: lets tests (and tenants) share one broker.
+    broker_namespace: str = ""
+    prefetch: int = 8
+    heartbeat: int = 30
+    # The retry ladder: a fixed-TTL queue per step; a message that fails more often goes to the DLQ.
+    retry_delays: tuple[float, ...] = (1.0, 10.0, 60.0, 600.0)
+    max_retries: int = 4
+    # RabbitMQ 3.10 quorum queues have no default delivery limit: a consumer that crashes on a
+    # message would get it back forever. This bounds it.
+    delivery_limit: int = 10
+    log_level: str = "INFO"
+    log_format: str = "auto"  # auto | json | console
+    health_port: int = 0  # 0: no health/metrics endpoint
+    # How an item is named in subjects; "{number}" is replaced.  "[#{number}]" gives "[#123]".
+    item_token_format: str = "[#{number}]"
+    # Signs item tokens in Message-IDs so they cannot be guessed.
+    token_secret: str = Field("postroom-dev-secret-change-me", repr=False)
+
+    @field_validator("retry_delays", mode="before")
+    @classmethod
+    def _split(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(float(v) for v in value.split(",") if v.strip())
+        return value
+
+    @property
+    def resolved_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{(self.var_dir / 'postroom.db').absolute()}"
+
+    @property
+    def resolved_store_dir(self) -> Path:
+        return self.store_dir or self.var_dir / "store"
+
+
+def environ_flag(name: str) -> bool:
+    """For test and tooling code that must read a flag without a settings class."""
+    return os.environ.get(name, "").lower() in {"1", "true", "yes", "on"}

@@ -1,0 +1,100 @@
+"""Fixtures for every tier: real servers (RabbitMQ, PostgreSQL, aiosmtpd), isolated per test."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.support.servers import resolve_amqp_url, resolve_postgres_url
+from tests.support.smtp import RecordingHandler
+
+ROOT = Path(__file__).resolve().parent.parent
+CORPUS = ROOT.parent / "shared" / "corpus"
+DATA = Path(__file__).parent / "data"
+
+
+@pytest.fixture(scope="session")
+def amqp_url() -> Iterator[str]:
+    url, container = resolve_amqp_url()
+    yield url
+    if container is not None:
+        container.stop()  # type: ignore[attr-defined]
+
+
+@pytest.fixture(scope="session")
+def postgres_server_url() -> Iterator[str]:
+    url, container = resolve_postgres_url()
+    yield url
+    if container is not None:
+        container.stop()  # type: ignore[attr-defined]
+
+
+@pytest.fixture
+def namespace(amqp_url: str) -> Iterator[str]:
+    """A throw-away prefix for every exchange and queue of one test; deleted afterwards."""
+    ns = f"t{uuid.uuid4().hex[:10]}."
+    yield ns
+    from tests.support.broker_admin import delete_namespace
+
+    delete_namespace(amqp_url, ns)
+
+
+def _fresh_postgres(server_url: str) -> Iterator[str]:
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    from shared.db.engine import normalize_url
+
+    name = f"postroom_t_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(normalize_url(server_url), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = make_url(normalize_url(server_url)).set(database=name).render_as_string(hide_password=False)
+    yield url
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A migrated, empty database: SQLite in a temp file, and a fresh PostgreSQL database."""
+    from shared.db.engine import make_engine
+    from shared.db.migrate import upgrade
+
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'postroom.db'}"
+        upgrade(make_engine(url))
+        yield url
+        return
+    gen = _fresh_postgres(request.getfixturevalue("postgres_server_url"))
+    url = next(gen)
+    engine = make_engine(url)
+    upgrade(engine)
+    engine.dispose()
+    yield url
+    next(gen, None)
+
+
+@pytest.fixture
+def sessions(database_url: str):  # type: ignore[no-untyped-def]
+    from shared.db.engine import make_engine, make_sessionmaker
+
+    engine = make_engine(database_url)
+    yield make_sessionmaker(engine)
+    engine.dispose()
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[tuple[RecordingHandler, int]]:
+    from aiosmtpd.controller import Controller
+
+    handler = RecordingHandler()
+    controller = Controller(handler, hostname="127.0.0.1", port=0)
+    controller.start()
+    port = controller.server.sockets[0].getsockname()[1]
+    yield handler, port
+    controller.stop()

@@ -1,0 +1,152 @@
+"""The runner's outcomes become the same broker actions on the in-memory broker and on RabbitMQ."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from shared.broker.memory import MemoryBroker
+from shared.broker.port import H_ATTEMPTS, H_EXCEPTION, H_REASON, H_STAGE, Outgoing
+from shared.broker.topology import Topology
+from shared.contracts import Envelope, MailParsed
+from shared.errors import Reject, RetryLater
+from shared.runner import to_outgoing
+from tests.support.pipeline import consuming, fetched
+from tests.support.waiting import wait_for
+
+MAX_RETRIES = 2
+
+
+class Harness:
+    def __init__(self, broker: Any, topology: Topology, amqp_url: str | None) -> None:
+        self.broker, self.topology, self.amqp_url = broker, topology, amqp_url
+
+    def dead_letters(self, consumer: str) -> list[tuple[bytes, dict]]:
+        queue = self.topology.dead_letter_queue(consumer)
+        if self.amqp_url is None:
+            return self.broker.messages(queue)
+        from tests.support.broker_admin import get_all
+
+        return get_all(self.amqp_url, queue)
+
+    def depth(self, queue: str) -> int:
+        if self.amqp_url is None:
+            return self.broker.depth(queue)
+        from tests.support.broker_admin import queue_depth
+
+        return queue_depth(self.amqp_url, queue)
+
+
+@pytest.fixture(params=["memory", "rabbitmq"])
+def harness(request: pytest.FixtureRequest) -> Iterator[Harness]:
+    if request.param == "memory":
+        topology = Topology(retry_delays=(0.05, 0.1))
+        broker = MemoryBroker(topology)
+        amqp_url = None
+    else:
+        from shared.broker.kombu_broker import KombuBroker
+
+        amqp_url = request.getfixturevalue("amqp_url")
+        topology = Topology(namespace=request.getfixturevalue("namespace"), retry_delays=(0.2, 0.4))
+        broker = KombuBroker(amqp_url, topology, prefetch=4)
+    broker.declare()
+    yield Harness(broker, topology, amqp_url)
+    broker.close()
+
+
+def _parsed_from(envelope: Envelope[Any]) -> Envelope[Any]:
+    p = envelope.payload
+    return envelope.follow(MailParsed(account=p.account, source_id=p.source_id, raw=p.raw, message_id=None,
+                                      date=None, subject="s", **{"from": None}))
+
+
+def test_a_handled_message_publishes_its_outputs_before_it_is_acked(harness: Harness) -> None:
+    seen: list[str] = []
+
+    def handler(env: Envelope[Any]) -> list[Envelope[Any]]:
+        seen.append(env.payload.source_id)
+        return [_parsed_from(env)]
+
+    with consuming(harness.broker, "parser", handler, max_retries=MAX_RETRIES, retry_step=harness.topology.retry_step):
+        harness.broker.publish([to_outgoing(fetched("one"))])
+        wait_for(lambda: harness.depth(harness.topology.queue("itemwriter")) == 1, what="the output published")
+    assert seen == ["one"]
+    assert harness.depth(harness.topology.queue("parser")) == 0
+
+
+def test_a_message_whose_handler_always_fails_ends_in_the_dead_letter_queue_while_the_rest_flow(
+        harness: Harness) -> None:
+    calls: dict[str, int] = {}
+
+    def handler(env: Envelope[Any]) -> list[Envelope[Any]]:
+        sid = env.payload.source_id
+        calls[sid] = calls.get(sid, 0) + 1
+        if sid == "poison":
+            raise ValueError("cannot handle this one")
+        return []
+
+    with consuming(harness.broker, "parser", handler, max_retries=MAX_RETRIES, retry_step=harness.topology.retry_step):
+        harness.broker.publish([to_outgoing(fetched(s)) for s in ("before", "poison", "after")])
+        wait_for(lambda: calls.get("after") == 1 and calls.get("before") == 1, what="the healthy messages")
+        dead = wait_for(lambda: harness.dead_letters("parser"), timeout=15, what="the dead letter")
+    assert calls["poison"] == MAX_RETRIES + 1
+    assert len(dead) == 1
+    body, headers = dead[0]
+    assert json.loads(body)["payload"]["source_id"] == "poison"
+    assert headers[H_STAGE] == "parser"
+    assert "retries exhausted" in headers[H_REASON] and "cannot handle this one" in headers[H_REASON]
+    assert "ValueError" in headers[H_EXCEPTION]
+    assert headers[H_ATTEMPTS] == MAX_RETRIES + 1
+
+
+def test_a_transient_failure_is_retried_from_the_retry_queue_and_then_succeeds(harness: Harness) -> None:
+    attempts: list[int] = []
+
+    def handler(env: Envelope[Any]) -> list[Envelope[Any]]:
+        attempts.append(env.attempt)
+        if len(attempts) == 1:
+            raise RetryLater("the database is restarting")
+        return []
+
+    with consuming(harness.broker, "parser", handler, max_retries=MAX_RETRIES, retry_step=harness.topology.retry_step):
+        harness.broker.publish([to_outgoing(fetched("flaky"))])
+        wait_for(lambda: len(attempts) == 2, what="the retry")
+    assert attempts == [0, 1]
+    assert harness.dead_letters("parser") == []
+
+
+def test_a_rejected_message_goes_straight_to_the_dead_letter_queue(harness: Harness) -> None:
+    calls: list[str] = []
+
+    def handler(env: Envelope[Any]) -> list[Envelope[Any]]:
+        calls.append(env.payload.source_id)
+        raise Reject("this mail is 90 MB, over the limit")
+
+    with consuming(harness.broker, "parser", handler, max_retries=MAX_RETRIES, retry_step=harness.topology.retry_step):
+        harness.broker.publish([to_outgoing(fetched("huge"))])
+        dead = wait_for(lambda: harness.dead_letters("parser"), what="the dead letter")
+    assert calls == ["huge"]
+    assert "rejected: this mail is 90 MB" in dead[0][1][H_REASON]
+
+
+def test_an_undecodable_body_goes_to_the_dead_letter_queue_as_it_was(harness: Harness) -> None:
+    def handler(env: Envelope[Any]) -> list[Envelope[Any]]:
+        raise AssertionError("never called for a body that is not an envelope")
+
+    with consuming(harness.broker, "parser", handler, max_retries=MAX_RETRIES, retry_step=harness.topology.retry_step):
+        harness.broker.publish([Outgoing(routing_key="mail.fetched.v1", body=b"\xff not json",
+                                         message_id="m1", correlation_id="c1")])
+        dead = wait_for(lambda: harness.dead_letters("parser"), what="the dead letter")
+    assert dead[0][0] == b"\xff not json"
+    assert dead[0][1][H_REASON].startswith("undecodable")
+
+
+def test_publishing_a_message_no_queue_is_bound_to_fails_loudly(harness: Harness) -> None:
+    from shared.broker.port import PublishFailed
+
+    with pytest.raises(PublishFailed, match="unroutable"):
+        harness.broker.publish([Outgoing(routing_key="nobody.listens.v1", body=b"{}", message_id="m",
+                                         correlation_id="c")])

@@ -1,0 +1,52 @@
+"""Test clean-up on the real broker with pika (operator-style tooling, not service code)."""
+
+from __future__ import annotations
+
+import pika
+
+from shared.broker.topology import CONSUMERS, Topology
+
+
+def _params(amqp_url: str) -> pika.URLParameters:
+    # kombu writes the default vhost "/" as a trailing "//"; pika wants it percent-encoded.
+    if amqp_url.endswith("//"):
+        amqp_url = amqp_url[:-2] + "/%2F"
+    return pika.URLParameters(amqp_url)
+
+
+def delete_namespace(amqp_url: str, namespace: str) -> None:
+    topology = Topology(namespace=namespace)
+    conn = pika.BlockingConnection(_params(amqp_url))
+    try:
+        ch = conn.channel()
+        for consumer in CONSUMERS:
+            for name in [topology.queue(consumer), topology.dead_letter_queue(consumer),
+                         *(topology.retry_queue(consumer, i) for i in range(10))]:
+                ch.queue_delete(name)
+        ch.exchange_delete(topology.exchange)
+        ch.exchange_delete(topology.dead_letter_exchange)
+    finally:
+        conn.close()
+
+
+def queue_depth(amqp_url: str, queue: str) -> int:
+    conn = pika.BlockingConnection(_params(amqp_url))
+    try:
+        return conn.channel().queue_declare(queue, passive=True).method.message_count
+    finally:
+        conn.close()
+
+
+def get_all(amqp_url: str, queue: str) -> list[tuple[bytes, dict]]:
+    """Read (and settle) every message of ``queue``."""
+    conn = pika.BlockingConnection(_params(amqp_url))
+    out = []
+    try:
+        ch = conn.channel()
+        while True:
+            method, props, body = ch.basic_get(queue, auto_ack=True)
+            if method is None:
+                return out
+            out.append((body, dict(props.headers or {})))
+    finally:
+        conn.close()

@@ -1,0 +1,37 @@
+"""Building blocks for tests: sample contracts and a consumer running in a thread."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+from shared.broker.port import Broker
+from shared.contracts import BlobRef, Envelope, MailFetched
+from shared.runner import Handler, Runner
+
+
+def fetched(source_id: str, account: str = "demo") -> Envelope[Any]:
+    payload = MailFetched(account=account, source="stdin", source_id=source_id,
+                          raw=BlobRef(key="sha256:" + "0" * 64, size=10, sha256="0" * 64),
+                          received_at=datetime(2026, 11, 26, tzinfo=UTC))
+    return Envelope.first(payload)
+
+
+@contextmanager
+def consuming(broker: Broker, consumer: str, handler: Handler, *, max_retries: int,
+              retry_step: Any) -> Iterator[threading.Event]:
+    stop = threading.Event()
+    ready = threading.Event()
+    runner = Runner(consumer, broker, handler, max_retries=max_retries, retry_step=retry_step)
+    thread = threading.Thread(target=broker.consume, args=(consumer, runner, stop),
+                              kwargs={"on_ready": lambda r: ready.set() if r else None}, daemon=True)
+    thread.start()
+    assert ready.wait(10), "consumer did not become ready"
+    try:
+        yield stop
+    finally:
+        stop.set()
+        thread.join(timeout=15)
