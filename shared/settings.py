@@ -50,6 +50,26 @@ class CommonSettings(BaseSettings):
     item_token_format: str = "[#{number}]"
     # Signs item tokens in Message-IDs so they cannot be guessed.
     token_secret: str = Field("postroom-dev-secret-change-me", repr=False)
+    # Keys sealing the secrets stored in the database, newest first (see shared/secrets.py).
+    secret_keys: tuple[str, ...] = Field((), repr=False)
+    secret_key_file: Path | None = None
+
+    @field_validator("secret_keys", mode="before")
+    @classmethod
+    def _split_keys(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(v.strip() for v in value.split(",") if v.strip())
+        return value
+
+    @property
+    def resolved_secret_keys(self) -> tuple[str, ...]:
+        """The configured keys, else the key file (default ``var/secret.key``, made by ``make up``)."""
+        if self.secret_keys:
+            return self.secret_keys
+        path = self.secret_key_file or self.var_dir / "secret.key"
+        if path.is_file():
+            return tuple(k.strip() for k in path.read_text().split() if k.strip())
+        return ()
 
     @field_validator("retry_delays", mode="before")
     @classmethod

@@ -29,7 +29,7 @@ def apply_command(ctx: CliContext, path: Path, dry_run: bool) -> None:
     except ValidationError as exc:
         raise click.ClickException(f"{path}: {exc}") from None
     with ctx.sessions() as session, session.begin():
-        changes = apply_specs(session, specs, Path.cwd())
+        changes = apply_specs(session, specs, Path.cwd(), ctx.secret_box)
         if dry_run:
             session.rollback()
     for line in changes or ["no changes"]:

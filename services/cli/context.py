@@ -20,6 +20,12 @@ class CliContext:
 
         return make_sessionmaker(make_engine(self.settings.resolved_database_url))
 
+    @cached_property
+    def secret_box(self):  # type: ignore[no-untyped-def]
+        from shared.secrets import SecretBox
+
+        return SecretBox(self.settings.resolved_secret_keys)
+
     def broker(self):  # type: ignore[no-untyped-def]
         from shared.service import broker_from
 

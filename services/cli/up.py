@@ -43,9 +43,16 @@ def up_command(ctx: CliContext, accounts_file: Path, memory: bool) -> None:
     var = settings.var_dir
     for sub in ("inbox", "outbox", "log"):
         (var / sub).mkdir(parents=True, exist_ok=True)
+    key_file = settings.secret_key_file or var / "secret.key"
+    if not settings.secret_keys and not key_file.exists():
+        from shared.secrets import new_key
+
+        key_file.write_text(new_key() + "\n")
+        key_file.chmod(0o600)
+        click.echo(f"Made a key for the secrets stored in the database: {key_file} (keep it out of backups of the database)")
     upgrade(make_engine(settings.resolved_database_url))
     with ctx.sessions() as session, session.begin():
-        for line in apply_specs(session, load_specs(accounts_file), Path.cwd()):
+        for line in apply_specs(session, load_specs(accounts_file), Path.cwd(), ctx.secret_box):
             click.echo(f"account {line}")
 
     if not memory and not broker_answers(settings.amqp_url):

@@ -11,8 +11,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from shared.db.models import Account
+from shared.secrets import SecretBox
 
 _COLUMNS = ("kind", "address", "active", "item_type", "project", "auto_reply")
+# Fields sealed with the secret key instead of stored in the clear configuration.
+SECRET_FIELDS = frozenset({"password", "app_password", "client_secret", "refresh_token"})
 
 
 class AccountSpec(BaseModel):
@@ -42,8 +45,11 @@ class AccountSpec(BaseModel):
             raise ValueError("an account needs a project: items are created in it")
         return project
 
+    def secrets(self) -> dict[str, Any]:
+        return {k: v for k, v in (self.model_extra or {}).items() if k in SECRET_FIELDS}
+
     def config(self, base: Path) -> dict[str, Any]:
-        extra = dict(self.model_extra or {})
+        extra = {k: v for k, v in (self.model_extra or {}).items() if k not in SECRET_FIELDS}
         if self.kind == "dropfolder":
             extra["path"] = str((base / extra.get("path", f"var/inbox/{self.name}")).absolute())
         return extra
@@ -54,19 +60,22 @@ def load_specs(path: Path) -> list[AccountSpec]:
     return [AccountSpec.model_validate(a) for a in data.get("accounts", [])]
 
 
-def apply_specs(session: Session, specs: list[AccountSpec], base: Path) -> list[str]:
-    """Create or update each account; return what changed, one line each."""
+def apply_specs(session: Session, specs: list[AccountSpec], base: Path, box: SecretBox) -> list[str]:
+    """Create or update each account; return what changed, one line each (secret values never shown)."""
     changes = []
     for spec in specs:
         wanted = {c: getattr(spec, c) for c in _COLUMNS} | {"config": spec.config(base)}
         account = session.scalar(select(Account).where(Account.name == spec.name))
         if account is None:
-            session.add(Account(name=spec.name, **wanted))
+            session.add(Account(name=spec.name, sealed_secrets=box.seal(spec.secrets()), **wanted))
             changes.append(f"+ {spec.name} ({spec.kind})")
             continue
         diff = {k: v for k, v in wanted.items() if getattr(account, k) != v}
         for key, value in diff.items():
             setattr(account, key, value)
+        if box.open(account.sealed_secrets) != spec.secrets():
+            account.sealed_secrets = box.seal(spec.secrets())
+            diff["secrets"] = True
         if diff:
             changes.append(f"~ {spec.name}: {', '.join(sorted(diff))}")
     return changes

@@ -32,6 +32,7 @@ class Account(Base):
     project: Mapped[str] = mapped_column(String(100))
     auto_reply: Mapped[bool] = mapped_column(Boolean, default=True)
     config: Mapped[dict[str, Any]] = mapped_column(default=dict)  # kind-specific, never secrets
+    sealed_secrets: Mapped[str | None] = mapped_column(Text, nullable=True)  # see shared/secrets.py
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 

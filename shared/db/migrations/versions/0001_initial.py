@@ -23,6 +23,7 @@ def upgrade() -> None:
     sa.Column('project', sa.String(length=100), nullable=False),
     sa.Column('auto_reply', sa.Boolean(), nullable=False),
     sa.Column('config', sa.JSON(), nullable=False),
+    sa.Column('sealed_secrets', sa.Text(), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id'),

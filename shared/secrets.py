@@ -1,0 +1,48 @@
+"""Secrets at rest: passwords, client secrets and refresh tokens are sealed with Fernet (AES-128-CBC
++ HMAC-SHA256) under a key that never enters the database: ``POSTROOM_SECRET_KEYS`` (comma-separated,
+newest first, so old keys keep opening what they sealed during a rotation) or a mounted key file.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+
+
+class SecretsUnavailable(Exception):
+    """No key is configured, or none of the keys opens a sealed value."""
+
+
+def new_key() -> str:
+    return Fernet.generate_key().decode()
+
+
+class SecretBox:
+    def __init__(self, keys: Sequence[str]) -> None:
+        self._keys = [k.strip() for k in keys if k.strip()]
+        self._fernet = MultiFernet([Fernet(k.encode()) for k in self._keys]) if self._keys else None
+
+    def _require(self) -> MultiFernet:
+        if self._fernet is None:
+            raise SecretsUnavailable("no secret key configured: set POSTROOM_SECRET_KEYS or POSTROOM_SECRET_KEY_FILE")
+        return self._fernet
+
+    def seal(self, values: dict[str, Any]) -> str | None:
+        if not values:
+            return None
+        return self._require().encrypt(json.dumps(values).encode()).decode()
+
+    def open(self, sealed: str | None) -> dict[str, Any]:
+        if not sealed:
+            return {}
+        try:
+            return json.loads(self._require().decrypt(sealed.encode()))
+        except InvalidToken:
+            raise SecretsUnavailable("no configured key opens this secret (was the key rotated away?)") from None
+
+    def rotate(self, sealed: str | None) -> str | None:
+        """Re-seal under the newest key (``postroom secrets rotate``)."""
+        return self._require().rotate(sealed.encode()).decode() if sealed else sealed
