@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.servers import resolve_amqp_url, resolve_postgres_url
+from tests.support.servers import free_port, resolve_amqp_url, resolve_postgres_url
 from tests.support.smtp import RecordingHandler
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -93,8 +93,8 @@ def smtp_server() -> Iterator[tuple[RecordingHandler, int]]:
     from aiosmtpd.controller import Controller
 
     handler = RecordingHandler()
-    controller = Controller(handler, hostname="127.0.0.1", port=0)
+    port = free_port()
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
     controller.start()
-    port = controller.server.sockets[0].getsockname()[1]
     yield handler, port
     controller.stop()

@@ -31,7 +31,7 @@ def ingest_command(ctx: CliContext, account: str) -> None:
             if session.scalar(select(Account.id).where(Account.name == account)) is None:
                 raise click.ClickException(f"unknown account {account!r}")
         broker = ctx.broker()
-        broker.declare()
+        broker.declare(connect_retries=1)  # an MTA waits on us: fail fast, it retries later
         envelope = ingest_raw(account=account, source="stdin",
                               source_id=f"stdin:{hashlib.sha256(raw).hexdigest()}", raw=raw,
                               store=FilesystemBlobStore(ctx.settings.resolved_store_dir), broker=broker)

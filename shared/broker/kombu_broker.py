@@ -222,9 +222,9 @@ class KombuBroker:
         self.prefetch, self.heartbeat, self.timeout = prefetch, heartbeat, timeout
         self._publisher = _Publisher(url, timeout)
 
-    def declare(self) -> None:
+    def declare(self, connect_retries: int = 3) -> None:
         with Connection(self.url, connect_timeout=self.timeout) as conn:
-            conn.ensure_connection(max_retries=3, interval_start=0.5)
+            conn.ensure_connection(max_retries=connect_retries, interval_start=0.5)
             ch = conn.channel()
             Exchange(self.topology.exchange, "topic", durable=True)(ch).declare()
             Exchange(self.topology.dead_letter_exchange, "direct", durable=True)(ch).declare()

@@ -66,7 +66,7 @@ class MemoryBroker:
         self._cond = threading.Condition()
         self.published: list[Outgoing] = []  # for tests: everything ever published, in order
 
-    def declare(self) -> None:
+    def declare(self, connect_retries: int = 0) -> None:
         with self._cond:
             for name, spec in CONSUMERS.items():
                 self._queues.setdefault(self.topology.queue(name), _Queue(binds=spec.binds))

@@ -49,7 +49,8 @@ class Delivery(Protocol):
 
 
 class Broker(Protocol):
-    def declare(self) -> None: ...
+    def declare(self, connect_retries: int = 3) -> None:
+        """Declare the whole topology (idempotent); every service does it at start."""
 
     def publish(self, messages: Sequence[Outgoing]) -> None:
         """Publish each with confirms and ``mandatory``; raise ``PublishFailed`` unless all are routed."""

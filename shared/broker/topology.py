@@ -3,7 +3,7 @@
 - ``<ns>postroom``: a topic exchange every event is published to, routing key ``<noun>.<verb>.v<N>``.
 - one durable quorum queue per consumer, ``<consumer>.<what-it-consumes>``, with an explicit
   ``x-delivery-limit`` (RabbitMQ 3.10 has no default) dead-lettering to the consumer's DLQ;
-- a retry ladder per consumer: ``<queue>.retry.<i>``, each with a fixed TTL, dead-lettering back to
+- a retry ladder per consumer: ``<queue>.retry.<delay>``, each with a fixed TTL, dead-lettering back to
   the work queue through the default exchange (per-message TTLs in one queue would block short
   delays behind long ones: expiry is head-first);
 - ``<queue>.dlq`` per consumer, reached through the ``<ns>postroom.dlx`` direct exchange.
@@ -13,6 +13,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
+
+
+def _delay_label(seconds: float) -> str:
+    ms = round(seconds * 1000)
+    for unit, size in (("h", 3_600_000), ("m", 60_000), ("s", 1000)):
+        if ms % size == 0:
+            return f"{ms // size}{unit}"
+    return f"{ms}ms"
 
 
 @dataclass(frozen=True)
@@ -59,7 +67,9 @@ class Topology:
         return f"{self.namespace}{spec.name}.{spec.what}"
 
     def retry_queue(self, consumer: str, step: int) -> str:
-        return f"{self.queue(consumer)}.retry.{step}"
+        # The delay is in the name: a queue's TTL cannot change once declared, so a new ladder
+        # declares new queues instead of failing with PRECONDITION_FAILED at every start.
+        return f"{self.queue(consumer)}.retry.{_delay_label(self.retry_delays[step])}"
 
     def dead_letter_queue(self, consumer: str) -> str:
         return f"{self.queue(consumer)}.dlq"

@@ -6,7 +6,7 @@ from pydantic import BaseModel, ConfigDict
 
 
 class Value(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+    model_config = ConfigDict(frozen=True, extra="ignore", populate_by_name=True)
 
 
 class BlobRef(Value):

@@ -21,7 +21,7 @@ _ID_NAMESPACE = uuid.UUID("6f1c8a52-3b59-4a57-9a42-6a1a8f0e5b11")
 class Contract(BaseModel):
     """A payload. Subclasses set ``ROUTING_KEY`` (``<noun>.<past-verb>.v<N>``)."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+    model_config = ConfigDict(frozen=True, extra="ignore", populate_by_name=True)
     ROUTING_KEY: ClassVar[str]
 
 
@@ -58,7 +58,7 @@ def derived_id(*parts: str) -> str:
 
 
 class Envelope(BaseModel, Generic[P]):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="ignore")
 
     message_id: str
     type: str

@@ -14,6 +14,7 @@ from shared.broker.topology import Topology
 from shared.contracts import Envelope, MailParsed
 from shared.errors import Reject, RetryLater
 from shared.runner import to_outgoing
+from tests.support.broker_admin import TEST_RETRY_DELAYS
 from tests.support.pipeline import consuming, fetched
 from tests.support.waiting import wait_for
 
@@ -43,14 +44,14 @@ class Harness:
 @pytest.fixture(params=["memory", "rabbitmq"])
 def harness(request: pytest.FixtureRequest) -> Iterator[Harness]:
     if request.param == "memory":
-        topology = Topology(retry_delays=(0.05, 0.1))
+        topology = Topology(retry_delays=TEST_RETRY_DELAYS)
         broker = MemoryBroker(topology)
         amqp_url = None
     else:
         from shared.broker.kombu_broker import KombuBroker
 
         amqp_url = request.getfixturevalue("amqp_url")
-        topology = Topology(namespace=request.getfixturevalue("namespace"), retry_delays=(0.2, 0.4))
+        topology = Topology(namespace=request.getfixturevalue("namespace"), retry_delays=TEST_RETRY_DELAYS)
         broker = KombuBroker(amqp_url, topology, prefetch=4)
     broker.declare()
     yield Harness(broker, topology, amqp_url)

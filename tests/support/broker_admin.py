@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pika
 
-from shared.broker.topology import CONSUMERS, Topology
+from shared.broker.topology import Topology
 
 
 def _params(amqp_url: str) -> pika.URLParameters:
@@ -14,15 +14,17 @@ def _params(amqp_url: str) -> pika.URLParameters:
     return pika.URLParameters(amqp_url)
 
 
+# Every test that talks to RabbitMQ uses this ladder, so clean-up knows the retry queue names.
+TEST_RETRY_DELAYS = (0.2, 0.5)
+
+
 def delete_namespace(amqp_url: str, namespace: str) -> None:
-    topology = Topology(namespace=namespace)
     conn = pika.BlockingConnection(_params(amqp_url))
     try:
         ch = conn.channel()
-        for consumer in CONSUMERS:
-            for name in [topology.queue(consumer), topology.dead_letter_queue(consumer),
-                         *(topology.retry_queue(consumer, i) for i in range(10))]:
-                ch.queue_delete(name)
+        for topology in (Topology(namespace=namespace), Topology(namespace=namespace, retry_delays=TEST_RETRY_DELAYS)):
+            for decl in topology.declarations():
+                ch.queue_delete(decl.name)
         ch.exchange_delete(topology.exchange)
         ch.exchange_delete(topology.dead_letter_exchange)
     finally:

@@ -23,6 +23,13 @@ def _answers(url: str, default_port: int) -> bool:
         return False
 
 
+def free_port() -> int:
+    """A TCP port nobody listens on right now (aiosmtpd's Controller cannot bind port 0)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
 def _docker_available() -> bool:
     try:
         import docker

@@ -1,0 +1,140 @@
+"""The notifier against a real SMTP server (aiosmtpd) and the real databases."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from services.notifier.handlers import make_handler
+from services.notifier.smtp import SmtpSender
+from shared.contracts import Address, Classification, Envelope, ItemChanged, ItemSummary, MailSummary
+from shared.db.engine import transaction
+from shared.db.models import Account, Item, OutboundMail
+from shared.errors import RetryLater
+from shared.tokens import ItemTokens
+from tests.support.smtp import RecordingHandler
+
+TOKENS = ItemTokens("[#{number}]", "test-secret")
+
+
+@pytest.fixture
+def item_id(sessions: Any) -> int:
+    with transaction(sessions) as s:
+        s.add(Account(name="support", kind="dropfolder", address="support@example.test", project="IT", config={}))
+        item = Item(type="incident", number=7, project="IT", title="Printer jammed", account="support")
+        s.add(item)
+        s.flush()
+        return item.id
+
+
+def event(item_id: int, *, subject: str = "Printer jammed", classification: Classification | None = None,
+          auto_reply: bool = True, sender: str = "ada@example.com") -> Envelope[Any]:
+    payload = ItemChanged(
+        change="created", account="support", auto_reply=auto_reply,
+        item=ItemSummary(id=item_id, type="incident", number=7, title="Printer jammed", status="new", project="IT"),
+        mail=MailSummary(message_id="<p1@example.com>", subject=subject, from_=Address(name="Ada", address=sender),
+                         references=["<p1@example.com>"], classification=classification or Classification()))
+    return Envelope.first(payload)
+
+
+def handler_for(sessions: Any, port: int) -> Any:
+    return make_handler(sessions, SmtpSender("127.0.0.1", port), TOKENS, (), "We have it as {token}.", "postroom; test")
+
+
+def outbox(sessions: Any) -> list[OutboundMail]:
+    with sessions() as s:
+        return list(s.scalars(select(OutboundMail).order_by(OutboundMail.id)))
+
+
+def test_an_auto_reply_goes_once_even_when_the_event_is_delivered_again(
+        sessions: Any, item_id: int, smtp_server: tuple[RecordingHandler, int]) -> None:
+    server, port = smtp_server
+    handle = handler_for(sessions, port)
+    env = event(item_id)
+    handle(env)
+    handle(env)
+    assert len(server.received) == 1
+    msg = server.received[0].message
+    assert msg["Subject"] == "[#7] Printer jammed"
+    assert msg["X-Auto-Response-Suppress"] == "All" and msg["Auto-Submitted"] == "auto-replied"
+    assert TOKENS.items_in_message_id(msg["Message-ID"]) == [("incident", 7, True)]
+    [row] = outbox(sessions)
+    assert (row.status, row.message_id) == ("sent", msg["Message-ID"])
+
+
+def test_a_send_interrupted_before_it_was_recorded_goes_again_with_the_same_message_id(
+        sessions: Any, item_id: int, smtp_server: tuple[RecordingHandler, int]) -> None:
+    server, port = smtp_server
+    env = event(item_id)
+    unreachable = make_handler(sessions, SmtpSender("127.0.0.1", 1), TOKENS, (), "{token}", "loop")
+    with pytest.raises(RetryLater, match="SMTP"):
+        unreachable(env)  # the outbox row is written, the send never completed
+    [pending] = outbox(sessions)
+    assert pending.status == "pending"
+    handler_for(sessions, port)(env)
+    assert [r.message["Message-ID"] for r in server.received] == [pending.message_id]
+    assert outbox(sessions)[0].status == "sent"
+
+
+@pytest.mark.parametrize("headers_kind", ["auto-reply", "bulk", "list", "bounce", "own-loop"])
+def test_automatic_mail_gets_no_auto_reply_and_the_suppression_is_recorded(
+        sessions: Any, item_id: int, smtp_server: tuple[RecordingHandler, int], headers_kind: str) -> None:
+    server, port = smtp_server
+    handler_for(sessions, port)(event(item_id, classification=Classification(kind=headers_kind, reason="test")))
+    assert server.received == []
+    [row] = outbox(sessions)
+    assert row.status == "suppressed" and headers_kind in row.reason
+
+
+@pytest.mark.parametrize("sender", ["MAILER-DAEMON@example.com", "no-reply@example.com", "support@example.test"])
+def test_mail_systems_and_our_own_address_get_no_auto_reply(
+        sessions: Any, item_id: int, smtp_server: tuple[RecordingHandler, int], sender: str) -> None:
+    server, port = smtp_server
+    handler_for(sessions, port)(event(item_id, sender=sender))
+    assert server.received == []
+    assert outbox(sessions)[0].status == "suppressed"
+
+
+def test_a_subject_with_line_breaks_gives_one_subject_header_and_no_extra_recipient(
+        sessions: Any, item_id: int, smtp_server: tuple[RecordingHandler, int]) -> None:
+    server, port = smtp_server
+    handler_for(sessions, port)(event(item_id, subject="Help\r\nBcc: victim@example.org\r\nX-Evil: 1"))
+    [sent] = server.received
+    assert sent.rcpt_tos == ["ada@example.com"]
+    assert sent.data.count(b"\nSubject:") + sent.data.startswith(b"Subject:") == 1
+    assert sent.message["Bcc"] is None and sent.message["X-Evil"] is None
+
+
+class RefusingHandler(RecordingHandler):
+    def __init__(self, code: str) -> None:
+        super().__init__()
+        self.code = code
+
+    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str, options: Any) -> str:  # noqa: N802
+        return self.code
+
+
+@pytest.mark.parametrize(("code", "outcome"), [("550 5.1.1 no such user", "failed"), ("451 4.3.0 try later", "retry")])
+def test_a_permanent_refusal_is_recorded_and_a_temporary_one_is_retried(
+        sessions: Any, item_id: int, code: str, outcome: str) -> None:
+    from aiosmtpd.controller import Controller
+
+    from tests.support.servers import free_port
+
+    port = free_port()
+    controller = Controller(RefusingHandler(code), hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        handle = handler_for(sessions, port)
+        if outcome == "retry":
+            with pytest.raises(RetryLater, match="451"):
+                handle(event(item_id))
+            assert outbox(sessions)[0].status == "pending"
+        else:
+            assert handle(event(item_id)) == []
+            [row] = outbox(sessions)
+            assert row.status == "failed" and "550" in row.reason
+    finally:
+        controller.stop()
