@@ -1,6 +1,6 @@
 """Prometheus metrics every service exposes (served by ``shared.health``)."""
 
-from prometheus_client import Counter, Histogram
+from prometheus_client import Counter, Gauge, Histogram
 
 HANDLED = Counter("postroom_messages_handled_total", "Messages handled, by stage and outcome",
                   ["stage", "outcome"])
@@ -12,3 +12,7 @@ FETCHED = Counter("postroom_mails_fetched_total", "Mails stored and published by
                   ["account", "outcome"])
 AUTO_REPLIES = Counter("postroom_outbound_mails_total", "Outbound mails by kind and outcome",
                        ["kind", "outcome"])
+LOOP_BREAKER_OPEN = Gauge("postroom_loop_breaker_open", "1 while the account's loop breaker is open", ["account"])
+LOOP_BREAKER_TRIPS = Counter("postroom_loop_breaker_trips_total", "Times the loop breaker opened", ["account"])
+SUPPRESSED = Counter("postroom_outbound_suppressed_total", "Automatic mails not sent, by kind and rule",
+                     ["kind", "rule"])

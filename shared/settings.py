@@ -27,7 +27,7 @@ def env_alias(*names: str) -> AliasChoices:
 class CommonSettings(BaseSettings):
     """What every service reads: broker, database, storage, logging, health."""
 
-    model_config = SettingsConfigDict(env_prefix="POSTROOM_", extra="ignore", frozen=True,
+    model_config = SettingsConfigDict(env_prefix="POSTROOM_", extra="ignore", frozen=True, populate_by_name=True,
                                       secrets_dir=_secrets_dir())
 
     amqp_url: str = Field("amqp://guest:guest@localhost:5672//", validation_alias=env_alias("AMQP_URL"))

@@ -1,24 +1,128 @@
-"""The loop governor: whom we must never answer automatically, and why."""
+"""The loop governor: whom we never answer automatically, how often we answer at most, and the
+per-account breaker that stops everything automatic when a loop shows.
+
+Static rules look at the mail; caps count what the outbox already holds (a suppressed send is
+recorded there too, with its reason); the breaker opens when caps keep being hit and closes by
+itself after a cool-down, raising ``postroom_loop_breaker_open`` and an error log line meanwhile.
+"""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from shared import metrics
 from shared.contracts import ItemChanged
+from shared.db.models import Item, ItemMail, LoopBreaker, OutboundMail, utcnow
+from shared.logging import get_logger
+from shared.tokens import ItemTokens
 
-_SYSTEM_SENDER = re.compile(r"^(mailer-daemon|postmaster|no-?reply|do-?not-?reply|bounces?)([+-].*)?@", re.I)
+log = get_logger("postroom.notifier.governor")
+
+CAP_PREFIX = "cap: "
 
 
-def auto_reply_refusal(event: ItemChanged, recipient: str | None, own_addresses: set[str]) -> str | None:
-    """The reason not to auto-reply, or None when the reply may go."""
-    if not event.auto_reply:
-        return "the account sends no auto-reply for this change"
-    if event.mail.classification.automatic:
-        return f"the mail is automatic ({event.mail.classification.kind}: {event.mail.classification.reason})"
-    if not recipient:
-        return "the mail has no sender address"
-    if _SYSTEM_SENDER.match(recipient):
-        return f"{recipient} is a mail system address"
-    if recipient.lower() in own_addresses:
-        return f"{recipient} is one of our own addresses"
-    return None
+@dataclass(frozen=True)
+class Cap:
+    limit: int
+    window: timedelta
+
+    def describe(self) -> str:
+        return f"{self.limit} in {int(self.window.total_seconds() // 60)} min"
+
+
+@dataclass(frozen=True)
+class Policy:
+    system_senders: re.Pattern[str] = re.compile(
+        r"^(mailer-daemon|postmaster|no-?reply|do-?not-?reply|bounces?|notifications?)([+.-].*)?@", re.I)
+    per_recipient: tuple[Cap, ...] = (Cap(10, timedelta(minutes=10)), Cap(100, timedelta(hours=10)))
+    per_item: tuple[Cap, ...] = (Cap(10, timedelta(minutes=10)), Cap(100, timedelta(hours=10)))
+    items_per_sender: tuple[Cap, ...] = (Cap(20, timedelta(hours=2)),)
+    breaker_cap_hits: int = 3  # cap suppressions within breaker_window that mean "a loop"
+    breaker_window: timedelta = timedelta(minutes=10)
+    breaker_cooldown: timedelta = timedelta(hours=1)
+
+
+@dataclass
+class Governor:
+    policy: Policy
+    tokens: ItemTokens
+    clock: Callable[[], datetime] = field(default=utcnow)
+
+    def mail_refusal(self, event: ItemChanged, recipient: str, own_addresses: set[str], kind: str) -> str | None:
+        """Rules that need only the mail: automatic mail, mail systems, ourselves, a known thread."""
+        if event.mail.classification.automatic:
+            return f"the mail is automatic ({event.mail.classification.kind}: {event.mail.classification.reason})"
+        if self.policy.system_senders.match(recipient):
+            return f"{recipient} is a mail system or no-reply address"
+        if recipient.lower() in own_addresses:
+            return f"{recipient} is one of our own addresses"
+        if kind == "auto-reply" and any(self.tokens.items_in_message_id(m) for m in event.mail.references):
+            return "the mail answers one of ours: only the first mail of a thread gets an auto-reply"
+        return None
+
+    def volume_refusal(self, session: Session, event: ItemChanged, recipient: str) -> str | None:
+        """Rules that count: the account's breaker, then the caps (which may trip the breaker)."""
+        now = self.clock()
+        breaker = session.get(LoopBreaker, event.account)
+        if breaker is not None:
+            if _aware(breaker.open_until) > now:
+                return f"loop breaker open until {breaker.open_until:%Y-%m-%d %H:%M} UTC: {breaker.reason}"
+            session.delete(breaker)
+            metrics.LOOP_BREAKER_OPEN.labels(event.account).set(0)
+            log.warning("loop breaker closed", account=event.account)
+        hit = self._cap_hit(session, event, recipient, now)
+        if hit is None:
+            return None
+        reason = CAP_PREFIX + hit
+        self._maybe_trip(session, event.account, reason, now)
+        return reason
+
+    def _cap_hit(self, session: Session, event: ItemChanged, recipient: str, now: datetime) -> str | None:
+        for cap in self.policy.per_recipient:
+            if self._sent_since(session, now - cap.window, OutboundMail.recipient == recipient) >= cap.limit:
+                return f"{recipient} already got {cap.describe()}"
+        for cap in self.policy.per_item:
+            if self._sent_since(session, now - cap.window, OutboundMail.item_id == event.item.id) >= cap.limit:
+                return f"item #{event.item.number} already sent {cap.describe()}"
+        if event.change == "created" and event.mail.from_ is not None:
+            sender = event.mail.from_.address
+            for cap in self.policy.items_per_sender:
+                created = session.scalar(
+                    select(func.count(func.distinct(Item.id))).join(ItemMail, ItemMail.item_id == Item.id)
+                    .where(ItemMail.direction == "in", ItemMail.from_address == sender,
+                           Item.created_at >= now - cap.window))
+                if (created or 0) > cap.limit:
+                    return f"{sender} created more than {cap.describe()} items"
+        return None
+
+    @staticmethod
+    def _sent_since(session: Session, since: datetime, condition: object) -> int:
+        return session.scalar(select(func.count(OutboundMail.id)).where(
+            condition, OutboundMail.status.in_(("sent", "pending")), OutboundMail.created_at >= since)) or 0
+
+    def _maybe_trip(self, session: Session, account: str, reason: str, now: datetime) -> None:
+        hits = session.scalar(select(func.count(OutboundMail.id)).where(
+            OutboundMail.account == account, OutboundMail.status == "suppressed",
+            OutboundMail.reason.startswith(CAP_PREFIX), OutboundMail.created_at >= now - self.policy.breaker_window))
+        if (hits or 0) + 1 < self.policy.breaker_cap_hits:
+            return
+        session.merge(LoopBreaker(account=account, opened_at=now, open_until=now + self.policy.breaker_cooldown,
+                                  reason=f"{(hits or 0) + 1} cap hits in {self.policy.breaker_window}: {reason}",
+                                  trips=1))
+        metrics.LOOP_BREAKER_OPEN.labels(account).set(1)
+        metrics.LOOP_BREAKER_TRIPS.labels(account).inc()
+        log.error("loop breaker tripped: automatic mail from this account stops; mail is still stored",
+                  account=account, reason=reason, cooldown_s=self.policy.breaker_cooldown.total_seconds())
+
+
+def _aware(value: datetime) -> datetime:
+    """SQLite returns naive datetimes for timezone-aware columns; they are UTC."""
+    from datetime import UTC
+
+    return value if value.tzinfo else value.replace(tzinfo=UTC)

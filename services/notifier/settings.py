@@ -3,6 +3,9 @@ from typing import Annotated, Literal
 from pydantic import Field, field_validator
 from pydantic_settings import NoDecode
 
+import re
+from datetime import timedelta
+
 from shared.settings import CommonSettings, env_alias, split_list
 
 
@@ -15,12 +18,38 @@ class NotifierSettings(CommonSettings):
     smtp_timeout: float = 30.0
     # Our own addresses are never auto-replied to; every account's address is added to these.
     own_addresses: Annotated[tuple[str, ...], NoDecode] = ()
-    auto_reply_template: str = (
-        "Hello,\n\nthank you for your message. We have recorded it as {item_type} {token}: {title}\n"
-        "Reply to this mail to add to it; keep {token} in the subject.\n"
-    )
+    # The loop governor (services/notifier/governor.py): who never gets automatic mail, and caps.
+    system_sender_pattern: str = (r"^(mailer-daemon|postmaster|no-?reply|do-?not-?reply|bounces?|notifications?)"
+                                  r"([+.-].*)?@")
+    cap_per_recipient: str = "10/10m,100/10h"
+    cap_per_item: str = "10/10m,100/10h"
+    cap_items_per_sender: str = "20/2h"
+    breaker_cap_hits: int = 3
+    breaker_cooldown_minutes: int = 60
 
     @field_validator("own_addresses", mode="before")
     @classmethod
     def _split_own_addresses(cls, value: object) -> object:
         return split_list(value)
+
+    def governor_policy(self):  # type: ignore[no-untyped-def]
+        from services.notifier.governor import Cap, Policy
+
+        return Policy(system_senders=re.compile(self.system_sender_pattern, re.I),
+                      per_recipient=parse_caps(self.cap_per_recipient, Cap),
+                      per_item=parse_caps(self.cap_per_item, Cap),
+                      items_per_sender=parse_caps(self.cap_items_per_sender, Cap),
+                      breaker_cap_hits=self.breaker_cap_hits,
+                      breaker_cooldown=timedelta(minutes=self.breaker_cooldown_minutes))
+
+
+_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
+
+
+def parse_caps(text: str, cap_type):  # type: ignore[no-untyped-def]
+    """``"10/10m,100/10h"``: at most 10 in 10 minutes and 100 in 10 hours."""
+    caps = []
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        limit, _, window = part.partition("/")
+        caps.append(cap_type(int(limit), timedelta(**{_UNITS[window[-1]]: int(window[:-1])})))
+    return tuple(caps)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import smtplib
 import socket
 import ssl
+from collections.abc import Callable
 from email.message import EmailMessage
 
 
@@ -17,11 +18,17 @@ class TransientSendFailure(Exception):
     """4xx or the network: try again later."""
 
 
+class SmtpSetupFailure(Exception):
+    """TLS not offered or not trusted, or the login refused: no retry helps until an operator fixes the
+    configuration; the event waits in the dead-letter queue for a replay."""
+
+
 class SmtpSender:
     def __init__(self, host: str, port: int, tls: str = "none", user: str = "", password: str = "",
-                 timeout: float = 30.0, ssl_context: ssl.SSLContext | None = None) -> None:
+                 timeout: float = 30.0, ssl_context: ssl.SSLContext | None = None,
+                 oauth_token: Callable[[], str] | None = None) -> None:
         self.host, self.port, self.tls, self.timeout = host, port, tls, timeout
-        self._user, self._password = user, password
+        self._user, self._password, self._oauth_token = user, password, oauth_token
         self._ctx = ssl_context or ssl.create_default_context()
         self._conn: smtplib.SMTP | None = None
 
@@ -34,10 +41,15 @@ class SmtpSender:
                 conn.ehlo()
                 if not conn.has_extn("starttls"):  # never a silent downgrade to plain text
                     conn.close()
-                    raise PermanentSendFailure(f"{self.host}:{self.port} does not offer STARTTLS")
+                    raise SmtpSetupFailure(f"{self.host}:{self.port} does not offer STARTTLS; refusing to send in clear")
                 conn.starttls(context=self._ctx)
         conn.ehlo()
-        if self._user:
+        if self._oauth_token is not None:
+            token = self._oauth_token()
+            # XOAUTH2 (Google, Microsoft): base64 of "user=..^Aauth=Bearer ..^A^A", sent as the initial response.
+            conn.auth("XOAUTH2", lambda challenge=None: f"user={self._user}\x01auth=Bearer {token}\x01\x01",
+                      initial_response_ok=True)
+        elif self._user:
             conn.login(self._user, self._password)
         return conn
 
@@ -57,6 +69,9 @@ class SmtpSender:
             refused = self._connection().send_message(message, from_addr=envelope_from, to_addrs=recipients)
         except smtplib.SMTPRecipientsRefused as exc:
             self._raise_for({r: v for r, v in exc.recipients.items()})
+        except smtplib.SMTPAuthenticationError as exc:
+            self.close()
+            raise SmtpSetupFailure(f"SMTP login to {self.host}:{self.port} refused: {exc.smtp_code}") from None
         except smtplib.SMTPResponseException as exc:
             self.close()
             if 400 <= exc.smtp_code < 500:
@@ -64,7 +79,7 @@ class SmtpSender:
             raise PermanentSendFailure(f"{exc.smtp_code} {exc.smtp_error!r}") from None
         except ssl.SSLError as exc:
             self.close()
-            raise PermanentSendFailure(f"TLS with {self.host}:{self.port} failed: {exc.reason}") from None
+            raise SmtpSetupFailure(f"TLS with {self.host}:{self.port} failed: {exc.reason}") from None
         except (smtplib.SMTPException, OSError, socket.timeout) as exc:
             self.close()
             raise TransientSendFailure(f"{type(exc).__name__}: {exc}") from None

@@ -129,3 +129,15 @@ class OutboundMail(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(nullable=True)
+
+
+class LoopBreaker(Base):
+    """The notifier's per-account circuit breaker: while open, nothing automatic goes out."""
+
+    __tablename__ = "loop_breakers"
+
+    account: Mapped[str] = mapped_column(String(100), primary_key=True)
+    opened_at: Mapped[datetime] = mapped_column()
+    open_until: Mapped[datetime] = mapped_column()
+    reason: Mapped[str] = mapped_column(Text, default="")
+    trips: Mapped[int] = mapped_column(Integer, default=0)

@@ -7,12 +7,16 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from services.notifier.handlers import make_handler
-from services.notifier.smtp import SmtpSender
+from services.notifier.governor import Governor
+from services.notifier.handlers import Notifier
+from services.notifier.senders import SenderPool
+from services.notifier.settings import NotifierSettings
+from services.notifier.templates import Templates
 from shared.contracts import Address, Classification, Envelope, ItemChanged, ItemSummary, MailSummary
 from shared.db.engine import transaction
 from shared.db.models import Account, Item, OutboundMail
 from shared.errors import RetryLater
+from shared.secrets import SecretBox
 from shared.tokens import ItemTokens
 from tests.support.smtp import RecordingHandler
 
@@ -39,8 +43,10 @@ def event(item_id: int, *, subject: str = "Printer jammed", classification: Clas
     return Envelope.first(payload)
 
 
-def handler_for(sessions: Any, port: int) -> Any:
-    return make_handler(sessions, SmtpSender("127.0.0.1", port), TOKENS, (), "We have it as {token}.", "postroom; test")
+def handler_for(sessions: Any, port: int, **settings: Any) -> Notifier:
+    s = NotifierSettings(smtp_host="127.0.0.1", smtp_port=port, **settings)
+    return Notifier(sessions=sessions, senders=SenderPool(s, SecretBox([])), governor=Governor(s.governor_policy(), TOKENS),
+                    templates=Templates(), tokens=TOKENS, own_addresses=(), loop_id="postroom; test")
 
 
 def outbox(sessions: Any) -> list[OutboundMail]:
@@ -68,7 +74,7 @@ def test_a_send_interrupted_before_it_was_recorded_goes_again_with_the_same_mess
         sessions: Any, item_id: int, smtp_server: tuple[RecordingHandler, int]) -> None:
     server, port = smtp_server
     env = event(item_id)
-    unreachable = make_handler(sessions, SmtpSender("127.0.0.1", 1), TOKENS, (), "{token}", "loop")
+    unreachable = handler_for(sessions, 1)
     with pytest.raises(RetryLater, match="SMTP"):
         unreachable(env)  # the outbox row is written, the send never completed
     [pending] = outbox(sessions)
