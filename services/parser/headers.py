@@ -1,0 +1,121 @@
+"""Header values as we publish them: decoded, one line, free of control characters.
+
+Headers are read from ``raw_items()`` and decoded here rather than through the policy's header
+objects: those parse in time quadratic in the header's length, and a structured header must be
+split into addresses *before* its encoded words are decoded, or an encoded ``>, evil@example.com``
+in a display name becomes a second address.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from datetime import UTC, datetime
+from email.headerregistry import HeaderRegistry
+from email.message import Message
+from email.utils import parsedate_to_datetime
+
+from services.parser.charsets import unescape_8bit
+from services.parser.encoded_words import decode_words
+from shared.contracts.common import Address
+
+_FOLD = re.compile(r"\r?\n(?=[ \t])|\r?\n$")
+_REGISTRY = HeaderRegistry()
+_ADDR = re.compile(r"^[^\s<>()\[\]\\,;:\"@]+(?:\.[^\s<>()\[\]\\,;:\"@]+)*@[^\s<>@,;]+$|^\"[^\"\r\n]*\"@[^\s<>@,;]+$")
+MAX_ADDRESSES = 1000
+MAX_IDS = 500
+
+
+def raw_values(msg: Message, name: str) -> list[str]:
+    """Every value of header ``name``, unfolded, 8-bit bytes recovered, encoded words left alone."""
+    lname = name.lower()
+    return [_FOLD.sub("", unescape_8bit(str(value), [], name)) for key, value in msg.raw_items()
+            if key.lower() == lname]
+
+
+def first(msg: Message, name: str) -> str:
+    values = raw_values(msg, name)
+    return values[0] if values else ""
+
+
+def one_line(text: str) -> str:
+    """No CR, LF or other control character survives: a subject is copied into replies' headers."""
+    text = "".join(ch if unicodedata.category(ch) != "Cc" else " " for ch in text)
+    return " ".join(text.split())
+
+
+def unstructured(msg: Message, name: str, defects: list[str]) -> str:
+    return one_line(decode_words(first(msg, name), defects, name))
+
+
+def addresses(msg: Message, name: str, defects: list[str]) -> list[Address]:
+    found: list[Address] = []
+    for value in raw_values(msg, name):
+        for chunk in _chunks(value):
+            found.extend(_parse_addresses(chunk, name, defects))
+    if len(found) > MAX_ADDRESSES:
+        defects.append(f"{name}: {len(found)} addresses, kept the first {MAX_ADDRESSES}")
+        found = found[:MAX_ADDRESSES]
+    return found
+
+
+def _parse_addresses(value: str, name: str, defects: list[str]) -> list[Address]:
+    try:
+        header = _REGISTRY(name, value)
+        parsed = [(a.display_name, a.addr_spec) for a in header.addresses]  # type: ignore[attr-defined]
+    except Exception as exc:  # the stdlib parser has raised on odd input before; never let it stop us
+        defects.append(f"{name}: unparseable address list ({type(exc).__name__})")
+        return []
+    if any(type(d).__name__ == "InvalidHeaderDefect" for d in header.defects):
+        defects.append(f"{name}: malformed address list")
+    out = []
+    for display, spec in parsed:
+        spec = spec.strip()
+        if not _ADDR.match(spec) or len(spec) > 320:
+            if spec and spec != "<>":
+                defects.append(f"{name}: invalid address {one_line(spec)[:80]!r} dropped")
+            continue
+        out.append(Address(name=one_line(display), address=spec))
+    return out
+
+
+def _chunks(value: str, size: int = 8192) -> list[str]:
+    """Long lists parsed a few addresses at a time: split at commas outside quotes and brackets."""
+    if len(value) <= size:
+        return [value]
+    chunks, start, depth, quoted, escaped = [], 0, 0, False, False
+    for i, ch in enumerate(value):
+        if escaped:
+            escaped = False
+        elif ch == "\\":
+            escaped = True
+        elif ch == '"':
+            quoted = not quoted
+        elif not quoted and ch in "<(":
+            depth += 1
+        elif not quoted and ch in ">)" and depth:
+            depth -= 1
+        elif ch == "," and not quoted and not depth and i - start >= 256:
+            chunks.append(value[start:i])
+            start = i + 1
+    chunks.append(value[start:])
+    return chunks
+
+
+def message_ids(msg: Message, name: str) -> list[str]:
+    """``<id@host>`` tokens; bare ``id@host`` words are bracketed. Control characters never pass."""
+    value = one_line(first(msg, name))
+    ids = re.findall(r"<([^<>\s]{1,998})>", value) or [t for t in value.replace(",", " ").split() if "@" in t]
+    return [f"<{i.strip('<>')}>" for i in ids if "@" in i][:MAX_IDS]
+
+
+def date(msg: Message, defects: list[str]) -> datetime | None:
+    raw = one_line(first(msg, "Date"))
+    if not raw:
+        return None
+    try:
+        parsed = parsedate_to_datetime(raw)
+    except (TypeError, ValueError, IndexError, OverflowError):
+        defects.append(f"unparseable Date: {raw[:80]!r}")
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)  # "-0000": UTC, origin unknown
