@@ -19,14 +19,17 @@ from shared.errors import Reject
 
 def parse_file(path: Path) -> MailParsed:
     """The normalized message for one file; ``Reject`` when a limit refuses it."""
+    return parse_raw(path.read_bytes(), str(path))
+
+
+def parse_raw(raw: bytes, source_id: str = "stdin") -> MailParsed:
     from services.parser.handlers import normalize
     from services.parser.settings import ParserSettings
     from shared.tokens import ItemTokens
 
     settings = ParserSettings()
-    raw = path.read_bytes()
     digest = hashlib.sha256(raw).hexdigest()
-    fetched = MailFetched(account="cli", source="file", source_id=str(path), received_at=datetime.now(UTC),
+    fetched = MailFetched(account="cli", source="file", source_id=source_id, received_at=datetime.now(UTC),
                           raw=BlobRef(key=digest, size=len(raw), sha256=digest))
     tokens = ItemTokens(settings.item_token_format, settings.token_secret)
     return normalize(raw, fetched, None, tokens, settings.limits)

@@ -10,6 +10,7 @@ from email.message import Message
 from services.parser.encoded_words import decode_words
 from services.parser.filenames import clean_filename, extension, fallback_name
 from services.parser.headers import first, one_line
+from services.parser.structure import content_type
 
 TNEF_TYPES = {"application/ms-tnef", "application/vnd.ms-tnef"}
 _EML_POLICY = policy.default.clone(linesep="\r\n", max_line_length=0)
@@ -50,11 +51,7 @@ def attachment(part: Message, index: int, defects: list[str]) -> list[Part]:
 
 
 def _content_type(part: Message, defects: list[str]) -> str:
-    try:
-        return part.get_content_type()
-    except Exception as exc:
-        defects.append(f"unreadable Content-Type ({type(exc).__name__})")
-        return "application/octet-stream"
+    return content_type(part)
 
 
 def _disposition(part: Message) -> str | None:

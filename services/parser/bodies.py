@@ -10,7 +10,7 @@ from email.message import Message
 
 from services.parser import charsets
 from services.parser import html as mailhtml
-from services.parser.structure import body_structure
+from services.parser.structure import body_structure, content_type
 
 
 @dataclass
@@ -37,11 +37,11 @@ def decoded(part: Message, defects: list[str], where: str = "body") -> str:
 
 
 def _is_html(part: Message) -> bool:
-    return part.get_content_type() == "text/html"
+    return content_type(part) == "text/html"
 
 
 def _is_text(part: Message) -> bool:
-    return part.get_content_maintype() == "text" and not _is_html(part)
+    return content_type(part).startswith("text/") and not _is_html(part)
 
 
 def bodies(msg: Message, defects: list[str]) -> Bodies:
@@ -72,5 +72,19 @@ def bodies(msg: Message, defects: list[str]) -> Bodies:
         if id(part) not in known and not (_is_text(part) or _is_html(part)):
             attachments.append(part)
             known.add(id(part))
+    attachments.sort(key=_document_order(msg))
     return Bodies(text=text.strip("\n"), html=mailhtml.sanitize(html_source) if html_source else None,
                   reply_source=reply_source, attachments=attachments)
+
+
+def _document_order(msg: Message):  # type: ignore[no-untyped-def]
+    """Attachments are listed in the order the mail has them."""
+    order: dict[int, int] = {}
+    stack = [msg]
+    while stack:  # depth first, iteratively
+        part = stack.pop()
+        order[id(part)] = len(order)
+        payload = part.get_payload() if part.is_multipart() else None
+        if isinstance(payload, list):
+            stack.extend(reversed([p for p in payload if isinstance(p, Message)]))
+    return lambda part: order.get(id(part), len(order))

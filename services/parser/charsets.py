@@ -25,7 +25,7 @@ _ALIASES = {
 }
 _UNKNOWN = {"", "unknown", "unknown-8bit", "x-unknown", "default", "none", "charset", "8bit", "binary"}
 _ASCII = {"us-ascii", "ascii", "ansi_x3.4-1968", "us"}
-_AFTER_FAILURE = {"iso2022_jp_ext": ("iso2022_jp_2004", "iso2022_jp_3", "cp932"), "cp1252": ("utf-8",)}
+_AFTER_FAILURE = {"cp1252": ("utf-8",)}
 
 
 def codec_for(label: str | None) -> str | None:
@@ -60,6 +60,10 @@ def decode(data: bytes, label: str | None, defects: list[str], where: str = "tex
             return data.decode(codec)
         except UnicodeDecodeError:
             pass
+        if codec == "iso2022_jp_ext":
+            from services.parser.iso2022jp import decode_ms
+
+            return decode_ms(data)
         for fallback in _AFTER_FAILURE.get(codec, ()):
             try:
                 text = data.decode(fallback)
@@ -89,11 +93,18 @@ def guess(data: bytes, defects: list[str], where: str = "text") -> str:
 
 
 def unescape_8bit(value: str, defects: list[str], where: str) -> str:
-    """Header text that arrived as raw 8-bit bytes (kept by the parser as surrogate escapes)."""
+    """Header text that arrived as raw 8-bit bytes (kept by the parser as surrogate escapes), or as
+    raw ISO-2022-JP (7-bit, so legal bytes, but escape sequences instead of encoded words)."""
+    if "\x1b$" in value or "\x1b(" in value:
+        defects.append(f"{where}: raw ISO-2022-JP header text")
+        return decode(value.encode("ascii", errors="replace"), "iso-2022-jp", defects, where)
     if not any("\udc80" <= ch <= "\udcff" for ch in value):
         return value
     raw = value.encode("utf-8", errors="surrogateescape")
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError:
-        return guess(raw, defects, where)
+        # Too short for a detector to be right; windows-1252 is what such headers nearly always are,
+        # and it never turns an 8-bit byte into an ASCII one (no "<", ",", "@" appear from nowhere).
+        defects.append(f"{where}: raw 8-bit header is not UTF-8, decoded as windows-1252")
+        return raw.decode("cp1252", errors="replace")

@@ -10,7 +10,9 @@ import re
 from services.parser import charsets
 
 # charset, optional RFC 2231 language, encoding, text.  Q text may not contain "?" or white space.
-_WORD = re.compile(r"=\?([^?\s*]+)(?:\*[^?\s]*)?\?([QqBb])\?([^?\s]*)\?=")
+# Real mail folds inside words and puts spaces in them; a word never spans a "?", so it cannot
+# swallow the next one.
+_WORD = re.compile(r"=\?([^?\s*]+)(?:\*[^?\s]*)?\?([QqBb])\?([^?]*)\?=")
 _HEX = re.compile(rb"=([0-9A-Fa-f]{2})")
 
 
@@ -22,7 +24,7 @@ def decode_words(value: str, defects: list[str], where: str) -> str:
         between = value[pos:match.start()]
         if between and (between.strip() or not run):
             _flush(run, out, defects, where)
-            out.append(between)
+            out.append(charsets.unescape_8bit(between, defects, where))
         charset, kind, text = match.groups()
         data = _b(text, defects, where) if kind in "Bb" else _q(text)
         if run and run[-1][0] == charset.lower():
@@ -31,7 +33,7 @@ def decode_words(value: str, defects: list[str], where: str) -> str:
             run.append((charset.lower(), data))
         pos = match.end()
     _flush(run, out, defects, where)
-    out.append(value[pos:])
+    out.append(charsets.unescape_8bit(value[pos:], defects, where))
     return "".join(out)
 
 

@@ -22,15 +22,16 @@ from shared.contracts.common import Address
 _FOLD = re.compile(r"\r?\n(?=[ \t])|\r?\n$")
 _REGISTRY = HeaderRegistry()
 _ADDR = re.compile(r"^[^\s<>()\[\]\\,;:\"@]+(?:\.[^\s<>()\[\]\\,;:\"@]+)*@[^\s<>@,;]+$|^\"[^\"\r\n]*\"@[^\s<>@,;]+$")
+_ADJACENT_WORDS = re.compile(r"(\?=)[ \t]+(=\?)")
+_COMMENT = re.compile(r"\([^()]*\)")
 MAX_ADDRESSES = 1000
 MAX_IDS = 500
 
 
 def raw_values(msg: Message, name: str) -> list[str]:
-    """Every value of header ``name``, unfolded, 8-bit bytes recovered, encoded words left alone."""
+    """Every value of header ``name``, unfolded; raw 8-bit bytes stay surrogate escapes."""
     lname = name.lower()
-    return [_FOLD.sub("", unescape_8bit(str(value), [], name)) for key, value in msg.raw_items()
-            if key.lower() == lname]
+    return [_FOLD.sub("", str(value)) for key, value in msg.raw_items() if key.lower() == lname]
 
 
 def first(msg: Message, name: str) -> str:
@@ -40,26 +41,38 @@ def first(msg: Message, name: str) -> str:
 
 def one_line(text: str) -> str:
     """No CR, LF or other control character survives: a subject is copied into replies' headers."""
-    text = "".join(ch if unicodedata.category(ch) != "Cc" else " " for ch in text)
+    text = "".join(" " if cat == "Cc" else "\ufffd" if cat == "Cs" else ch
+                   for ch, cat in ((c, unicodedata.category(c)) for c in text))
     return " ".join(text.split())
 
 
 def unstructured(msg: Message, name: str, defects: list[str]) -> str:
-    return one_line(decode_words(first(msg, name), defects, name))
+    return decode_unstructured(first(msg, name), defects, name)
+
+
+def decode_unstructured(value: str, defects: list[str], name: str = "Subject") -> str:
+    return one_line(decode_words(value, defects, name))  # decode_words recovers raw 8-bit text
 
 
 def addresses(msg: Message, name: str, defects: list[str]) -> list[Address]:
     found: list[Address] = []
     for value in raw_values(msg, name):
-        for chunk in _chunks(value):
-            found.extend(_parse_addresses(chunk, name, defects))
+        found.extend(parse_addresses(value, name, defects))
     if len(found) > MAX_ADDRESSES:
         defects.append(f"{name}: {len(found)} addresses, kept the first {MAX_ADDRESSES}")
         found = found[:MAX_ADDRESSES]
     return found
 
 
+def parse_addresses(value: str, name: str, defects: list[str]) -> list[Address]:
+    found: list[Address] = []
+    for chunk in _chunks(unescape_8bit(_FOLD.sub("", value), defects, name)):
+        found.extend(_parse_addresses(chunk, name, defects))
+    return found
+
+
 def _parse_addresses(value: str, name: str, defects: list[str]) -> list[Address]:
+    value = _ADJACENT_WORDS.sub(r"\1\2", value)  # RFC 2047 section 6.2: the space between words goes
     try:
         header = _REGISTRY(name, value)
         parsed = [(a.display_name, a.addr_spec) for a in header.addresses]  # type: ignore[attr-defined]
@@ -103,14 +116,22 @@ def _chunks(value: str, size: int = 8192) -> list[str]:
 
 
 def message_ids(msg: Message, name: str) -> list[str]:
+    return parse_ids(first(msg, name))
+
+
+def parse_ids(value: str) -> list[str]:
     """``<id@host>`` tokens; bare ``id@host`` words are bracketed. Control characters never pass."""
-    value = one_line(first(msg, name))
+    value = one_line(unescape_8bit(value, [], "Message-ID"))
     ids = re.findall(r"<([^<>\s]{1,998})>", value) or [t for t in value.replace(",", " ").split() if "@" in t]
     return [f"<{i.strip('<>')}>" for i in ids if "@" in i][:MAX_IDS]
 
 
 def date(msg: Message, defects: list[str]) -> datetime | None:
-    raw = one_line(first(msg, "Date"))
+    return parse_date(first(msg, "Date"), defects)
+
+
+def parse_date(value: str, defects: list[str]) -> datetime | None:
+    raw = _COMMENT.sub(" ", _COMMENT.sub(" ", one_line(unescape_8bit(value, [], "Date"))))
     if not raw:
         return None
     try:

@@ -73,5 +73,10 @@ class TextWriter(HTMLParser):
     def text(self) -> str:
         lines = [line.replace("\xa0", " ").rstrip() for line in "".join(self.out).split("\n")]
         lines = [line[1:] if line.startswith(" ") and not line.startswith("  ") else line for line in lines]
+        if self.cut:  # the attribution above a quote ("On ... wrote:", "... <a@b>:") goes with it
+            while lines and not lines[-1].strip():
+                lines.pop()
+            if lines and lines[-1].rstrip().endswith(":"):
+                lines.pop()
         text = re.sub(r"\n{3,}", "\n\n", "\n".join(lines))
         return text.strip("\n")

@@ -7,6 +7,7 @@ never mixed into the body. Recursion is bounded by ``limits.check_shape`` (the M
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from email.message import Message
 
@@ -18,11 +19,24 @@ class Structure:
     attachments: list[Message] = field(default_factory=list)
 
 
-def _ctype(part: Message) -> str:
+_COMMENT = re.compile(r"\([^()]*\)")
+_TOKEN = re.compile(r"^[a-z0-9!#$&^_.+-]+/[a-z0-9!#$&^_.+-]+$")
+
+
+def content_type(part: Message) -> str:
+    """``type/subtype``, lower-case; comments and stray spaces (``image/ jpeg``) forgiven, and
+    ``text/plain`` for what is no type at all (RFC 2045 section 5.2)."""
     try:
-        return part.get_content_type()
+        ctype = part.get_content_type()
     except Exception:
         return "application/octet-stream"
+    if _TOKEN.match(ctype):
+        return ctype
+    ctype = re.sub(r"\s+", "", _COMMENT.sub("", ctype.split(";")[0]))
+    return ctype if _TOKEN.match(ctype) else "text/plain"
+
+
+_ctype = content_type
 
 
 def _is_media(ctype: str) -> bool:
