@@ -60,18 +60,17 @@ def check_shape(raw: bytes, limits: Limits) -> None:
         line = line.rstrip(b"\r")
         if in_headers:
             scan.header_bytes += len(line) + 2
-            if scan.header_bytes > limits.max_header_bytes:
-                raise Reject(f"header block of more than {limits.max_header_bytes} bytes")
             if line[:1] in (b" ", b"\t") and scan.field:
                 scan.field += line
-                if len(scan.field) > limits.max_header_field_bytes:
-                    scan.end_field()
-                continue
-            scan.end_field()
-            if line:
+            else:
+                scan.end_field()
                 scan.field = line
-                continue
-            in_headers = _open_body(scan, stack)
+            if len(scan.field) > limits.max_header_field_bytes:
+                scan.end_field()  # raises, naming the field
+            if scan.header_bytes > limits.max_header_bytes:
+                raise Reject(f"header block of more than {limits.max_header_bytes} bytes")
+            if not line:
+                in_headers = _open_body(scan, stack)
             continue
         if line.startswith(b"--") and stack:
             in_headers = _delimiter(line, scan, stack)
