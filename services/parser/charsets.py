@@ -84,10 +84,12 @@ def guess(data: bytes, defects: list[str], where: str = "text") -> str:
         return data.decode("utf-8")
     except UnicodeDecodeError:
         pass
-    from charset_normalizer import from_bytes
+    codec = "cp1252"  # what unlabelled 8-bit Western mail nearly always is
+    if len(data) >= 512:  # below that the detector guesses worse than that rule
+        from charset_normalizer import from_bytes
 
-    best = from_bytes(data[:65536]).best()
-    codec = best.encoding if best is not None else "cp1252"
+        best = from_bytes(data[:65536]).best()
+        codec = best.encoding if best is not None else codec
     defects.append(f"{where}: no usable charset, decoded as {codec}")
     return data.decode(codec, errors="replace")
 

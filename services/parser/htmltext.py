@@ -53,7 +53,7 @@ class TextWriter(HTMLParser):
             self.lists.pop()
         if tag == "pre" and self.pre:
             self.pre -= 1
-        if tag in _BLOCK or tag == "li":
+        if tag in _BLOCK:
             self.out.append("\n\n" if tag in ("p", "h1", "h2", "h3", "h4", "h5", "h6") else "\n")
 
     def handle_data(self, data: str) -> None:
