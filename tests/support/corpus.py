@@ -12,17 +12,17 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from email import policy
 from pathlib import Path
 
-from services.cli.parse import parse_file, parse_raw
-from services.parser import headers
-from services.parser.filenames import clean_filename
+from services.cli.parse import parse_file
 from services.parser.html import to_text
-from services.parser.structure import content_type
 from services.parser.replies import extract_reply, split_signature, strip_quote
 from shared.contracts import MailParsed
+from tests.support.corpus_known import KNOWN, OUT_OF_SCOPE
+from tests.support.corpus_stalwart import squash, stalwart_header_vector, stalwart_message, ws
+
+__all__ = ["CORPUS", "KNOWN", "OUT_OF_SCOPE", "Case", "cases"]
 
 CORPUS = Path(__file__).resolve().parents[3] / "shared" / "corpus"
 
@@ -34,149 +34,8 @@ class Case:
     check: Callable[[], list[str]]
 
 
-def ws(text: str | None) -> str:
-    return re.sub(r"\s+", "", text or "")
-
-
-def squash(text: str | None) -> str:
-    return " ".join((text or "").split())
-
-
 def _parse(path: Path) -> MailParsed:
     return parse_file(path)
-
-
-# ---- stalwart-mail-parser: messages with expected parse trees -------------------------------------
-
-def _header(part: dict, name: str):  # type: ignore[no-untyped-def]
-    for h in part["headers"]:
-        if h["name"] == name:
-            return h["value"]
-    return None
-
-
-def _addresses(value) -> list[tuple[str, str]]:  # type: ignore[no-untyped-def]
-    if not value or "Address" not in value:
-        return []
-    inner = value["Address"]
-    if "List" in inner:
-        return [(a.get("name") or "", a.get("address") or "") for a in inner["List"]]
-    return [(a.get("name") or "", a.get("address") or "") for g in inner.get("Group", []) for a in g.get("addresses", [])]
-
-
-def _body_text(part: dict) -> str:
-    body = part["body"]
-    if "Text" in body:
-        return body["Text"]
-    if "Html" in body:
-        return to_text(body["Html"])
-    return ""
-
-
-def _attachment_name(part: dict) -> str | None:
-    for header, attr in (("content_disposition", "filename"), ("content_type", "name")):
-        value = _header(part, header)
-        for a in ((value or {}).get("ContentType") or {}).get("attributes") or []:
-            if a["name"] == attr:
-                return a["value"]
-    return None
-
-
-def _size(part: dict) -> int | None:
-    body = part["body"]
-    for kind in ("Binary", "InlineBinary"):
-        if kind in body:
-            return len(body[kind])
-    if "Text" in body or "Html" in body:
-        return len((body.get("Text") or body.get("Html")).encode())
-    return None
-
-
-def stalwart_message(eml: Path) -> list[str]:
-    # The expectation is for the mail with every CR removed: parse exactly that.
-    expected = json.loads(eml.with_suffix(".json").read_text())
-    got = parse_raw(eml.read_bytes().replace(b"\r", b""), str(eml))
-    parts, top, diffs = expected["parts"], expected["parts"][0], []
-    subject = _header(top, "subject")
-    if subject is not None and squash(subject.get("Text")) != got.subject:
-        diffs.append(f"subject {got.subject!r} != {squash(subject.get('Text'))!r}")
-    want_from = _addresses(_header(top, "from"))
-    if want_from and (got.from_ is None or got.from_.address.lower() != want_from[0][1].lower()
-                      or got.from_.name != squash(want_from[0][0])):
-        diffs.append(f"from {got.from_} != {want_from[0]}")
-    for field in ("to", "cc"):
-        want = [a.lower() for _, a in _addresses(_header(top, field)) if a]
-        have = [a.address.lower() for a in getattr(got, field)]
-        if want != have:
-            diffs.append(f"{field} {have} != {want}")
-    mid = _header(top, "message_id")
-    if mid is not None and (got.message_id or "").strip("<>") != mid.get("Text"):
-        diffs.append(f"message_id {got.message_id} != {mid.get('Text')}")
-    date = _header(top, "date")
-    if date is not None and "DateTime" in date:
-        diffs.extend(_date_diff(got.date, date["DateTime"]))
-    text_parts = [parts[i] for i in expected["text_body"]]
-    want_text = "".join(_body_text(p) for p in text_parts if "Text" in p["body"] or "Html" in p["body"])
-    if ws(want_text) != ws(got.text):
-        diffs.append(f"text differs: {squash(got.text)[:80]!r} != {squash(want_text)[:80]!r}")
-    want_html = any("Html" in parts[i]["body"] for i in expected["html_body"])
-    if want_html != (got.html is not None):
-        diffs.append(f"html present: {got.html is not None} != {want_html}")
-    diffs.extend(_attachment_diff(got, [parts[i] for i in expected["attachments"]]))
-    return diffs
-
-
-def _date_diff(got: datetime | None, want: dict) -> list[str]:
-    if got is None:
-        return [f"date missing, want {want}"]
-    sign = -1 if want["tz_before_gmt"] else 1
-    offset = sign * (want["tz_hour"] * 60 + want["tz_minute"])
-    have = (got.year, got.month, got.day, got.hour, got.minute, got.second,
-            int(got.utcoffset().total_seconds() // 60) if got.utcoffset() is not None else 0)
-    exp = (want["year"], want["month"], want["day"], want["hour"], want["minute"], want["second"], offset)
-    return [] if have == exp else [f"date {have} != {exp}"]
-
-
-def _attachment_diff(got: MailParsed, want: list[dict]) -> list[str]:
-    have = [(a.filename, a.size) for a in got.attachments]
-    exp = []
-    for i, part in enumerate(want, start=1):
-        name = _attachment_name(part)
-        exp.append((clean_filename(name, "")[0] if name else None, _size(part)))
-    if len(have) != len(exp):
-        return [f"attachments {have} != {exp}"]
-    diffs = []
-    for (hname, hsize), (ename, esize) in zip(have, exp):
-        if ename is not None and hname != ename:
-            diffs.append(f"attachment name {hname!r} != {ename!r}")
-        if esize is not None and "message" not in hname and hsize != esize and not hname.endswith(".eml"):
-            diffs.append(f"attachment {hname!r} size {hsize} != {esize}")
-    return diffs
-
-
-def _stalwart_header_vector(kind: str, entry: dict) -> list[str]:
-    # A header value ends at a line break that is not folding; the vectors sometimes run on.
-    raw, want, defects = re.split(r"\r?\n(?![ \t])", entry["header"])[0], entry["expected"], []
-    if kind == "unstructured":
-        got = headers.decode_unstructured(raw, defects)
-        return [] if got == squash(want) else [f"{got!r} != {squash(want)!r}"]
-    if kind == "address":
-        got = [(a.name, a.address) for a in headers.parse_addresses(raw, "To", defects)]
-        exp = [(squash(n), a) for n, a in _addresses({"Address": want}) if a]
-        return [] if got == exp else [f"{got} != {exp}"]
-    if kind == "id":
-        got = [i.strip("<>") for i in headers.parse_ids(raw)]
-        return [] if got == (want or []) else [f"{got} != {want}"]
-    if kind == "date":
-        return _date_diff(headers.parse_date(raw, defects), want) if want else (
-            [] if headers.parse_date(raw, defects) is None else ["a date where none is expected"])
-    msg = email.message_from_bytes(b"Content-Type: " + raw.encode("utf-8", "surrogateescape") + b"\n\n",
-                                   policy=policy.default)
-    if not want:
-        return []
-    got_type = content_type(msg)
-    exp_type = f"{want['c_type']}/{want.get('c_subtype') or ''}".lower()
-    return [] if got_type == exp_type else [f"{got_type} != {exp_type}"]
 
 
 # ---- redmine: mail sent to an issue tracker ----------------------------------------------------
@@ -307,7 +166,7 @@ def cases() -> list[Case]:
             continue
         for n, entry in enumerate(json.loads(vectors.read_text())):
             found.append(Case("stalwart-headers", f"{vectors.stem}/{n}",
-                              lambda k=vectors.stem, e=entry: _stalwart_header_vector(k, e)))
+                              lambda k=vectors.stem, e=entry: stalwart_header_vector(k, e)))
     redmine = json.loads((CORPUS / "redmine-mail-handler" / "expected.json").read_text())["cases"]
     for name, case in sorted(redmine.items()):
         found.append(Case("redmine-mail-handler", name, lambda n=name, c=case: redmine_case(n, c)))
@@ -319,53 +178,3 @@ def cases() -> list[Case]:
     return found
 
 
-# Header vectors for fields we do not publish: counted in the report, not checked.
-OUT_OF_SCOPE = {
-    "received": "we publish no Received trace (it stays in the raw mail)",
-    "list": "we publish no comma-list header (Keywords and the like)",
-}
-
-_RAW_8BIT = ("a raw 8-bit byte (0xF6, ö in Latin-1) in a header: stalwart keeps U+FFFD, we decode it as "
-             "windows-1252 like mail clients do and record the defect")
-_LIST_URLS = "a List-* header of URLs, not an address list: we publish only mail addresses"
-_COMMENT = "an RFC 5322 comment is not part of the display name; we drop it, stalwart appends it"
-_BAD_TYPE = ("not a valid media type; RFC 2045 section 5.2 says to read it as text/plain, which we do "
-             "(stalwart keeps the broken pieces)")
-_SPACE = "stalwart inserts a space before an encoded word that follows text directly; RFC 2047 adds none"
-KNOWN: dict[str, str] = {
-    "stalwart-mail-parser:legacy/010": _RAW_8BIT,
-    "stalwart-mail-parser:legacy/020": _RAW_8BIT,
-    "stalwart-mail-parser:legacy/027": _RAW_8BIT,
-    "stalwart-mail-parser:legacy/052": _RAW_8BIT + "; the body is declared Latin-1 and decodes cleanly as that",
-    "stalwart-mail-parser:legacy/017": "x-uuencode: stalwart leaves the attachment encoded (1821 bytes); we decode "
-                                       "it to the real 1298-byte PNG",
-    "stalwart-mail-parser:legacy/026": "a text attachment in ISO-8859-1: stalwart counts its UTF-8 re-encoding, we "
-                                       "keep and count the bytes as sent",
-    "stalwart-mail-parser:legacy/045": "a text attachment: stalwart counts its UTF-8 re-encoding, we the bytes sent",
-    "stalwart-mail-parser:legacy/047": "a text attachment: stalwart counts its UTF-8 re-encoding, we the bytes sent",
-    "stalwart-mail-parser:rfc/000": "the base64 parts hold a placeholder sentence (RFC 2046's example); stalwart "
-                                    "keeps the text, we decode what base64 there is and record the defect",
-    "stalwart-headers:address/7": _COMMENT, "stalwart-headers:address/9": _COMMENT,
-    "stalwart-headers:address/13": _COMMENT, "stalwart-headers:address/38": _COMMENT,
-    "stalwart-headers:address/22": "addresses inside a group with a broken ending; the stdlib parser gives none",
-    "stalwart-headers:address/23": "addresses inside a group with a broken ending; the stdlib parser gives none",
-    "stalwart-headers:address/34": "a bare address before <address>: the stdlib reads no display name",
-    **{f"stalwart-headers:address/{n}": _LIST_URLS for n in range(24, 32)},
-    **{f"stalwart-headers:content_type/{n}": _BAD_TYPE for n in (25, 26, 29, 30, 36, 39, 46, 47, 48, 53, 54, 55, 70)},
-    "stalwart-headers:content_type/19": "parameters without the ';' separators: the stdlib gives text/plain",
-    "stalwart-headers:content_type/20": "parameters without the ';' separators: the stdlib gives text/plain",
-    "stalwart-headers:date/9": "'4 8 15 16 23 42' is not a date; we record a defect instead of guessing 2015",
-    "stalwart-headers:date/21": "'EST5EDT' is a POSIX zone name, not an RFC 5322 zone: we read -0000 (unknown)",
-    "stalwart-headers:id/6": "a Message-ID with spaces and a comment inside the brackets is malformed; we drop it",
-    "stalwart-headers:unstructured/12": _SPACE, "stalwart-headers:unstructured/18": _SPACE,
-    "stalwart-headers:unstructured/19": _SPACE,
-    "redmine-mail-handler:ticket_from_emission_address.eml":
-        "the tracker recognises its own From address from its configuration; the parser flags mail that "
-        "comes back with our X-Postroom-Loop header, and the itemwriter knows the account's address",
-    "redmine-mail-handler:ticket_with_empty_attachment.eml":
-        "a zero-byte attachment is still an attachment the sender sent: we list it with size 0, and what to "
-        "keep is the itemwriter's decision",
-    "talon:reply-separated-by-hr.html":
-        "talon drops 'Bob' (the sender's name above the rule) with its ML signature model; with no sender "
-        "given we keep it, and with the sender known the signature rule removes it",
-}
