@@ -24,6 +24,7 @@ _REGISTRY = HeaderRegistry()
 _ADDR = re.compile(r"^[^\s<>()\[\]\\,;:\"@]+(?:\.[^\s<>()\[\]\\,;:\"@]+)*@[^\s<>@,;]+$|^\"[^\"\r\n]*\"@[^\s<>@,;]+$")
 _ADJACENT_WORDS = re.compile(r"(\?=)[ \t]+(=\?)")
 _COMMENT = re.compile(r"\([^()]*\)")
+_ID = re.compile(r"^[^@\s<>]+@[^@\s<>]+$")
 MAX_ADDRESSES = 1000
 MAX_IDS = 500
 
@@ -123,7 +124,7 @@ def parse_ids(value: str) -> list[str]:
     """``<id@host>`` tokens; bare ``id@host`` words are bracketed. Control characters never pass."""
     value = one_line(unescape_8bit(value, [], "Message-ID"))
     ids = re.findall(r"<([^<>\s]{1,998})>", value) or [t for t in value.replace(",", " ").split() if "@" in t]
-    return [f"<{i.strip('<>')}>" for i in ids if "@" in i][:MAX_IDS]
+    return [f"<{i}>" for i in (t.strip("<>") for t in ids) if _ID.match(i)][:MAX_IDS]
 
 
 def date(msg: Message, defects: list[str]) -> datetime | None:

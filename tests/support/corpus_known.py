@@ -39,7 +39,7 @@ KNOWN: dict[str, str] = {
     "stalwart-headers:content_type/20": "parameters without the ';' separators: the stdlib gives text/plain",
     "stalwart-headers:date/9": "'4 8 15 16 23 42' is not a date; we record a defect instead of guessing 2015",
     "stalwart-headers:date/21": "'EST5EDT' is a POSIX zone name, not an RFC 5322 zone: we read -0000 (unknown)",
-    "stalwart-headers:id/6": "a Message-ID with spaces and a comment inside the brackets is malformed; we drop it",
+    "stalwart-headers:id/6": "a Message-ID with spaces and a comment inside the brackets is malformed; we publish no id rather than a wrong one",
     "stalwart-headers:unstructured/12": _SPACE, "stalwart-headers:unstructured/18": _SPACE,
     "stalwart-headers:unstructured/19": _SPACE,
     "redmine-mail-handler:ticket_from_emission_address.eml":
