@@ -4,7 +4,7 @@ PYTHON  ?= python3
 PY      := $(VENV)/bin/python
 STAMP   := $(VENV)/.installed
 
-.PHONY: install up test unit clean
+.PHONY: install up test unit corpus clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -28,3 +28,7 @@ unit: install
 
 clean:
 	rm -rf var $(VENV)
+
+## Pass rate per corpus source (../shared/corpus), and each failure explained or not.
+corpus: install
+	$(PY) -m tests.corpus_report

@@ -9,6 +9,7 @@ from services.cli.context import CliContext
 from services.cli.db import db
 from services.cli.ingest import ingest_command
 from services.cli.items import items
+from services.cli.parse import parse_command
 from services.cli.run import run_command
 from services.cli.sink import sink_command
 from services.cli.up import up_command
@@ -21,7 +22,7 @@ def cli(ctx: click.Context) -> None:
     ctx.obj = CliContext()
 
 
-for command in (accounts, db, ingest_command, items, run_command, sink_command, up_command):
+for command in (accounts, db, ingest_command, items, parse_command, run_command, sink_command, up_command):
     cli.add_command(command)
 
 

@@ -14,5 +14,5 @@ from services.parser.settings import ParserSettings
 def build(settings: ParserSettings, health: HealthState, broker: Broker | None = None) -> ConsumerService:
     store = FilesystemBlobStore(settings.resolved_store_dir)
     tokens = ItemTokens(settings.item_token_format, settings.token_secret)
-    handler = make_handler(store, tokens, settings.max_message_bytes, settings.max_text_chars)
+    handler = make_handler(store, tokens, settings.limits)
     return ConsumerService("parser", broker or broker_from(settings), handler, settings, health)

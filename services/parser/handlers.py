@@ -5,8 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from services.parser.classify import classify
+from services.parser.classify import bounce_of, classify
+from services.parser.limits import Limits
 from services.parser.mime import parse_bytes
+from services.parser.replies import extract_reply
 from shared.contracts import Attachment, Envelope, ItemRef, MailFetched, MailParsed
 from shared.errors import Reject, RetryLater
 from shared.store import BlobNotFound, BlobStore
@@ -14,28 +16,40 @@ from shared.tokens import ItemTokens
 
 
 def normalize(raw: bytes, fetched: MailFetched, store: BlobStore | None, tokens: ItemTokens,
-              max_text_chars: int) -> MailParsed:
-    """Parse ``raw`` into the normalized message; attachments go to ``store`` when one is given."""
-    mail = parse_bytes(raw)
+              limits: Limits) -> MailParsed:
+    """Parse ``raw`` into the normalized message; attachments go to ``store`` when one is given.
+
+    Raises ``Reject`` (with the reason) for a mail past a limit; any other input gives a message.
+    """
+    mail = parse_bytes(raw, limits)
     attachments = [
         Attachment(blob=store.put(p.data) if store is not None else None, filename=p.filename,
                    content_type=p.content_type, size=len(p.data), sha256=p.sha256, inline=p.inline,
-                   content_id=p.content_id)
+                   content_id=p.content_id, extension=p.extension)
         for p in mail.parts
     ]
-    text = mail.text
-    if len(text) > max_text_chars:
-        mail.defects.append(f"text body cut at {max_text_chars} characters")
-        text = text[:max_text_chars]
+    text = _cut(mail.text, limits.max_text_chars, mail.defects, "text body")
+    sender = (mail.from_.name or mail.from_.address) if mail.from_ else ""
+    reply = extract_reply(_cut(mail.reply_source, limits.max_text_chars, [], ""), sender).text
+    html = _cut(mail.html, limits.max_text_chars * 4, mail.defects, "HTML body") if mail.html else None
+    classification = classify(mail.message, mail.from_.address if mail.from_ else None, mail.subject)
     return MailParsed(
         account=fetched.account, source_id=fetched.source_id, raw=fetched.raw, archive=fetched.archive,
         message_id=mail.message_id, date=mail.date, subject=mail.subject, from_=mail.from_,
         reply_to=mail.reply_to, to=mail.to, cc=mail.cc, in_reply_to=mail.in_reply_to,
-        references=mail.references, text=text, html=mail.html, attachments=attachments,
-        classification=classify(mail.message, mail.from_.address if mail.from_ else None),
+        references=mail.references, text=text, html=html, reply_text=reply, attachments=attachments,
+        classification=classification,
+        bounce_of=bounce_of(mail.message, mail.text) if classification.kind == "bounce" else None,
         item_refs=item_refs(mail.subject, mail.in_reply_to, mail.references, tokens),
         defects=mail.defects,
     )
+
+
+def _cut(text: str, limit: int, defects: list[str], what: str) -> str:
+    if len(text) <= limit:
+        return text
+    defects.append(f"{what} cut at {limit} characters")
+    return text[:limit]
 
 
 def item_refs(subject: str, in_reply_to: str | None, references: list[str], tokens: ItemTokens) -> list[ItemRef]:
@@ -48,17 +62,17 @@ def item_refs(subject: str, in_reply_to: str | None, references: list[str], toke
     return refs
 
 
-def make_handler(store: BlobStore, tokens: ItemTokens, max_message_bytes: int, max_text_chars: int):
+def make_handler(store: BlobStore, tokens: ItemTokens, limits: Limits):
     def handle_mail_fetched(envelope: Envelope[Any]) -> Sequence[Envelope[Any]]:
         fetched: MailFetched = envelope.payload
-        if fetched.raw.size > max_message_bytes:
-            raise Reject(f"message of {fetched.raw.size} bytes exceeds the limit of {max_message_bytes}")
+        if fetched.raw.size > limits.max_message_bytes:
+            raise Reject(f"message of {fetched.raw.size} bytes exceeds the limit of {limits.max_message_bytes}")
         try:
             raw = store.get(fetched.raw.key)
         except BlobNotFound:
             raise RetryLater(f"raw mail {fetched.raw.key} not in the store (yet)") from None
         except OSError as exc:
             raise RetryLater(f"blob store: {exc}") from None
-        return [envelope.follow(normalize(raw, fetched, store, tokens, max_text_chars))]
+        return [envelope.follow(normalize(raw, fetched, store, tokens, limits))]
 
     return handle_mail_fetched

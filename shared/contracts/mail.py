@@ -27,12 +27,13 @@ class MailFetched(Contract):
 
 class Attachment(Value):
     blob: BlobRef | None  # None when the account does not keep attachments
-    filename: str
+    filename: str  # sanitized: no directory part, control or bidirectional characters
     content_type: str
     size: int
     sha256: str
     inline: bool = False
     content_id: str | None = None
+    extension: str = ""  # the file name's real last extension, lower-case ("exe" for "a.pdf.exe")
 
 
 ClassificationKind = Literal["human", "auto-reply", "bulk", "list", "bounce", "own-loop"]
@@ -75,9 +76,11 @@ class MailParsed(Contract):
     cc: list[Address] = []
     in_reply_to: str | None = None
     references: list[str] = []
-    text: str = ""
-    html: str | None = None
+    text: str = ""  # the whole body as text, quoted history included
+    html: str | None = None  # sanitized: nothing runs, nothing is fetched on view
+    reply_text: str | None = None  # the new text alone: no quoted history, no signature
     attachments: list[Attachment] = []
     classification: Classification = Classification()
+    bounce_of: str | None = None  # for a bounce: the Message-ID of the mail that did not arrive
     item_refs: list[ItemRef] = []
     defects: list[str] = []

@@ -1,0 +1,96 @@
+"""The attachments of a mail as published: name, type, size, hash; TNEF (winmail.dat) unpacked."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from email import policy
+from email.message import Message
+
+from services.parser.encoded_words import decode_words
+from services.parser.filenames import clean_filename, extension, fallback_name
+from services.parser.headers import first, one_line
+from services.parser.structure import content_type
+
+TNEF_TYPES = {"application/ms-tnef", "application/vnd.ms-tnef"}
+_EML_POLICY = policy.default.clone(linesep="\r\n", max_line_length=0)
+
+
+@dataclass
+class Part:
+    filename: str
+    content_type: str
+    data: bytes
+    inline: bool
+    content_id: str | None
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.data).hexdigest()
+
+    @property
+    def extension(self) -> str:
+        return extension(self.filename)
+
+
+def attachment(part: Message, index: int, defects: list[str]) -> list[Part]:
+    """The attachment ``part`` publishes as: one, or, for TNEF, the original and what it carried."""
+    ctype = _content_type(part, defects)
+    name, issues = clean_filename(_raw_name(part, defects), fallback_name(ctype, index))
+    defects.extend(f"attachment {index}: {issue}" for issue in issues)
+    data = _payload(part, ctype, index, defects)
+    disposition = _disposition(part)
+    cid = one_line(first(part, "Content-ID")) or None
+    found = [Part(filename=name, content_type=ctype, data=data, inline=disposition == "inline" or
+                  (disposition is None and cid is not None), content_id=cid[:998] if cid else None)]
+    if ctype in TNEF_TYPES or name.lower() == "winmail.dat":
+        from services.parser.tnef import unpack
+
+        found.extend(unpack(data, index, defects))
+    return found
+
+
+def _content_type(part: Message, defects: list[str]) -> str:
+    return content_type(part)
+
+
+def _disposition(part: Message) -> str | None:
+    try:
+        return part.get_content_disposition()
+    except Exception:
+        return None
+
+
+def _raw_name(part: Message, defects: list[str]) -> str | None:
+    """``filename`` (RFC 2231, continuations included) or, failing that, ``Content-Type; name=``."""
+    try:
+        name = part.get_filename() or part.get_param("name", header="content-type")
+    except Exception as exc:
+        defects.append(f"unreadable attachment name ({type(exc).__name__})")
+        return None
+    if isinstance(name, tuple):  # an RFC 2231 value the stdlib left undecoded
+        from email.utils import collapse_rfc2231_value
+
+        name = collapse_rfc2231_value(name)
+    if not name:
+        return None
+    # Many clients put RFC 2047 words in parameters, which RFC 2047 forbids and everyone reads.
+    return decode_words(str(name), defects, "attachment name")
+
+
+def _payload(part: Message, ctype: str, index: int, defects: list[str]) -> bytes:
+    if part.is_multipart() or ctype in ("message/rfc822", "message/global"):
+        inner = part.get_payload()
+        inner = inner[0] if isinstance(inner, list) and inner else inner
+        if isinstance(inner, Message):
+            try:
+                return inner.as_bytes(policy=_EML_POLICY)
+            except Exception as exc:  # a message the generator cannot write back: the raw text then
+                defects.append(f"attachment {index}: embedded message rewritten loosely ({type(exc).__name__})")
+                return str(inner).encode("utf-8", errors="surrogateescape")
+    try:
+        data = part.get_payload(decode=True)
+    except Exception as exc:
+        defects.append(f"attachment {index}: undecodable payload ({type(exc).__name__}), kept raw")
+        data = str(part.get_payload()).encode("utf-8", errors="surrogateescape")
+    return data if isinstance(data, bytes) else b""

@@ -1,0 +1,143 @@
+"""Header values as we publish them: decoded, one line, free of control characters.
+
+Headers are read from ``raw_items()`` and decoded here rather than through the policy's header
+objects: those parse in time quadratic in the header's length, and a structured header must be
+split into addresses *before* its encoded words are decoded, or an encoded ``>, evil@example.com``
+in a display name becomes a second address.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from datetime import UTC, datetime
+from email.headerregistry import HeaderRegistry
+from email.message import Message
+from email.utils import parsedate_to_datetime
+
+from services.parser.charsets import unescape_8bit
+from services.parser.encoded_words import decode_words
+from shared.contracts.common import Address
+
+_FOLD = re.compile(r"\r?\n(?=[ \t])|\r?\n$")
+_REGISTRY = HeaderRegistry()
+_ADDR = re.compile(r"^[^\s<>()\[\]\\,;:\"@]+(?:\.[^\s<>()\[\]\\,;:\"@]+)*@[^\s<>@,;]+$|^\"[^\"\r\n]*\"@[^\s<>@,;]+$")
+_ADJACENT_WORDS = re.compile(r"(\?=)[ \t]+(=\?)")
+_COMMENT = re.compile(r"\([^()]*\)")
+_ID = re.compile(r"^[^@\s<>]+@[^@\s<>]+$")
+MAX_ADDRESSES = 1000
+MAX_IDS = 500
+
+
+def raw_values(msg: Message, name: str) -> list[str]:
+    """Every value of header ``name``, unfolded; raw 8-bit bytes stay surrogate escapes."""
+    lname = name.lower()
+    return [_FOLD.sub("", str(value)) for key, value in msg.raw_items() if key.lower() == lname]
+
+
+def first(msg: Message, name: str) -> str:
+    values = raw_values(msg, name)
+    return values[0] if values else ""
+
+
+def one_line(text: str) -> str:
+    """No CR, LF or other control character survives: a subject is copied into replies' headers."""
+    text = "".join(" " if cat == "Cc" else "\ufffd" if cat == "Cs" else ch
+                   for ch, cat in ((c, unicodedata.category(c)) for c in text))
+    return " ".join(text.split())
+
+
+def unstructured(msg: Message, name: str, defects: list[str]) -> str:
+    return decode_unstructured(first(msg, name), defects, name)
+
+
+def decode_unstructured(value: str, defects: list[str], name: str = "Subject") -> str:
+    return one_line(decode_words(value, defects, name))  # decode_words recovers raw 8-bit text
+
+
+def addresses(msg: Message, name: str, defects: list[str]) -> list[Address]:
+    found: list[Address] = []
+    for value in raw_values(msg, name):
+        found.extend(parse_addresses(value, name, defects))
+    if len(found) > MAX_ADDRESSES:
+        defects.append(f"{name}: {len(found)} addresses, kept the first {MAX_ADDRESSES}")
+        found = found[:MAX_ADDRESSES]
+    return found
+
+
+def parse_addresses(value: str, name: str, defects: list[str]) -> list[Address]:
+    found: list[Address] = []
+    for chunk in _chunks(unescape_8bit(_FOLD.sub("", value), defects, name)):
+        found.extend(_parse_addresses(chunk, name, defects))
+    return found
+
+
+def _parse_addresses(value: str, name: str, defects: list[str]) -> list[Address]:
+    value = _ADJACENT_WORDS.sub(r"\1\2", value)  # RFC 2047 section 6.2: the space between words goes
+    try:
+        header = _REGISTRY(name, value)
+        parsed = [(a.display_name, a.addr_spec) for a in header.addresses]  # type: ignore[attr-defined]
+    except Exception as exc:  # the stdlib parser has raised on odd input before; never let it stop us
+        defects.append(f"{name}: unparseable address list ({type(exc).__name__})")
+        return []
+    if any(type(d).__name__ == "InvalidHeaderDefect" for d in header.defects):
+        defects.append(f"{name}: malformed address list")
+    out = []
+    for display, spec in parsed:
+        spec = spec.strip()
+        if not _ADDR.match(spec) or len(spec) > 320:
+            if spec and spec != "<>":
+                defects.append(f"{name}: invalid address {one_line(spec)[:80]!r} dropped")
+            continue
+        out.append(Address(name=one_line(display), address=spec))
+    return out
+
+
+def _chunks(value: str, size: int = 8192) -> list[str]:
+    """Long lists parsed a few addresses at a time: split at commas outside quotes and brackets."""
+    if len(value) <= size:
+        return [value]
+    chunks, start, depth, quoted, escaped = [], 0, 0, False, False
+    for i, ch in enumerate(value):
+        if escaped:
+            escaped = False
+        elif ch == "\\":
+            escaped = True
+        elif ch == '"':
+            quoted = not quoted
+        elif not quoted and ch in "<(":
+            depth += 1
+        elif not quoted and ch in ">)" and depth:
+            depth -= 1
+        elif ch == "," and not quoted and not depth and i - start >= 256:
+            chunks.append(value[start:i])
+            start = i + 1
+    chunks.append(value[start:])
+    return chunks
+
+
+def message_ids(msg: Message, name: str) -> list[str]:
+    return parse_ids(first(msg, name))
+
+
+def parse_ids(value: str) -> list[str]:
+    """``<id@host>`` tokens; bare ``id@host`` words are bracketed. Control characters never pass."""
+    value = one_line(unescape_8bit(value, [], "Message-ID"))
+    ids = re.findall(r"<([^<>\s]{1,998})>", value) or [t for t in value.replace(",", " ").split() if "@" in t]
+    return [f"<{i}>" for i in (t.strip("<>") for t in ids) if _ID.match(i)][:MAX_IDS]
+
+
+def date(msg: Message, defects: list[str]) -> datetime | None:
+    return parse_date(first(msg, "Date"), defects)
+
+
+def parse_date(value: str, defects: list[str]) -> datetime | None:
+    raw = _COMMENT.sub(" ", _COMMENT.sub(" ", one_line(unescape_8bit(value, [], "Date"))))
+    if not raw:
+        return None
+    try:
+        parsed = parsedate_to_datetime(raw)
+    except (TypeError, ValueError, IndexError, OverflowError):
+        defects.append(f"unparseable Date: {raw[:80]!r}")
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)  # "-0000": UTC, origin unknown
