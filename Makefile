@@ -3,8 +3,9 @@ VENV    ?= .venv
 PYTHON  ?= python3
 PY      := $(VENV)/bin/python
 STAMP   := $(VENV)/.installed
+VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' pyproject.toml)
 
-.PHONY: install up test unit corpus clean
+.PHONY: install up test unit corpus deploy-check images clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +26,16 @@ test: install
 ## Only the tests that need no server.
 unit: install
 	$(PY) -m pytest tests/unit tests/contracts
+
+## The deploy/ checks: render and strictly validate the Kubernetes overlays, lint the Dockerfile.
+deploy-check: install
+	$(PY) -m pytest tests/deploy
+
+## Every image target of deploy/Dockerfile, as postroom-<target>:<version> (needs a Docker engine).
+images:
+	for target in fetcher parser itemwriter notifier cli; do \
+	  docker build -f deploy/Dockerfile --target $$target -t postroom-$$target:$(VERSION) . || exit 1; \
+	done
 
 clean:
 	rm -rf var $(VENV)
