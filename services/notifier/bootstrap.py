@@ -19,7 +19,8 @@ def build(settings: NotifierSettings, health: HealthState, broker: Broker | None
     sessions = make_sessionmaker(make_engine(settings.resolved_database_url))
     tokens = ItemTokens(settings.item_token_format, settings.token_secret)
     notifier = Notifier(
-        sessions=sessions, senders=SenderPool(settings, SecretBox(settings.resolved_secret_keys)),
+        sessions=sessions,
+        senders=SenderPool(settings, settings.smtp_password, SecretBox(settings.resolved_secret_keys)),
         governor=Governor(settings.governor_policy(), tokens), templates=Templates(), tokens=tokens,
         own_addresses=settings.own_addresses, loop_id=f"postroom; {settings.broker_namespace or 'default'}")
     return ConsumerService("notifier", broker or broker_from(settings), notifier, settings, health)

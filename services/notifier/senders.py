@@ -15,8 +15,9 @@ TokenProvider = Callable[[str], Callable[[], str]]  # account name -> a function
 
 
 class SenderPool:
-    def __init__(self, settings: NotifierSettings, box: SecretBox, tokens: TokenProvider | None = None) -> None:
-        self._settings, self._box, self._tokens = settings, box, tokens
+    def __init__(self, settings: NotifierSettings, default_password: str, box: SecretBox,
+                 tokens: TokenProvider | None = None) -> None:
+        self._settings, self._default_password, self._box, self._tokens = settings, default_password, box, tokens
         self._senders: dict[tuple[Any, ...], SmtpSender] = {}
 
     def for_account(self, name: str, config: dict[str, Any], sealed: str | None) -> SmtpSender:
@@ -27,7 +28,7 @@ class SenderPool:
         auth = own.get("auth", "password")
         key = (host, port, tls, user, auth, name if auth == "xoauth2" else "")
         if key not in self._senders:
-            password = self._box.open(sealed).get("smtp_password", "") if own else s.smtp_password
+            password = self._box.open(sealed).get("smtp_password", "") if own else self._default_password
             oauth = None
             if auth == "xoauth2":
                 if self._tokens is None:

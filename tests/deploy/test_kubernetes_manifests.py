@@ -286,7 +286,8 @@ def test_the_mounted_secret_files_reach_the_settings(objects, tmp_path, monkeypa
         for key in keys:
             (secrets_dir / key).write_text(f"sentinel-{key}")
         settings = ENTRY[name][1](_secrets_dir=str(secrets_dir))
-        values = set(settings.model_dump().values())
+        values = {v for value in settings.model_dump().values()
+                  for v in (value if isinstance(value, tuple) else (value,))}
         for key in keys:
             assert f"sentinel-{key}" in values, f"{name}: the file {key} sets no setting"
 

@@ -34,6 +34,7 @@ _SECRET_OF = {
     "database_url": "DATABASE_URL",
     "token_secret": "POSTROOM_TOKEN_SECRET",
     "smtp_password": "SMTP_PASSWORD",
+    "resolved_secret_keys": "POSTROOM_SECRET_KEYS",
 }
 
 

@@ -45,7 +45,7 @@ def event(item_id: int, *, subject: str = "Printer jammed", classification: Clas
 
 def handler_for(sessions: Any, port: int, **settings: Any) -> Notifier:
     s = NotifierSettings(smtp_host="127.0.0.1", smtp_port=port, **settings)
-    return Notifier(sessions=sessions, senders=SenderPool(s, SecretBox([])), governor=Governor(s.governor_policy(), TOKENS),
+    return Notifier(sessions=sessions, senders=SenderPool(s, "", SecretBox([])), governor=Governor(s.governor_policy(), TOKENS),
                     templates=Templates(), tokens=TOKENS, own_addresses=(), loop_id="postroom; test")
 
 
