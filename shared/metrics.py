@@ -16,3 +16,8 @@ LOOP_BREAKER_OPEN = Gauge("postroom_loop_breaker_open", "1 while the account's l
 LOOP_BREAKER_TRIPS = Counter("postroom_loop_breaker_trips_total", "Times the loop breaker opened", ["account"])
 SUPPRESSED = Counter("postroom_outbound_suppressed_total", "Automatic mails not sent, by kind and rule",
                      ["kind", "rule"])
+# OAuth accounts: when the sign-in stops working unless an operator acts (the refresh token's known
+# end of life, or the client secret's expiry), and 1 while a refresh was refused (needs a reconnect).
+TOKEN_EXPIRY = Gauge("postroom_account_token_expiry_timestamp_seconds",
+                     "When the account's sign-in lapses without an operator (Unix time)", ["account"])
+AUTH_FAILED = Gauge("postroom_account_auth_failed", "1 while the account's sign-in is refused", ["account"])

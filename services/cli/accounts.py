@@ -6,12 +6,17 @@ from pathlib import Path
 
 import click
 
+from services.cli.connect import connect_command, tokens_command
 from services.cli.context import CliContext
 
 
 @click.group("accounts")
 def accounts() -> None:
     """Connected mailboxes."""
+
+
+accounts.add_command(connect_command)
+accounts.add_command(tokens_command)
 
 
 @accounts.command("apply")

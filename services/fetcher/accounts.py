@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, field_validator
+from pydantic import BaseModel, ConfigDict, field_validator, model_validator
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -15,6 +15,8 @@ from shared.secrets import SecretBox
 
 _COLUMNS = ("kind", "address", "active", "item_type", "project", "auto_reply")
 # Fields sealed with the secret key instead of stored in the clear configuration.
+# graph: Microsoft 365 through the Graph mail API; gmail: Google through the Gmail API.
+KINDS = frozenset({"dropfolder", "stdin", "graph", "gmail"})
 SECRET_FIELDS = frozenset({"password", "app_password", "client_secret", "refresh_token"})
 
 
@@ -34,9 +36,22 @@ class AccountSpec(BaseModel):
     @field_validator("kind")
     @classmethod
     def _known_kind(cls, kind: str) -> str:
-        if kind not in {"dropfolder", "stdin"}:
-            raise ValueError(f"unknown account kind {kind!r} (known: dropfolder, stdin)")
+        if kind not in KINDS:
+            raise ValueError(f"unknown account kind {kind!r} (known: {', '.join(sorted(KINDS))})")
         return kind
+
+    @model_validator(mode="after")
+    def _api_kinds_sign_in(self) -> AccountSpec:
+        oauth = (self.model_extra or {}).get("oauth")
+        if self.kind in {"graph", "gmail"} and not oauth:
+            raise ValueError(f"a {self.kind} account needs an oauth: block (provider, client_id, ...)")
+        if oauth:
+            from services.fetcher.oauth.config import OAuthConfig
+
+            provider = OAuthConfig.model_validate(oauth).provider
+            if {"graph": "microsoft", "gmail": "google"}.get(self.kind, provider) != provider:
+                raise ValueError(f"a {self.kind} account signs in with {provider}: that does not fit")
+        return self
 
     @field_validator("project")
     @classmethod

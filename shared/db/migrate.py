@@ -18,5 +18,7 @@ def alembic_config(engine: Engine) -> Config:
     return cfg
 
 
-def upgrade(engine: Engine, revision: str = "head") -> None:
+def upgrade(engine: Engine, revision: str = "heads") -> None:
+    # "heads": branches developed side by side (each revising an older migration) all apply
+    # until they are chained; with one head it is the same as "head".
     command.upgrade(alembic_config(engine), revision)

@@ -141,3 +141,35 @@ class LoopBreaker(Base):
     open_until: Mapped[datetime] = mapped_column()
     reason: Mapped[str] = mapped_column(Text, default="")
     trips: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class OAuthToken(Base):
+    """An account's OAuth sign-in: the sealed token cache (never readable without the secret key) and
+    the state operators watch (``postroom accounts tokens``): when the access token expires, when the
+    refresh token was issued, the last refresh and the last error."""
+
+    __tablename__ = "oauth_tokens"
+
+    account: Mapped[str] = mapped_column(String(100), primary_key=True)
+    provider: Mapped[str] = mapped_column(String(20))  # microsoft | google
+    flow: Mapped[str] = mapped_column(String(30))  # device_code | client_credentials | installed
+    sealed_cache: Mapped[str | None] = mapped_column(Text, nullable=True)
+    state: Mapped[str] = mapped_column(String(20), default="not_connected")  # ok | auth_failed | ...
+    access_expires_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    refresh_issued_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    consented_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    last_refresh_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    last_error_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class ApiCursor(Base):
+    """Where a mail API sync resumes: a Graph delta link or a Gmail history id, per account and folder."""
+
+    __tablename__ = "api_cursors"
+
+    account: Mapped[str] = mapped_column(String(100), primary_key=True)
+    folder: Mapped[str] = mapped_column(String(255), primary_key=True)
+    cursor: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

@@ -1,0 +1,157 @@
+"""The Graph mail source against a local HTTP fake of the Graph endpoints: delta paging with a
+stored delta link, MIME content, the after-fetch action, 401 refresh, 429 back-off, error JSON."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from services.fetcher.apicursors import ApiCursors
+from services.fetcher.apisync import Batch
+from services.fetcher.graph import GraphConfig, GraphMailSource
+from services.fetcher.graph_client import GraphClient, GraphError
+from services.fetcher.ratelimit import RateLimited
+from shared.db.engine import make_engine, make_sessionmaker
+from shared.db.migrate import upgrade
+from tests.support.fake_graph import FakeMailbox, serve_graph
+
+
+class Tokens:
+    """Our token provider's shape: (force) -> token; counts forced refreshes."""
+
+    def __init__(self, mailbox: FakeMailbox, current: str = "tok-1") -> None:
+        self.mailbox, self.current, self.forced = mailbox, current, 0
+        mailbox.valid_tokens.add(current)
+
+    def __call__(self, force: bool) -> str:
+        if force:
+            self.forced += 1
+            self.current = f"tok-{self.forced + 1}"
+            self.mailbox.valid_tokens.add(self.current)
+        return self.current
+
+
+@pytest.fixture
+def graph(tmp_path: Path) -> Iterator[tuple[FakeMailbox, str, Any]]:
+    mailbox = FakeMailbox()
+    server, url = serve_graph(mailbox)
+    engine = make_engine(f"sqlite:///{tmp_path / 'g.db'}")
+    upgrade(engine)
+    yield mailbox, url, make_sessionmaker(engine)
+    server.shutdown()
+    engine.dispose()
+
+
+def source_for(graph: tuple[FakeMailbox, str, Any], tokens: Tokens | None = None, **config: Any) -> GraphMailSource:
+    mailbox, url, sessions = graph
+    cfg = GraphConfig(mailbox="support@contoso.example", base_url=url, **config)
+    waits: list[float] = []
+    source = GraphMailSource(GraphClient(tokens or Tokens(mailbox), url), cfg, ApiCursors(sessions, "support"),
+                             sleep=lambda s: waits.append(s) or False)
+    source.waits = waits  # type: ignore[attr-defined]
+    return source
+
+
+def drain(source: GraphMailSource) -> list[str]:
+    got = []
+    for batch in source.batches():
+        ids = [sid for sid, _ in batch.mails]
+        got.extend(ids)
+        source.release(batch, ids, complete=True)
+    return got
+
+
+def test_every_mail_of_the_folder_is_fetched_once_across_pages_and_marked_read_after_release(graph) -> None:
+    mailbox = graph[0]
+    for n in range(5):
+        mailbox.deliver(f"m{n}", f"Subject: {n}\r\n\r\nbody {n}\r\n".encode())
+    source = source_for(graph)
+    batches: list[Batch] = []
+    for batch in source.batches():
+        batches.append(batch)
+        assert not any(mailbox.messages[sid]["isRead"] for sid, _ in batch.mails)  # nothing released early
+        source.release(batch, [sid for sid, _ in batch.mails], complete=True)
+    assert [sid for b in batches for sid, _ in b.mails] == ["m0", "m1", "m2", "m3", "m4"]
+    assert batches[0].mails[0][1].startswith(b"Subject: 0")
+    assert all(m["isRead"] for m in mailbox.messages.values())
+    assert drain(source_for(graph)) == []  # our own changes do not bring them back
+
+
+def test_a_restart_resumes_from_the_stored_delta_link_and_takes_only_new_mail(graph) -> None:
+    mailbox = graph[0]
+    mailbox.deliver("old", b"Subject: old\r\n\r\nx\r\n")
+    assert drain(source_for(graph)) == ["old"]
+    mailbox.deliver("new", b"Subject: new\r\n\r\ny\r\n")
+    fresh = source_for(graph)  # a new process: only the database remembers
+    assert drain(fresh) == ["new"]
+    first_get = next(p for m, p in mailbox.log[::-1] if "delta" in p and m == "GET")
+    assert "from=" in first_get
+
+
+def test_move_and_delete_are_applied_per_the_account_choice(graph) -> None:
+    mailbox = graph[0]
+    mailbox.deliver("a", b"Subject: a\r\n\r\n")
+    drain(source_for(graph, after_fetch="move", move_to="archive"))
+    assert mailbox.messages["a"]["folder"] == "archive"
+    mailbox.deliver("b", b"Subject: b\r\n\r\n")
+    drain(source_for(graph, after_fetch="delete"))
+    assert "b" not in mailbox.messages
+    assert ("DELETE", "/v1.0/users/support%40contoso.example/messages/b") in mailbox.log
+
+
+def test_an_unreleased_batch_comes_again_and_its_cursor_is_not_advanced(graph) -> None:
+    mailbox = graph[0]
+    mailbox.deliver("a", b"Subject: a\r\n\r\n")
+    source = source_for(graph)
+    next(iter(source.batches()))  # fetched, never released (the publish failed)
+    assert not mailbox.messages["a"]["isRead"]
+    assert drain(source_for(graph)) == ["a"]
+
+
+def test_a_401_gets_one_fresh_token_and_the_request_succeeds(graph) -> None:
+    mailbox = graph[0]
+    mailbox.deliver("a", b"Subject: a\r\n\r\n")
+    tokens = Tokens(mailbox)
+    mailbox.valid_tokens.clear()  # the token was revoked server-side
+    assert drain(source_for(graph, tokens)) == ["a"]
+    assert tokens.forced == 1
+
+
+def test_throttling_backs_off_for_the_retry_after_and_resumes(graph) -> None:
+    mailbox = graph[0]
+    mailbox.deliver("a", b"Subject: a\r\n\r\n")
+    mailbox.faults.append((429, {"Retry-After": "7"}, {"error": {"code": "TooManyRequests"}}))
+    source = source_for(graph)
+    assert drain(source) == ["a"]
+    assert source.waits == [7.0]  # type: ignore[attr-defined]
+
+
+def test_throttling_that_persists_stops_the_sync_with_the_wait_it_asked_for(graph) -> None:
+    mailbox = graph[0]
+    mailbox.deliver("a", b"Subject: a\r\n\r\n")
+    for _ in range(3):
+        mailbox.faults.append((429, {"Retry-After": "5"}, {"error": {"code": "TooManyRequests"}}))
+    with pytest.raises(RateLimited) as caught:
+        drain(source_for(graph))
+    assert caught.value.retry_after == 5.0
+    assert drain(source_for(graph)) == ["a"]  # resumed later
+
+
+def test_a_graph_error_answer_is_raised_with_its_code(graph) -> None:
+    mailbox = graph[0]
+    mailbox.faults.append((403, {}, {"error": {"code": "ErrorAccessDenied", "message": "Access is denied."}}))
+    with pytest.raises(GraphError, match="ErrorAccessDenied"):
+        drain(source_for(graph))
+
+
+def test_existing_mail_can_be_skipped_on_the_first_round(graph) -> None:
+    mailbox = graph[0]
+    mailbox.deliver("old", b"Subject: old\r\n\r\n")
+    assert drain(source_for(graph, existing_mail="skip")) == []
+    mailbox.deliver("new", b"Subject: new\r\n\r\n")
+    assert drain(source_for(graph, existing_mail="skip")) == ["new"]
+    assert json.loads(ApiCursors(graph[2], "support").get("inbox"))["link"]

@@ -1,0 +1,88 @@
+"""A Microsoft identity platform at the HTTP level, in-process: msal's ``http_client`` hook answered
+with the OpenID configuration, the device code endpoint and the token endpoint. Token answers are
+queued by the test; every request is recorded (to prove what was, and was not, asked)."""
+
+from __future__ import annotations
+
+import base64
+import json
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any
+
+HOST = "https://login.test.example"
+TENANT = "contoso.example"
+CLIENT_ID = "11111111-2222-3333-4444-555555555555"
+
+
+def _b64(data: dict[str, Any]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=").decode()
+
+
+@dataclass
+class FakeResponse:
+    status_code: int
+    text: str
+    headers: dict[str, str] = field(default_factory=dict)
+
+    def raise_for_status(self) -> None:
+        if self.status_code >= 400:
+            raise RuntimeError(f"HTTP {self.status_code}")
+
+
+def tokens(access: str = "at-1", refresh: str | None = "rt-1", user: str = "support@contoso.example",
+           expires_in: int = 3600) -> dict[str, Any]:
+    issuer = f"{HOST}/{TENANT}/v2.0"
+    claims = {"iss": issuer, "aud": CLIENT_ID, "exp": int(time.time()) + 3600, "iat": int(time.time()),
+              "preferred_username": user, "oid": "oid-1", "tid": "tid-1", "sub": "sub-1"}
+    answer: dict[str, Any] = {"token_type": "Bearer", "access_token": access, "expires_in": expires_in,
+                              "id_token": f"{_b64({'alg': 'none'})}.{_b64(claims)}.",
+                              "client_info": _b64({"uid": "oid-1", "utid": "tid-1"})}
+    if refresh:
+        answer["refresh_token"] = refresh
+    else:  # app-only (client credentials): no user, so no id token and no client info
+        del answer["id_token"], answer["client_info"]
+    return answer
+
+
+def aad_error(error: str, code: int, description: str = "") -> dict[str, Any]:
+    return {"error": error, "error_codes": [code],
+            "error_description": f"AADSTS{code}: {description or 'refused'}\r\nTrace ID: 0000\r\nTimestamp: now"}
+
+
+class FakeAuthority:
+    def __init__(self) -> None:
+        self.answers: deque[tuple[int, dict[str, Any]]] = deque()
+        self.token_requests: list[dict[str, Any]] = []
+        self.device_scope = ""
+
+    def answer(self, body: dict[str, Any], status: int | None = None) -> None:
+        self.answers.append((status or (400 if "error" in body else 200), body))
+
+    def get(self, url: str, params: Any = None, headers: Any = None, **kwargs: Any) -> FakeResponse:
+        if url.endswith("/.well-known/openid-configuration"):
+            base = f"{HOST}/{TENANT}"
+            return FakeResponse(200, json.dumps({
+                "issuer": f"{base}/v2.0", "authorization_endpoint": f"{base}/oauth2/v2.0/authorize",
+                "token_endpoint": f"{base}/oauth2/v2.0/token",
+                "device_authorization_endpoint": f"{base}/oauth2/v2.0/devicecode"}))
+        return FakeResponse(404, "{}")
+
+    def post(self, url: str, params: Any = None, data: Any = None, headers: Any = None, **kwargs: Any) -> FakeResponse:
+        if url.endswith("/devicecode"):
+            self.device_scope = str((data or {}).get("scope", ""))
+            return FakeResponse(200, json.dumps({
+                "device_code": "dc-1", "user_code": "ABCD-EFGH", "verification_uri": "https://microsoft.com/devicelogin",
+                "expires_in": 900, "interval": 0,
+                "message": "To sign in, use a web browser to open https://microsoft.com/devicelogin and enter ABCD-EFGH"}))
+        if url.endswith("/token"):
+            self.token_requests.append(dict(data or {}))
+            if not self.answers:
+                return FakeResponse(500, json.dumps({"error": "server_error", "error_description": "nothing queued"}))
+            status, body = self.answers.popleft()
+            if "access_token" in body:  # granted what was asked, as the real endpoint does
+                body = {**body, "scope": " ".join(s for s in str((data or {}).get("scope") or self.device_scope).split()
+                                                  if s not in ("openid", "profile", "offline_access"))}
+            return FakeResponse(status, json.dumps(body))
+        return FakeResponse(404, "{}")

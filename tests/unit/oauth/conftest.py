@@ -1,0 +1,1 @@
+from tests.support.oauth_world import world  # noqa: F401  (the fixture)
