@@ -7,10 +7,12 @@ A DMARC failure, or SPF and DKIM both failing, leaves the sender unverified.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Literal
 
+_EQUALS = re.compile(r"\s*=\s*")
 _SPF_FAILED = {"fail", "softfail", "permerror"}
 _DKIM_FAILED = {"fail", "none", "neutral", "policy", "permerror"}
 
@@ -67,7 +69,7 @@ def parse(value: str) -> AuthResults | None:
         return None
     results: dict[str, list[str]] = {}
     for resinfo in parts[1:]:
-        tokens = resinfo.replace(" =", "=").replace("= ", "=").split()
+        tokens = _EQUALS.sub("=", resinfo).split()
         if not tokens or "=" not in tokens[0]:
             continue  # "none", or something we cannot read: no result
         method, _, result = tokens[0].partition("=")

@@ -99,7 +99,7 @@ def _create(session: Session, account: Account, mail: MailParsed, mapped: Mapped
                 account=account.name, automatic=mail.classification.automatic,
                 creator_id=creator.id if creator else None, customer_id=customer.id if customer else None,
                 contact_id=sender.contact.id if sender.contact else None, fields=mapped.fields,
-                item_date=mapped.date or mail.date)
+                item_date=mapped.date)
     session.add(item)
     session.flush()
     for other in match.follow_up_of:

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, selectinload, sessionmaker
 
 from services.itemwriter.handlers import make_handler
 from shared.contracts import Address, BlobRef, Classification, Envelope, ItemChanged, ItemRef, MailParsed
@@ -73,7 +73,8 @@ def handle(sessions: sessionmaker[Session], envelope: Envelope[Any], attempts: i
 
 def item(sessions: sessionmaker[Session], number: int, item_type: str = "incident") -> Item:
     with sessions() as session:
-        found = session.scalar(select(Item).where(Item.type == item_type, Item.number == number))
+        found = session.scalar(select(Item).where(Item.type == item_type, Item.number == number)
+                               .options(selectinload(Item.mails), selectinload(Item.attachments)))
         assert found is not None, f"no {item_type} #{number}"
         return found
 
