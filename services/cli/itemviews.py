@@ -55,7 +55,7 @@ def render(d: dict[str, Any]) -> str:
         dec = m["decision"] or {}
         lines.append(f"  {m['direction']:<3} {m['created_at'][:19]} {m['from'] or '-'}  {m['subject']}")
         lines.append(f"      {m['message_id'] or '(no Message-ID)'}  [{m['classification']}]")
-        lines.append(f"      matched by: {m['matched_by']}" + (f": {dec['reason']}" if dec.get("reason") else ""))
+        lines.append(f"      matched by: {m['matched_by']}")
         lines += [f"      - {c}" for c in dec.get("considered", [])]
     for a in d["attachments"]:
         lines.append(f"  attachment: {a['filename']} ({a['content_type']}, {a['size']} bytes)")

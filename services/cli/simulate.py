@@ -21,8 +21,9 @@ def simulate(sessions: Any, raw: bytes, account: str, tokens: Any, own_addresses
     from sqlalchemy import select
 
     from services.itemwriter.writer import write_item
-    from services.notifier.governor import auto_reply_refusal
+    from services.notifier.governor import Governor, Policy
     from services.parser.handlers import normalize
+    from services.parser.limits import Limits
     from shared.contracts import BlobRef, Envelope, MailFetched
     from shared.db.models import Account
 
@@ -30,7 +31,7 @@ def simulate(sessions: Any, raw: bytes, account: str, tokens: Any, own_addresses
     fetched = MailFetched(account=account, source="stdin", source_id=f"stdin:{digest}",
                           raw=BlobRef(key=f"sha256:{digest}", size=len(raw), sha256=digest),
                           received_at=datetime.now(UTC))
-    parsed = normalize(raw, fetched, None, tokens, 1_000_000)
+    parsed = normalize(raw, fetched, None, tokens, Limits())
     envelope = Envelope.first(fetched).follow(parsed)
     with sessions() as session:
         session.begin()
@@ -47,9 +48,11 @@ def simulate(sessions: Any, raw: bytes, account: str, tokens: Any, own_addresses
         "message_id", "date", "subject", "from_", "reply_to", "in_reply_to", "references", "classification",
         "item_refs", "authentication_results", "defects"})
     refusal = None
-    if event is not None:
+    if event is not None and event.auto_reply:
+        # The governor's rules on the mail itself; its volume caps count sends at send time.
         sender = event.mail.reply_to[0] if event.mail.reply_to else event.mail.from_
-        refusal = auto_reply_refusal(event, sender.address if sender else None, ours)
+        refusal = (Governor(Policy(), tokens).mail_refusal(event, sender.address, ours, "auto-reply")
+                   if sender else "the mail has no sender address")
     return {"mail": mail, "change": outcome.change, "item": item, "matched_by": outcome.matched_by,
             "reason": outcome.reason, "decision": outcome.decision, "auto_reply_refusal": refusal,
             "event": event.model_dump(mode="json", by_alias=True) if event else None}

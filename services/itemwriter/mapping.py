@@ -12,7 +12,7 @@ from shared.contracts import Address, MailParsed
 # The recommended mapping: item field -> mail field. An account's ``field_mapping`` overrides entries;
 # mapping a field to "none" leaves it empty.
 DEFAULT_MAPPING = {"title": "subject", "description": "body", "contact": "sender", "date": "date"}
-MAIL_FIELDS = ("subject", "body", "sender", "reply_to", "to", "cc", "date", "message_id", "none")
+MAIL_FIELDS = ("subject", "body", "reply", "sender", "reply_to", "to", "cc", "date", "message_id", "none")
 BUILTIN_DEFAULTS = ("status", "step", "customer")  # default values that are not custom fields
 
 
@@ -29,7 +29,7 @@ class Mapped:
 
 def _mail_value(mail: MailParsed, source: str) -> Any:
     return {
-        "subject": mail.subject, "body": mail.text, "sender": mail.from_,
+        "subject": mail.subject, "body": mail.text, "reply": mail.reply_text or mail.text, "sender": mail.from_,
         "reply_to": mail.reply_to[0] if mail.reply_to else mail.from_,
         "to": mail.to[0] if mail.to else None, "cc": mail.cc[0] if mail.cc else None,
         "date": mail.date, "message_id": mail.message_id, "none": None,

@@ -73,7 +73,7 @@ def write_item(session: Session, envelope: Envelope[Any]) -> Outcome:
     listed = notify_list(session, item.id)
     who = recipients(situation, listed, failing_addresses(session, [a for a, _ in listed]))
     decision = _decision(matched_by, reason, match, bounce, sender, mapped, placement, who, account)
-    row = _record_mail(session, item, account, mail, matched_by, decision)
+    row = _record_mail(session, item, account, mail, f"{matched_by}: {reason}", decision)
     event = item_changed(session, envelope, change=change, item=item, matched_by=matched_by, before=before,
                          placement=placement, recipients=who, sender_verified=sender.verified,
                          delivery_failure=bounce is not None, failing=bounce.failing if bounce else [])

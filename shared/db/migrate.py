@@ -18,5 +18,7 @@ def alembic_config(engine: Engine) -> Config:
     return cfg
 
 
-def upgrade(engine: Engine, revision: str = "head") -> None:
+def upgrade(engine: Engine, revision: str = "heads") -> None:
+    # "heads": migrations written in parallel branch off the same parent until someone chains them;
+    # every branch applies either way.
     command.upgrade(alembic_config(engine), revision)

@@ -75,7 +75,7 @@ def test_items_show_displays_the_signal_the_follow_up_link_and_the_notification_
     handle(sessions, mail(sender="alice@acme.example"))
     handle(sessions, mail(sender="mallory@evil.example", subject="Re: [#1]"))
     shown = json.loads(run("items", "show", "2", "--json"))
-    assert shown["mails"][0]["matched_by"] == "new"
+    assert shown["mails"][0]["matched_by"] == "new: new item, linked as a possible follow-up of #1"
     assert shown["links"] == [{"kind": "possible-follow-up", "type": "incident", "number": 1, "title": "Printer on fire",
                                "reason": "new item, linked as a possible follow-up of #1"}]
     assert [n["address"] for n in shown["notify"]] == ["lead@ours.example", "mallory@evil.example"]

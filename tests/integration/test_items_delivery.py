@@ -32,7 +32,7 @@ def test_a_delivery_failure_of_our_mail_is_recorded_on_its_item_and_flags_the_ad
     with sessions() as session:
         contact = session.scalar(select(Contact).where(Contact.email == "alice@customer.example"))
     assert contact.failing and ours in contact.failing_reason
-    assert mails_of(sessions, event.item.id)[-1].matched_by == "delivery-failure"
+    assert mails_of(sessions, event.item.id)[-1].matched_by.startswith("delivery-failure: delivery failure of our")
 
 
 def test_a_delivery_failure_naming_our_mail_only_in_its_thread_headers_is_recognised(sessions) -> None:  # type: ignore[no-untyped-def]

@@ -116,5 +116,6 @@ def test_every_decision_records_the_signal_that_matched(sessions) -> None:  # ty
     handle(sessions, mail(message_id="<a@x.example>"))
     handle(sessions, mail(in_reply_to="<a@x.example>"))
     handle(sessions, mail(in_reply_to=our_message_id(1)))
-    assert [m.matched_by for m in item(sessions, 1).mails] == ["new", "thread-header", "signed-token"]
+    assert [m.matched_by.split(":")[0] for m in item(sessions, 1).mails] == ["new", "thread-header", "signed-token"]
+    assert item(sessions, 1).mails[2].matched_by == "signed-token: our signed token for #1 in in-reply-to"
     assert item_count(sessions) == 1

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from services.parser.handlers import normalize
+from services.parser.limits import Limits
 from shared.contracts import BlobRef, MailFetched
 from shared.tokens import ItemTokens
 
@@ -16,6 +17,6 @@ RAW = (b"Authentication-Results: mx.ours.example;\r\n dmarc=fail header.from=acm
 def test_every_authentication_results_header_is_passed_on_unfolded_in_order() -> None:
     fetched = MailFetched(account="a", source="stdin", source_id="s", raw=BlobRef(key="k", size=1, sha256="0"),
                           received_at=datetime(2026, 11, 26, tzinfo=UTC))
-    parsed = normalize(RAW, fetched, None, ItemTokens("[#{number}]", "s"), 10_000)
+    parsed = normalize(RAW, fetched, None, ItemTokens("[#{number}]", "s"), Limits())
     assert parsed.authentication_results == ["mx.ours.example; dmarc=fail header.from=acme.example",
                                              "relay.example; spf=pass"]
