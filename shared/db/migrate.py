@@ -18,7 +18,7 @@ def alembic_config(engine: Engine) -> Config:
     return cfg
 
 
-def upgrade(engine: Engine, revision: str = "heads") -> None:
-    # "heads": migrations written in parallel branch off the same parent until someone chains them;
-    # every branch applies either way.
+def upgrade(engine: Engine, revision: str = "head") -> None:
+    # "head", not "heads": the migrations form one chain, and a second head (a migration written
+    # against an old parent) must fail here rather than apply in an undefined order.
     command.upgrade(alembic_config(engine), revision)
