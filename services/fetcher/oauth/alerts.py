@@ -22,7 +22,7 @@ def lapses(account: str, at_timestamp: float | None, days_left: float | None, wa
     """Publish when the sign-in lapses; warn when that is within ``warn_days``."""
     if at_timestamp is None:
         return
-    metrics.TOKEN_EXPIRY.labels(account).set(at_timestamp)
+    metrics.ACCOUNT_TOKEN_EXPIRY.labels(account).set(at_timestamp)
     if days_left is not None and days_left < warn_days:
         log.warning("oauth.token_expiring", account=account, days_left=round(days_left, 1),
                     action=f"run `postroom accounts connect {account}` before then")

@@ -70,7 +70,7 @@ def test_a_testing_mode_refresh_token_warns_days_before_its_seven_day_limit(
     assert health.refresh_lifetime_days == 7 and 4.9 < health.refresh_age_days < 5.1
     assert 1.9 < health.days_left(now) < 2.1
     sweep(world.store, world.authenticators.configs(), now, warn_days=3)
-    assert metrics.TOKEN_EXPIRY.labels("gm")._value.get() == pytest.approx((consented + timedelta(days=7)).timestamp())
+    assert metrics.ACCOUNT_TOKEN_EXPIRY.labels("gm")._value.get() == pytest.approx((consented + timedelta(days=7)).timestamp())
     assert "oauth.token_expiring" in capsys.readouterr().out
 
 
