@@ -18,13 +18,7 @@ def alembic_config(engine: Engine) -> Config:
     return cfg
 
 
-<<<<<<< HEAD
-def upgrade(engine: Engine, revision: str = "heads") -> None:
-    # "heads": branches developed side by side (each revising an older migration) all apply
-    # until they are chained; with one head it is the same as "head".
-=======
 def upgrade(engine: Engine, revision: str = "head") -> None:
     # "head", not "heads": the migrations form one chain, and a second head (a migration written
     # against an old parent) must fail here rather than apply in an undefined order.
->>>>>>> main
     command.upgrade(alembic_config(engine), revision)

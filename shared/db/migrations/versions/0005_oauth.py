@@ -1,13 +1,13 @@
 """OAuth sign-ins (sealed token caches and their health) and the cursors of the mail API syncs.
 
 Revision ID: 0005
-Revises: 0001
+Revises: 0004
 """
 from alembic import op
 import sqlalchemy as sa
 
 revision = "0005"
-down_revision = "0001"
+down_revision = "0004"  # main keeps one chain (tests/unit/test_migrations.py)
 branch_labels = None
 depends_on = None
 
