@@ -3,40 +3,10 @@
 from __future__ import annotations
 
 import time
-from typing import Any
 
-import pytest
-
-from tests.support.dovecot import MailUser, sample_mail
-from tests.support.imapfaults import FaultyFactory
-from tests.support.fetching import (apply_account, fetcher_settings, imap_account, payloads, running_fetcher,
-                                    source_ids)
+from tests.support.dovecot import sample_mail
+from tests.support.fetching import apply_account, imap_account, payloads, source_ids
 from tests.support.waiting import wait_for
-
-
-@pytest.fixture
-def faults() -> FaultyFactory:
-    return FaultyFactory()
-
-
-@pytest.fixture
-def fetcher(database_url: str, tmp_path: Any, secret_key: str, memory_broker: Any, faults: FaultyFactory):  # type: ignore[no-untyped-def]
-    """Start the fetcher (a context manager), its IMAP connections made through ``faults``."""
-    def start(**overrides: Any):  # type: ignore[no-untyped-def]
-        return running_fetcher(fetcher_settings(database_url, tmp_path, secret_key, **overrides), memory_broker,
-                               imap_factory=faults)
-    return start
-
-
-def flags(user: MailUser, folder: str = "INBOX") -> dict[int, tuple[bytes, ...]]:
-    with user.imap() as client:
-        client.select_folder(folder, readonly=True)
-        return {uid: data[b"FLAGS"] for uid, data in client.fetch(client.search(["ALL"]), ["FLAGS"]).items()}
-
-
-def uidvalidity(user: MailUser, folder: str = "INBOX") -> int:
-    with user.imap() as client:
-        return int(client.folder_status(folder, ["UIDVALIDITY"])[b"UIDVALIDITY"])
 
 
 def test_new_mail_is_published_once_then_marked_read(mail_user, sessions, secret_box, memory_broker, fetcher):
@@ -44,8 +14,8 @@ def test_new_mail_is_published_once_then_marked_read(mail_user, sessions, secret
     uids = [mail_user.append(sample_mail(n)) for n in range(3)]
     apply_account(sessions, secret_box, **imap_account(mail_user, after_fetch="mark_read"))
     with fetcher():
-        wait_for(lambda: all(b"\\Seen" in f for f in flags(mail_user).values()), what="mails marked read")
-    validity = uidvalidity(mail_user)
+        wait_for(lambda: all(b"\\Seen" in f for f in mail_user.flags().values()), what="mails marked read")
+    validity = mail_user.uidvalidity()
     assert source_ids(memory_broker) == {f"imap:INBOX:{validity}:{uid}": 1 for uid in uids}
 
 
@@ -55,7 +25,7 @@ def test_published_mail_is_deleted_from_the_server(mail_user, sessions, secret_b
         mail_user.append(sample_mail(n))
     apply_account(sessions, secret_box, **imap_account(mail_user, after_fetch="delete"))
     with fetcher():
-        wait_for(lambda: not flags(mail_user), what="an empty INBOX")
+        wait_for(lambda: not mail_user.flags(), what="an empty INBOX")
     assert sorted(source_ids(memory_broker).values()) == [1, 1, 1, 1]
 
 
@@ -69,8 +39,8 @@ def test_leave_unread_never_imports_a_mail_twice(mail_user, sessions, secret_box
         new_uid = mail_user.append(sample_mail(2))
         wait_for(lambda: len(memory_broker.published) == 2, what="the second mail")
     assert set(source_ids(memory_broker).values()) == {1}
-    assert all(b"\\Seen" not in f for f in flags(mail_user).values())
-    assert f"imap:INBOX:{uidvalidity(mail_user)}:{new_uid}" in source_ids(memory_broker)
+    assert all(b"\\Seen" not in f for f in mail_user.flags().values())
+    assert f"imap:INBOX:{mail_user.uidvalidity()}:{new_uid}" in source_ids(memory_broker)
 
 
 def test_a_mail_a_person_read_first_is_still_imported(mail_user, sessions, secret_box, memory_broker, fetcher):
@@ -89,9 +59,9 @@ def test_only_the_configured_folder_is_read(mail_user, sessions, secret_box, mem
     uid = mail_user.append(sample_mail(2), folder="Support")
     apply_account(sessions, secret_box, **imap_account(mail_user, folder="Support", after_fetch="delete"))
     with fetcher():
-        wait_for(lambda: not flags(mail_user, "Support"), what="Support emptied")
-    assert list(source_ids(memory_broker)) == [f"imap:Support:{uidvalidity(mail_user, 'Support')}:{uid}"]
-    assert len(flags(mail_user, "INBOX")) == 1
+        wait_for(lambda: not mail_user.flags("Support"), what="Support emptied")
+    assert list(source_ids(memory_broker)) == [f"imap:Support:{mail_user.uidvalidity('Support')}:{uid}"]
+    assert len(mail_user.flags("INBOX")) == 1
 
 
 def test_existing_mail_can_be_imported_as_archive(mail_user, sessions, secret_box, memory_broker, fetcher):

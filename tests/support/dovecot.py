@@ -190,6 +190,16 @@ class MailUser:
             answer = client.append(folder, raw, flags=tuple(flags))
         return int(answer.split(b"]")[0].split()[-1])
 
+    def flags(self, folder: str = "INBOX") -> dict[int, tuple[bytes, ...]]:
+        """UID -> flags of every mail in ``folder``."""
+        with self.imap() as client:
+            client.select_folder(folder, readonly=True)
+            return {uid: data[b"FLAGS"] for uid, data in client.fetch(client.search(["ALL"]), ["FLAGS"]).items()}
+
+    def uidvalidity(self, folder: str = "INBOX") -> int:
+        with self.imap() as client:
+            return int(client.folder_status(folder, ["UIDVALIDITY"])[b"UIDVALIDITY"])
+
     def create_folder(self, folder: str) -> None:
         with self.imap() as client:
             client.create_folder(folder)
@@ -203,7 +213,7 @@ class MailUser:
         stamp = int(time.time())
         for count, raw in enumerate(raws, start=1):
             (maildir / "new" / f"{stamp}.P{count}Q{os.getpid()}.postroom-test").write_bytes(raw)
-        for path in [self.server.home / self.name, *maildir.rglob("*")]:
+        for path in [self.server.home / self.name, maildir, *maildir.rglob("*")]:
             os.chown(path, self.server._uid, self.server._gid)
         return count
 

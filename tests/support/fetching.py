@@ -40,6 +40,10 @@ def source_ids(broker: MemoryBroker) -> Counter[str]:
     return Counter(json.loads(m.body)["payload"]["source_id"] for m in broker.published)
 
 
+def account_source_ids(broker: MemoryBroker) -> Counter[tuple[str, str]]:
+    return Counter((p["account"], p["source_id"]) for p in payloads(broker))
+
+
 def payloads(broker: MemoryBroker) -> list[dict[str, Any]]:
     return [json.loads(m.body)["payload"] for m in broker.published]
 
