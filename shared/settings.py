@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Annotated
 
 from pydantic import AliasChoices, Field, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
 def _secrets_dir() -> str | None:
@@ -38,7 +39,8 @@ class CommonSettings(BaseSettings):
     prefetch: int = 8
     heartbeat: int = 30
     # The retry ladder: a fixed-TTL queue per step; a message that fails more often goes to the DLQ.
-    retry_delays: tuple[float, ...] = (1.0, 10.0, 60.0, 600.0)
+    # NoDecode: the variables are comma-separated (the validators split them), not JSON.
+    retry_delays: Annotated[tuple[float, ...], NoDecode] = (1.0, 10.0, 60.0, 600.0)
     max_retries: int = 4
     # RabbitMQ 3.10 quorum queues have no default delivery limit: a consumer that crashes on a
     # message would get it back forever. This bounds it.
@@ -51,7 +53,7 @@ class CommonSettings(BaseSettings):
     # Signs item tokens in Message-IDs so they cannot be guessed.
     token_secret: str = Field("postroom-dev-secret-change-me", repr=False)
     # Keys sealing the secrets stored in the database, newest first (see shared/secrets.py).
-    secret_keys: tuple[str, ...] = Field((), repr=False)
+    secret_keys: Annotated[tuple[str, ...], NoDecode] = Field((), repr=False)
     secret_key_file: Path | None = None
 
     @field_validator("secret_keys", mode="before")

@@ -9,9 +9,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from services.fetcher.clock import now
 from services.fetcher.failures import LeaseLost
 from services.fetcher.leases import LeaseRepo
 from shared.db.models import FetchedDigest, MailboxCursor
@@ -56,8 +57,13 @@ class CursorRepo:
             for name in ("uidvalidity", "last_uid", "released_uid", "archive_until", "resync_until",
                          "imported", "backlog"):
                 setattr(row, name, getattr(cursor, name))
-            for digest in set(digests):
-                session.merge(FetchedDigest(account=self.account, sha256=digest))
+            wanted = set(digests)
+            if wanted:  # one SELECT and one multi-row INSERT per batch, not a round trip per mail
+                wanted -= set(session.scalars(select(FetchedDigest.sha256).where(
+                    FetchedDigest.account == self.account, FetchedDigest.sha256.in_(wanted))))
+            if wanted:
+                session.execute(insert(FetchedDigest), [{"account": self.account, "sha256": d, "fetched_at": now()}
+                                                        for d in wanted])
 
     def published_before(self, digests: Iterable[str]) -> set[str]:
         wanted = list(set(digests))
