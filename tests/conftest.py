@@ -103,9 +103,20 @@ def smtp_server() -> Iterator[tuple[RecordingHandler, int]]:
     controller.stop()
 
 
+def _require_dovecot() -> None:
+    from pathlib import Path as _Path
+
+    from tests.support.dovecot import DOVECOT
+    from tests.support.servers import unavailable
+
+    if not _Path(DOVECOT).is_file():
+        unavailable("Dovecot (apt-get install dovecot-imapd dovecot-pop3d)", DOVECOT)
+
+
 @pytest.fixture(scope="session")
 def dovecot() -> Iterator[DovecotServer]:
     """A real Dovecot (IMAP and POP3, no TLS) for the whole session; each test takes its own user."""
+    _require_dovecot()
     # Dovecot cannot put spaces in a refusal reason: "_" stands for them (the fetcher reads both).
     server = DovecotServer(special={"two-factor": "nologin reason=[ALERT]_Application-specific_password_required"})
     server.start()
@@ -116,6 +127,7 @@ def dovecot() -> Iterator[DovecotServer]:
 @pytest.fixture(scope="session")
 def dovecot_tls() -> Iterator[DovecotServer]:
     """A real Dovecot with a self-signed certificate: implicit TLS ports and STARTTLS/STLS offered."""
+    _require_dovecot()
     server = DovecotServer(tls=True).start()
     yield server
     server.stop()

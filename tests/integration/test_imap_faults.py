@@ -94,3 +94,22 @@ def test_a_uidvalidity_change_resyncs_without_publishing_again(mail_user, sessio
     ids = source_ids(memory_broker)
     assert len(ids) == 3 and set(ids.values()) == {1}
     assert f"imap:Support:{after}:{new_uid}" in ids
+
+
+def test_a_mail_the_server_refuses_is_skipped_after_bounded_retries_without_blocking_others(
+        mail_user, sessions, secret_box, memory_broker, fetcher, faults):
+    """The server answers NO for one mail's body: the mails around it are published and marked
+    read at once; the bad one is retried on later passes, then skipped, recorded, and left unread."""
+    uids = [mail_user.append(sample_mail(n)) for n in range(3)]
+    faults.refused_uids = {uids[1]}
+    apply_account(sessions, secret_box, **imap_account(mail_user, after_fetch="mark_read"))
+    with fetcher(max_fetch_attempts=3):
+        wait_for(lambda: len(memory_broker.published) == 2, what="the two good mails")
+        for n in range(3, 5):  # each new mail is a new pass, and each pass retries the bad one
+            mail_user.append(sample_mail(n))
+            wait_for(lambda: len(memory_broker.published) == n, what=f"mail {n}")
+        wait_for(lambda: _scalar(sessions, select(FetchFailure.state)) == "skipped", what="the skip")
+    failure = _scalar(sessions, select(FetchFailure))
+    assert failure.attempts == 3 and failure.source_id.endswith(f":{uids[1]}") and "SERVERBUG" in failure.last_error
+    seen = mail_user.flags()
+    assert b"\\Seen" not in seen[uids[1]] and all(b"\\Seen" in f for u, f in seen.items() if u != uids[1])

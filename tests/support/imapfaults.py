@@ -10,6 +10,8 @@ from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
+from imapclient.exceptions import IMAPClientError
+
 from services.fetcher.imap import default_factory
 
 Hook = Callable[["ClientProxy", tuple[Any, ...]], None]
@@ -46,6 +48,7 @@ class FaultyFactory:
         self.calls: Counter[str] = Counter()
         self.idling = threading.Event()
         self.connections = 0
+        self.refused_uids: set[int] = set()  # FETCH of these bodies answers NO, every time
         self._lock = threading.Lock()
 
     def on(self, method: str, nth: int, hook: Hook) -> None:
@@ -57,6 +60,8 @@ class FaultyFactory:
             hook = self.hooks.pop((name, self.calls[name]), None)
         if hook is not None:
             hook(proxy, args)
+        if name == "fetch" and "BODY.PEEK[]" in args[1] and self.refused_uids & set(args[0]):
+            raise IMAPClientError("FETCH failed: [SERVERBUG] Internal error (simulated)")
 
     def __call__(self, *args: Any, **kwargs: Any) -> ClientProxy:
         self.connections += 1
