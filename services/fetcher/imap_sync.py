@@ -42,6 +42,9 @@ class ImapSync:
     def source_id(self, uidvalidity: int, uid: int) -> str:
         return f"{self._prefix}{uidvalidity}:{uid}"
 
+    def retries_pending(self) -> bool:
+        return bool(self.failed.under(self._prefix, state="retrying"))
+
     def run(self, stop: threading.Event) -> int:
         """One pass over the folder; return how many mails were published."""
         cursor = self._start(*self.folder.select())
@@ -140,15 +143,14 @@ class ImapSync:
         """Mark, move or delete the published UIDs above ``released_uid``, never a failed one."""
         if cursor.released_uid >= cursor.last_uid:
             return cursor
-        if self.config.after_fetch != "leave":
-            held = [int(s.rsplit(":", 1)[1]) for s in self.failed.under(f"{self._prefix}{cursor.uidvalidity}:")]
-            self._act(sequence_set(cursor.released_uid + 1, cursor.last_uid, held))
+        held = [int(s.rsplit(":", 1)[1]) for s in self.failed.under(f"{self._prefix}{cursor.uidvalidity}:")]
+        self._act(sequence_set(cursor.released_uid + 1, cursor.last_uid, held))
         cursor = replace(cursor, released_uid=cursor.last_uid)
         self.cursors.save(self.config.folder, cursor)
         return cursor
 
     def _act(self, uids: str) -> None:
-        if not uids:
+        if not uids or self.config.after_fetch == "leave":
             return
         if self.config.after_fetch == "mark_read":
             self.folder.mark_seen(uids)

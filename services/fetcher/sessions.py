@@ -36,7 +36,10 @@ class ImapSession:
 
     def wait(self, stop: threading.Event) -> None:
         if self.syncer.config.idle and self.folder.can_idle():
-            self.folder.idle(stop, self.reidle_after)
+            # A mail waiting for another attempt is retried after poll_interval, news or not.
+            retry = self.syncer.retries_pending()
+            self.folder.idle(stop, min(self.reidle_after, self.syncer.config.poll_interval) if retry else
+                             self.reidle_after)
         else:
             stop.wait(self.syncer.config.poll_interval)
 

@@ -16,7 +16,8 @@ def faults() -> FaultyFactory:
 
 
 @pytest.fixture
-def fetcher(database_url: str, tmp_path: Any, secret_key: str, memory_broker: Any, faults: FaultyFactory):  # type: ignore[no-untyped-def]
+def fetcher(database_url: str, tmp_path: Any, secret_key: str, memory_broker: Any,  # type: ignore[no-untyped-def]
+            faults: FaultyFactory):
     """Start the fetcher (a context manager), its IMAP connections made through ``faults``."""
     def start(**overrides: Any):  # type: ignore[no-untyped-def]
         return running_fetcher(fetcher_settings(database_url, tmp_path, secret_key, **overrides), memory_broker,
