@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import tracemalloc
 from collections import Counter
@@ -78,7 +80,8 @@ def test_importing_2000_mails_keeps_the_fetchers_memory_flat(mail_user, sqlite_s
 
 
 def test_an_import_killed_midway_resumes_and_publishes_every_mail(mail_user, sqlite_sessions, secret_box,
-                                                                  secret_key, amqp_url, namespace, tmp_path):
+                                                                  secret_key, amqp_url, namespace, tmp_path,
+                                                                  request):
     """SIGKILL the fetcher process mid-import; a new process (a new replica id) takes the account
     when the dead one's lease expires, and resumes at the last checkpoint."""
     from tests.support.broker_admin import get_all
@@ -86,9 +89,11 @@ def test_an_import_killed_midway_resumes_and_publishes_every_mail(mail_user, sql
     url, sessions = sqlite_sessions
     mail_user.write_maildir(sample_mail(n) for n in range(MAILS))
     apply_account(sessions, secret_box, **imap_account(mail_user, batch_size=50, after_fetch="leave"))
-    store = Path("/dev/shm") if Path("/dev/shm").is_dir() else tmp_path  # fsync-free: the subject is not disks
+    shm = Path("/dev/shm")  # fsync-free: the subject is not disks
+    store = Path(tempfile.mkdtemp(prefix="postroom-store-", dir=shm if shm.is_dir() else tmp_path))
+    request.addfinalizer(lambda: shutil.rmtree(store, ignore_errors=True))
     env = {**os.environ, "DATABASE_URL": url, "AMQP_URL": amqp_url, "POSTROOM_BROKER_NAMESPACE": namespace,
-           "POSTROOM_VAR_DIR": str(tmp_path / "var"), "POSTROOM_STORE_DIR": str(store / f"store-{namespace}"),
+           "POSTROOM_VAR_DIR": str(tmp_path / "var"), "POSTROOM_STORE_DIR": str(store),
            "POSTROOM_SECRET_KEYS": secret_key, "POSTROOM_LEASE_TTL": "2", "POSTROOM_ACCOUNTS_REFRESH": "0.2",
            "POSTROOM_LOG_FORMAT": "json", "POSTROOM_BACKOFF_BASE": "0.1", "PYTHONPATH": str(ROOT)}
 
