@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, field_validator, model_validator
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from services.fetcher.mailconfig import ImapConfig, Pop3Config
 from shared.db.models import Account
 from shared.secrets import SecretBox
 
@@ -17,9 +18,10 @@ _COLUMNS = ("kind", "address", "active", "item_type", "project", "auto_reply", "
             "default_values", "save_attachments", "add_sender_to_notify", "map_senders", "quiet_on_create",
             "reply_status", "reply_moves_step", "reopen_closed", "attribute_forwards", "trusted_authserv_ids")
 # Fields sealed with the secret key instead of stored in the clear configuration.
-# graph: Microsoft 365 through the Graph mail API; gmail: Google through the Gmail API.
-KINDS = frozenset({"dropfolder", "stdin", "graph", "gmail"})
 SECRET_FIELDS = frozenset({"password", "app_password", "client_secret", "refresh_token"})
+# graph: Microsoft 365 through the Graph mail API; gmail: Google through the Gmail API (both OAuth).
+KINDS = ("dropfolder", "stdin", "imap", "pop3", "graph", "gmail")
+_REMOTE = {"imap": ImapConfig, "pop3": Pop3Config}
 
 
 class AccountSpec(BaseModel):
@@ -52,11 +54,24 @@ class AccountSpec(BaseModel):
     @classmethod
     def _known_kind(cls, kind: str) -> str:
         if kind not in KINDS:
-            raise ValueError(f"unknown account kind {kind!r} (known: {', '.join(sorted(KINDS))})")
+            raise ValueError(f"unknown account kind {kind!r} (known: {', '.join(KINDS)})")
         return kind
 
     @model_validator(mode="after")
-    def _api_kinds_sign_in(self) -> AccountSpec:
+    def _remote_config(self) -> AccountSpec:
+        """IMAP and POP3 accounts: the configuration is checked now, not at the first fetch."""
+        if self.kind in _REMOTE:
+            extra = {k: v for k, v in (self.model_extra or {}).items() if k not in SECRET_FIELDS}
+            _REMOTE[self.kind].model_validate(extra)
+            if (not self.secrets().get("password") and not self.secrets().get("app_password")
+                    and extra.get("auth") != "xoauth2"):
+                raise ValueError(f"{self.kind} account {self.name!r} needs password or app_password "
+                                 "(or auth: xoauth2 with an oauth: block)")
+        self._oauth_sign_in()
+        return self
+
+    def _oauth_sign_in(self) -> None:
+        """Graph and Gmail accounts, and IMAP/POP3 with auth: xoauth2, sign in with OAuth."""
         oauth = (self.model_extra or {}).get("oauth")
         if self.kind in {"graph", "gmail"} and not oauth:
             raise ValueError(f"a {self.kind} account needs an oauth: block (provider, client_id, ...)")
@@ -66,7 +81,8 @@ class AccountSpec(BaseModel):
             provider = OAuthConfig.model_validate(oauth).provider
             if {"graph": "microsoft", "gmail": "google"}.get(self.kind, provider) != provider:
                 raise ValueError(f"a {self.kind} account signs in with {provider}: that does not fit")
-        return self
+        elif (self.model_extra or {}).get("auth") == "xoauth2":
+            raise ValueError(f"account {self.name!r}: auth: xoauth2 needs an oauth: block")
 
     @field_validator("project")
     @classmethod
@@ -82,6 +98,8 @@ class AccountSpec(BaseModel):
         extra = {k: v for k, v in (self.model_extra or {}).items() if k not in SECRET_FIELDS}
         if self.kind == "dropfolder":
             extra["path"] = str((base / extra.get("path", f"var/inbox/{self.name}")).absolute())
+        if self.kind == "graph":
+            extra.setdefault("mailbox", self.address)  # Graph reads /users/{mailbox}
         return extra
 
 

@@ -77,3 +77,21 @@ def test_pop3_xoauth2_with_a_bad_token_is_refused_in_both_forms(dovecot, form: s
             pop3_login(conn, USER, "not-a-token", form)  # type: ignore[arg-type]
     finally:
         conn.close()
+
+
+def test_the_fetchers_imap_and_pop3_adapters_log_in_with_xoauth2_through_the_token_provider(
+        dovecot, provider_token: str, world: OAuthWorld) -> None:
+    """An imap/pop3 account with auth: xoauth2 asks the provider for the token only after connecting."""
+    from services.fetcher.imap import close_quietly, open_imap
+    from services.fetcher.mailconfig import ImapConfig, Pop3Config
+    from services.fetcher.pop3 import open_pop3
+
+    server, known = dovecot
+    common = {"host": "127.0.0.1", "user": USER, "tls": "none", "auth": "xoauth2", "oauth": MICROSOFT}
+    client = open_imap(ImapConfig(port=server.imap_port, **common), "", token=world.provider("support"))
+    assert client.select_folder("INBOX")[b"EXISTS"] == 0
+    close_quietly(client)
+    mailbox = open_pop3(Pop3Config(port=server.pop3_port, xoauth2_form="two-line", **common), "",
+                        token=world.provider("support"))
+    assert mailbox.listing() == []
+    mailbox.quit()
