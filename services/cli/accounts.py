@@ -8,6 +8,7 @@ import click
 
 from services.cli.connect import connect_command, tokens_command
 from services.cli.context import CliContext
+from services.cli.invalid import refuse
 
 
 @click.group("accounts")
@@ -32,10 +33,7 @@ def apply_command(ctx: CliContext, path: Path, dry_run: bool) -> None:
     try:
         specs = load_specs(path)
     except ValidationError as exc:
-        # Without the input values: they may hold a password.
-        problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'account'}: {e['msg']}"
-                             for e in exc.errors(include_input=False, include_url=False))
-        raise click.ClickException(f"{path}: {problems}") from None
+        raise refuse(path, exc) from None
     with ctx.sessions() as session, session.begin():
         changes = apply_specs(session, specs, Path.cwd(), ctx.secret_box)
         if dry_run:
