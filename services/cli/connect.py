@@ -17,8 +17,8 @@ from services.cli.context import CliContext
 
 
 def _parts(ctx: CliContext) -> tuple[Any, Any]:
-    from services.fetcher.oauth.accounts import AccountAuthenticators
-    from services.fetcher.oauth.store import TokenStore
+    from shared.oauth.accounts import AccountAuthenticators
+    from shared.oauth.store import TokenStore
 
     return AccountAuthenticators(ctx.sessions, ctx.secret_box), TokenStore(ctx.sessions, ctx.secret_box)
 
@@ -31,7 +31,7 @@ def _parts(ctx: CliContext) -> tuple[Any, Any]:
 def connect_command(ctx: CliContext, name: str, no_browser: bool, port: int) -> None:
     """Sign account NAME in with OAuth and store its tokens sealed."""
     from services.cli.google_signin import google_sign_in
-    from services.fetcher.oauth.errors import AuthFailed, TokenUnavailable
+    from shared.oauth.errors import AuthFailed, TokenUnavailable
 
     authenticators, store = _parts(ctx)
     config = authenticators.configs().get(name)
@@ -59,7 +59,7 @@ def connect_command(ctx: CliContext, name: str, no_browser: bool, port: int) -> 
 @click.pass_obj
 def tokens_command(ctx: CliContext, warn_days: float) -> None:
     """The token health of every OAuth account."""
-    from services.fetcher.oauth.health import token_health
+    from shared.oauth.health import token_health
 
     authenticators, store = _parts(ctx)
     now = datetime.now(UTC)

@@ -76,7 +76,7 @@ class AccountSpec(BaseModel):
         if self.kind in {"graph", "gmail"} and not oauth:
             raise ValueError(f"a {self.kind} account needs an oauth: block (provider, client_id, ...)")
         if oauth:
-            from services.fetcher.oauth.config import OAuthConfig
+            from shared.oauth.config import OAuthConfig
 
             provider = OAuthConfig.model_validate(oauth).provider
             if {"graph": "microsoft", "gmail": "google"}.get(self.kind, provider) != provider:

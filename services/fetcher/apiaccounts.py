@@ -18,10 +18,10 @@ from services.fetcher.gmail import GmailConfig, GmailMailSource
 from services.fetcher.gmail_client import gmail_service
 from services.fetcher.graph import GraphConfig, GraphMailSource
 from services.fetcher.graph_client import GraphClient
-from services.fetcher.oauth.accounts import AccountAuthenticators
-from services.fetcher.oauth.health import sweep
-from services.fetcher.oauth.store import TokenStore
-from services.fetcher.oauth.tokens import TokenProvider
+from shared.oauth.accounts import AccountAuthenticators
+from shared.oauth.health import sweep
+from shared.oauth.store import TokenStore
+from shared.oauth.tokens import TokenProvider
 from services.fetcher.ratelimit import RateLimited
 from shared.broker.port import Broker
 from shared.logging import get_logger

@@ -16,9 +16,9 @@ from services.fetcher.imap_sync import ImapSync
 from services.fetcher.ingest import ingest_raw
 from services.fetcher.leases import LeaseRepo
 from services.fetcher.loop import FetcherService
-from services.fetcher.oauth.accounts import AccountAuthenticators
-from services.fetcher.oauth.store import TokenStore
-from services.fetcher.oauth.tokens import TokenProvider
+from shared.oauth.accounts import AccountAuthenticators
+from shared.oauth.store import TokenStore
+from shared.oauth.tokens import TokenProvider
 from services.fetcher.mailconfig import ImapConfig, Pop3Config, password_from
 from services.fetcher.pop3 import Pop3Factory, default_pop3_factory, open_pop3
 from services.fetcher.pop3_sync import Pop3Sync

@@ -61,7 +61,7 @@ def classify(exc: BaseException) -> FetchError:
     """Any exception from a fetch attempt as a ``FetchError`` of one kind."""
     if isinstance(exc, FetchError):
         return exc
-    from services.fetcher.oauth.errors import AuthFailed, TokenUnavailable
+    from shared.oauth.errors import AuthFailed, TokenUnavailable
     from services.fetcher.ratelimit import RateLimited
 
     if isinstance(exc, AuthFailed):

@@ -17,7 +17,7 @@ from imapclient.exceptions import IMAPClientAbortError, IMAPClientError, LoginEr
 
 from services.fetcher.failures import FetchError, login_failed
 from services.fetcher.mailconfig import ImapConfig
-from services.fetcher.oauth.xoauth2 import XOAuth2Refused, imap_login
+from services.fetcher.xoauth2 import XOAuth2Refused, imap_login
 from services.fetcher.tlsctx import client_context
 from shared.logging import get_logger
 

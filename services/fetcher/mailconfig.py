@@ -30,7 +30,7 @@ class RemoteConfig(BaseModel):
     batch_size: int = Field(100, ge=1, le=5000)
     batch_bytes: int = Field(8 * 1024 * 1024, ge=64 * 1024)  # a bigger single mail forms a batch alone
     # password: LOGIN/USER+PASS with the sealed password; xoauth2: SASL XOAUTH2 with an access token
-    # from the account's OAuth sign-in (``oauth:``, see services/fetcher/oauth/config.py).
+    # from the account's OAuth sign-in (``oauth:``, see shared/oauth/config.py).
     auth: Literal["password", "xoauth2"] = "password"
     oauth: dict[str, Any] | None = None
 

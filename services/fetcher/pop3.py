@@ -11,7 +11,7 @@ from typing import Any
 
 from services.fetcher.failures import FetchError, login_failed
 from services.fetcher.mailconfig import Pop3Config
-from services.fetcher.oauth.xoauth2 import XOAuth2Refused, pop3_login
+from services.fetcher.xoauth2 import XOAuth2Refused, pop3_login
 from services.fetcher.tlsctx import client_context
 
 Pop3Factory = Callable[..., Any]  # (host, port, *, ssl, ssl_context, timeout) -> poplib.POP3

@@ -10,6 +10,9 @@ from services.notifier.templates import Templates
 from shared.broker.port import Broker
 from shared.db.engine import make_engine, make_sessionmaker
 from shared.health import HealthState
+from shared.oauth.accounts import AccountAuthenticators
+from shared.oauth.store import TokenStore
+from shared.oauth.tokens import TokenProvider
 from shared.secrets import SecretBox
 from shared.service import ConsumerService, broker_from
 from shared.tokens import ItemTokens
@@ -18,9 +21,12 @@ from shared.tokens import ItemTokens
 def build(settings: NotifierSettings, health: HealthState, broker: Broker | None = None) -> ConsumerService:
     sessions = make_sessionmaker(make_engine(settings.resolved_database_url))
     tokens = ItemTokens(settings.item_token_format, settings.token_secret)
+    box = SecretBox(settings.resolved_secret_keys)
+    # SMTP XOAUTH2 with the account's own Microsoft/Google sign-in (`smtp: {auth: xoauth2}`).
+    oauth_tokens = TokenProvider(TokenStore(sessions, box), AccountAuthenticators(sessions, box))
     notifier = Notifier(
         sessions=sessions,
-        senders=SenderPool(settings, settings.smtp_password, SecretBox(settings.resolved_secret_keys)),
+        senders=SenderPool(settings, settings.smtp_password, box, oauth_tokens),
         governor=Governor(settings.governor_policy(), tokens), templates=Templates(), tokens=tokens,
         own_addresses=settings.own_addresses, loop_id=f"postroom; {settings.broker_namespace or 'default'}")
     return ConsumerService("notifier", broker or broker_from(settings), notifier, settings, health)

@@ -24,6 +24,7 @@ from shared.db.engine import transaction
 from shared.db.models import Account
 from shared.errors import Reject, RetryLater
 from shared.logging import get_logger
+from shared.oauth.errors import AuthFailed, TokenUnavailable
 from shared.tokens import ItemTokens
 
 log = get_logger("postroom.notifier")
@@ -104,7 +105,10 @@ class Notifier:
         except TransientSendFailure as exc:
             _count(kind, account.name, "deferred")
             raise RetryLater(f"SMTP: {exc}") from None
-        except (SmtpSetupFailure, ValueError) as exc:
+        except TokenUnavailable as exc:
+            raise RetryLater(f"OAuth token for SMTP: {exc}") from None
+        except (SmtpSetupFailure, AuthFailed, ValueError) as exc:
+            # Waits in the dead-letter queue: replay it once the account is fixed or reconnected.
             raise Reject(f"SMTP setup of account {account.name}: {exc}") from None
         except PermanentSendFailure as exc:
             with transaction(self.sessions) as session:

@@ -15,9 +15,9 @@ from services.fetcher.apicursors import ApiCursors
 from services.fetcher.apisync import sync_source
 from services.fetcher.graph import GraphConfig, GraphMailSource
 from services.fetcher.graph_client import GraphClient
-from services.fetcher.oauth.accounts import AccountAuthenticators
-from services.fetcher.oauth.store import TokenStore
-from services.fetcher.oauth.tokens import TokenProvider
+from shared.oauth.accounts import AccountAuthenticators
+from shared.oauth.store import TokenStore
+from shared.oauth.tokens import TokenProvider
 from shared.broker.kombu_broker import KombuBroker
 from shared.broker.port import PublishFailed
 from shared.broker.topology import Topology

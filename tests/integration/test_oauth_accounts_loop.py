@@ -16,8 +16,8 @@ import pytest
 
 from services.fetcher.apiaccounts import ApiSession, OAuthParts
 from services.fetcher.failures import classify
-from services.fetcher.oauth.errors import AuthFailed
-from services.fetcher.oauth.xoauth2 import XOAuth2Refused, pop3_login, xoauth2_string
+from shared.oauth.errors import AuthFailed
+from services.fetcher.xoauth2 import XOAuth2Refused, pop3_login, xoauth2_string
 from shared.broker.memory import MemoryBroker
 from shared.logging import configure_logging
 from shared.store import FilesystemBlobStore

@@ -142,3 +142,26 @@ def test_one_connection_carries_several_messages() -> None:
         assert len({peer for peer in connections}) == 1
     finally:
         controller.stop()
+
+
+def test_an_account_with_smtp_xoauth2_sends_with_its_own_sign_in_token() -> None:
+    from services.notifier.senders import SenderPool
+    from services.notifier.settings import NotifierSettings
+    from shared.secrets import SecretBox
+
+    handler = XOAuth2Handler(good_token="ya29.support")
+    controller, port = serve(handler, auth_require_tls=False)
+    asked: list[str] = []
+
+    def provider(account: str):  # the shape of shared.oauth.tokens.TokenProvider
+        asked.append(account)
+        return lambda: "ya29.support"
+
+    try:
+        pool = SenderPool(NotifierSettings(), "", SecretBox([]), provider)
+        config = {"smtp": {"host": "127.0.0.1", "port": port, "tls": "none", "user": "ada@example.com",
+                           "auth": "xoauth2"}}
+        pool.for_account("support", config, None).send(message(), "support@example.test", ["ada@example.com"])
+        assert asked == ["support"] and len(handler.received) == 1
+    finally:
+        controller.stop()

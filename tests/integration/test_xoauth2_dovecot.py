@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 import pytest
 from imapclient import IMAPClient
 
-from services.fetcher.oauth.xoauth2 import XOAuth2Refused, imap_login, pop3_login
+from services.fetcher.xoauth2 import XOAuth2Refused, imap_login, pop3_login
 from tests.support.dovecot_oauth import Introspection, OAuthDovecot
 from tests.support.fake_authority import tokens
 from tests.support.oauth_world import MICROSOFT, OAuthWorld, world  # noqa: F401 (fixture)

@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 
 from services.fetcher.accounts import AccountSpec, apply_specs
-from services.fetcher.oauth.accounts import AccountAuthenticators
-from services.fetcher.oauth.store import TokenStore
-from services.fetcher.oauth.tokens import TokenProvider
+from shared.oauth.accounts import AccountAuthenticators
+from shared.oauth.store import TokenStore
+from shared.oauth.tokens import TokenProvider
 from shared.db.engine import make_engine, make_sessionmaker
 from shared.db.migrate import upgrade
 from shared.secrets import SecretBox, new_key

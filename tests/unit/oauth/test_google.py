@@ -8,8 +8,8 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 
-from services.fetcher.oauth.errors import AuthFailed
-from services.fetcher.oauth.health import sweep, token_health
+from shared.oauth.errors import AuthFailed
+from shared.oauth.health import sweep, token_health
 from shared import metrics
 from tests.support.fake_google import google_tokens
 from tests.support.oauth_world import GOOGLE, OAuthWorld

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from services.fetcher.oauth.errors import AuthFailed, TokenUnavailable
+from shared.oauth.errors import AuthFailed, TokenUnavailable
 from shared import metrics
 from tests.support.fake_authority import aad_error, tokens
 from tests.support.oauth_world import MICROSOFT, OAuthWorld

@@ -12,10 +12,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from services.fetcher.oauth import alerts
-from services.fetcher.oauth.errors import RECONNECT, AuthFailed, TokenUnavailable
-from services.fetcher.oauth.grant import Authenticator
-from services.fetcher.oauth.store import TokenStore
+from shared.oauth import alerts
+from shared.oauth.errors import RECONNECT, AuthFailed, TokenUnavailable
+from shared.oauth.grant import Authenticator
+from shared.oauth.store import TokenStore
 from shared.logging import get_logger
 
 log = get_logger("postroom.fetcher.oauth")

@@ -11,11 +11,11 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from services.fetcher.oauth.config import OAuthConfig
-from services.fetcher.oauth.errors import AuthFailed
-from services.fetcher.oauth.google import GoogleAuth
-from services.fetcher.oauth.grant import Authenticator
-from services.fetcher.oauth.microsoft import MicrosoftAuth
+from shared.oauth.config import OAuthConfig
+from shared.oauth.errors import AuthFailed
+from shared.oauth.google import GoogleAuth
+from shared.oauth.grant import Authenticator
+from shared.oauth.microsoft import MicrosoftAuth
 from shared.db.models import Account
 from shared.secrets import SecretBox
 

@@ -7,9 +7,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from services.fetcher.oauth import alerts
-from services.fetcher.oauth.config import OAuthConfig
-from services.fetcher.oauth.store import TokenRecord, TokenStore
+from shared.oauth import alerts
+from shared.oauth.config import OAuthConfig
+from shared.oauth.store import TokenRecord, TokenStore
 
 DAY = 86400.0
 

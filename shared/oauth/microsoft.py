@@ -11,9 +11,9 @@ from typing import Any
 import msal
 import msal.exceptions
 
-from services.fetcher.oauth.config import OAuthConfig
-from services.fetcher.oauth.errors import AuthFailed, TokenUnavailable, microsoft_failure
-from services.fetcher.oauth.grant import Grant
+from shared.oauth.config import OAuthConfig
+from shared.oauth.errors import AuthFailed, TokenUnavailable, microsoft_failure
+from shared.oauth.grant import Grant
 
 _PUBLIC_HOSTS = ("https://login.microsoftonline.com", "https://login.microsoftonline.us",
                  "https://login.chinacloudapi.cn")

@@ -16,9 +16,9 @@ from google.auth import exceptions as gexc
 from google.auth.transport import Request
 from google.oauth2.credentials import Credentials
 
-from services.fetcher.oauth.config import OAuthConfig
-from services.fetcher.oauth.errors import AuthFailed, TokenUnavailable, google_failure
-from services.fetcher.oauth.grant import Grant
+from shared.oauth.config import OAuthConfig
+from shared.oauth.errors import AuthFailed, TokenUnavailable, google_failure
+from shared.oauth.grant import Grant
 
 REFRESH_MARGIN = timedelta(minutes=5)  # refresh this long before the access token expires
 
