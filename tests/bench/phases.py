@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from shared.broker.topology import Topology
@@ -65,7 +66,11 @@ def wait_settled(run: Run, mails: list[Mail], timeout: float, on_tick: Callable[
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         on_tick()
-        stored, answered = settled(run, mails)
+        try:
+            stored, answered = settled(run, mails)
+        except OperationalError:  # the database is restarting (chaos): ask again
+            time.sleep(0.5)
+            continue
         if stored >= want_stored and answered >= want_answers:
             return True
         time.sleep(0.5)
