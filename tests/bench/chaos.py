@@ -40,15 +40,25 @@ class Options:
 def run_chaos(opts: Options, work: Path) -> tuple[str, dict[str, Any], bool]:
     rabbit = servers.PrivateRabbit(work / "rabbitmq")
     pg = servers.PrivatePostgres(work / "postgres") if opts.private_postgres else None
-    starter = threading.Thread(target=rabbit.start)
-    starter.start()
-    if pg is not None:
-        pg.start()
-    starter.join()
-    if not servers.answers(rabbit.port):
-        raise RuntimeError(f"the private RabbitMQ did not start: see {rabbit.root}/log")
-    server_url = pg.url if pg is not None else (opts.server_url or servers.shared_urls()[1])
-    database_url = servers.fresh_database(server_url)
+    try:
+        starter = threading.Thread(target=rabbit.start)
+        starter.start()
+        if pg is not None:
+            pg.start()
+        starter.join()
+        if not servers.answers(rabbit.port):
+            raise RuntimeError(f"the private RabbitMQ did not start: see {rabbit.root}/log")
+        server_url = pg.url if pg is not None else (opts.server_url or servers.shared_urls()[1])
+        database_url = servers.fresh_database(server_url)
+        return _run(opts, work, rabbit, pg, server_url, database_url)
+    finally:
+        rabbit.stop()
+        if pg is not None:
+            pg.stop()
+
+
+def _run(opts: Options, work: Path, rabbit: servers.PrivateRabbit, pg: servers.PrivatePostgres | None,
+         server_url: str, database_url: str) -> tuple[str, dict[str, Any], bool]:
     run = phases.make_run(work / "run", rabbit.url, database_url, lambda w: DropFolderSource(w, POLL),
                           {"POSTROOM_POLL_INTERVAL": str(POLL), "POSTROOM_SETTLE_SECONDS": "0"})
     gen = Generator(opts.seed)
@@ -83,10 +93,7 @@ def run_chaos(opts: Options, work: Path) -> tuple[str, dict[str, Any], bool]:
         run.stack.stop()
         run.sink.stop()
         run.sessions.kw["bind"].dispose()
-        rabbit.stop()
-        if pg is not None:
-            pg.stop()
-        else:
+        if pg is None:
             servers.drop_database(server_url, database_url)
     return chaos_report(result)
 

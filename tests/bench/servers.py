@@ -11,6 +11,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import tempfile
 import time
 import uuid
 from pathlib import Path
@@ -152,6 +153,10 @@ class PrivatePostgres:
         if self._user:
             entry = pwd.getpwnam(self._user)
             os.chown(self.root, entry.pw_uid, entry.pw_gid)
+            for parent in self.root.parents:  # the server's user must reach its directory
+                if parent == Path(tempfile.gettempdir()) or parent == parent.parent:
+                    break
+                parent.chmod(parent.stat().st_mode | 0o711)
         if not self.data.exists():
             self._run(str(PG_BIN / "initdb"), "-D", str(self.data), "-A", "trust", "-U", "postgres")
         self._ctl("start")
