@@ -1,18 +1,47 @@
-"""Prometheus metrics every service exposes (served by ``shared.health``)."""
+"""Prometheus metrics every service exposes (served by ``shared.health``).
+
+Defined here once, so names and labels stay consistent; each service sets the ones it owns. Label
+values are bounded sets (stages, outcomes, reasons, account names): never an address or a subject.
+"""
 
 from prometheus_client import Counter, Gauge, Histogram
 
+# The runner (every consumer stage).
 HANDLED = Counter("postroom_messages_handled_total", "Messages handled, by stage and outcome",
                   ["stage", "outcome"])
 DURATION = Histogram("postroom_handler_duration_seconds", "Handler duration", ["stage"],
                      buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30))
 RETRIES = Counter("postroom_retries_total", "Messages sent to the retry ladder", ["stage"])
-DEAD_LETTERS = Counter("postroom_dead_letters_total", "Messages sent to a dead-letter queue", ["stage"])
+DEAD_LETTERS = Counter("postroom_dead_letters_total",
+                       "Messages sent to a dead-letter queue by the runner, by stage and why "
+                       "(undecodable, rejected, retries_exhausted)", ["stage", "reason"])
+
+# The fetcher, per account.
 FETCHED = Counter("postroom_mails_fetched_total", "Mails stored and published by the fetcher",
                   ["account", "outcome"])
-AUTO_REPLIES = Counter("postroom_outbound_mails_total", "Outbound mails by kind and outcome",
-                       ["kind", "outcome"])
-LOOP_BREAKER_OPEN = Gauge("postroom_loop_breaker_open", "1 while the account's loop breaker is open", ["account"])
-LOOP_BREAKER_TRIPS = Counter("postroom_loop_breaker_trips_total", "Times the loop breaker opened", ["account"])
-SUPPRESSED = Counter("postroom_outbound_suppressed_total", "Automatic mails not sent, by kind and rule",
-                     ["kind", "rule"])
+ACCOUNT_FETCH_SUCCESS = Gauge("postroom_account_last_fetch_success",
+                              "1 if the account's last fetch succeeded, 0 if it failed", ["account"])
+ACCOUNT_LAST_SUCCESS = Gauge("postroom_account_last_success_timestamp_seconds",
+                             "Unix time of the account's last successful fetch", ["account"])
+ACCOUNT_FETCH_INTERVAL = Gauge("postroom_account_fetch_interval_seconds",
+                               "How often the account is meant to be fetched (its configured interval)",
+                               ["account"])
+ACCOUNT_FETCH_LAG = Gauge("postroom_account_fetch_lag_seconds",
+                          "Delay between the newest fetched mail's arrival in the mailbox and its fetch",
+                          ["account"])
+ACCOUNT_TOKEN_EXPIRY = Gauge("postroom_account_token_expiry_timestamp_seconds",
+                             "Unix time at which the account's OAuth refresh token or grant expires", ["account"])
+
+# The notifier.
+OUTBOUND = Counter("postroom_outbound_mails_total", "Outbound mails by kind and outcome",
+                   ["kind", "outcome"])
+AUTO_REPLIES_SENT = Counter("postroom_auto_replies_sent_total", "Auto-replies accepted by the SMTP server",
+                            ["account"])
+AUTO_REPLIES_SUPPRESSED = Counter("postroom_auto_replies_suppressed_total",
+                                  "Auto-replies not sent, by account and reason (a short fixed word: "
+                                  "automatic, no_sender, system_address, own_address, disabled, loop_breaker, "
+                                  "rate_limited)", ["account", "reason"])
+LOOP_BREAKER_OPEN = Gauge("postroom_loop_breaker_open",
+                          "1 while the loop breaker holds back auto-replies of the account, else 0", ["account"])
+LOOP_BREAKER_TRIPS = Counter("postroom_loop_breaker_trips_total", "Times the account's loop breaker opened",
+                             ["account"])

@@ -50,7 +50,7 @@ class Runner:
         try:
             envelope = decode(delivery.body)
         except UndecodableMessage as exc:
-            self._dead_letter(delivery, "undecodable", exc, attempts=0)
+            self._dead_letter(delivery, "undecodable", exc, attempts=0, kind="undecodable")
             self._done("dead-lettered", started, reason="undecodable")
             return
         structlog.contextvars.bind_contextvars(
@@ -59,7 +59,7 @@ class Runner:
         try:
             outputs = self.handler(envelope)
         except Reject as exc:
-            self._dead_letter(delivery, "rejected", exc, attempts=envelope.attempt + 1)
+            self._dead_letter(delivery, "rejected", exc, attempts=envelope.attempt + 1, kind="rejected")
             self._done("dead-lettered", started, reason=str(exc))
             return
         except Exception as exc:  # RetryLater and anything unexpected: transient, bounded
@@ -74,7 +74,8 @@ class Runner:
         if not isinstance(exc, RetryLater):
             log.warning("handler raised", exc_info=exc)
         if envelope.attempt >= self.max_retries:
-            self._dead_letter(delivery, "retries exhausted", exc, attempts=envelope.attempt + 1)
+            self._dead_letter(delivery, "retries exhausted", exc, attempts=envelope.attempt + 1,
+                              kind="retries_exhausted")
             self._done("dead-lettered", started, reason="retries exhausted")
             return
         step = self.retry_step(envelope.attempt)
@@ -83,7 +84,7 @@ class Runner:
         metrics.RETRIES.labels(self.stage).inc()
         self._done("retry", started, step=step, reason=_describe(exc))
 
-    def _dead_letter(self, delivery: Delivery, reason: str, exc: Exception, attempts: int) -> None:
+    def _dead_letter(self, delivery: Delivery, reason: str, exc: Exception, attempts: int, kind: str) -> None:
         delivery.dead_letter({
             H_STAGE: self.stage,
             H_REASON: f"{reason}: {_describe(exc)}"[:1000],
@@ -92,7 +93,7 @@ class Runner:
             H_QUEUE: delivery.queue,
             H_DEAD_AT: datetime.now(UTC).isoformat(),
         })
-        metrics.DEAD_LETTERS.labels(self.stage).inc()
+        metrics.DEAD_LETTERS.labels(self.stage, kind).inc()
 
     def _done(self, outcome: str, started: float, **fields: Any) -> None:
         duration = time.perf_counter() - started

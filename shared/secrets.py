@@ -45,4 +45,13 @@ class SecretBox:
 
     def rotate(self, sealed: str | None) -> str | None:
         """Re-seal under the newest key (``postroom secrets rotate``)."""
-        return self._require().rotate(sealed.encode()).decode() if sealed else sealed
+        if not sealed:
+            return sealed
+        try:
+            return self._require().rotate(sealed.encode()).decode()
+        except InvalidToken:
+            raise SecretsUnavailable("no configured key opens this secret (was the key rotated away?)") from None
+
+    @property
+    def key_count(self) -> int:
+        return len(self._keys)

@@ -42,41 +42,78 @@ def namespace(amqp_url: str) -> Iterator[str]:
     delete_namespace(amqp_url, ns)
 
 
-def _fresh_postgres(server_url: str) -> Iterator[str]:
-    from sqlalchemy import create_engine, text
+def _admin_engine(server_url: str):  # type: ignore[no-untyped-def]
+    from sqlalchemy import create_engine
+
+    from shared.db.engine import normalize_url
+
+    return create_engine(normalize_url(server_url), isolation_level="AUTOCOMMIT")
+
+
+def _database_url(server_url: str, name: str) -> str:
     from sqlalchemy.engine import make_url
 
     from shared.db.engine import normalize_url
 
-    name = f"postroom_t_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(normalize_url(server_url), isolation_level="AUTOCOMMIT")
+    return make_url(normalize_url(server_url)).set(database=name).render_as_string(hide_password=False)
+
+
+@pytest.fixture(scope="session")
+def _postgres_template(postgres_server_url: str) -> Iterator[str]:
+    """A PostgreSQL database migrated once; each test copies it (CREATE DATABASE ... TEMPLATE) instead
+    of running every migration again."""
+    from sqlalchemy import text
+
+    from shared.db.engine import make_engine
+    from shared.db.migrate import upgrade
+
+    name = f"postroom_tpl_{uuid.uuid4().hex[:12]}"
+    admin = _admin_engine(postgres_server_url)
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = make_url(normalize_url(server_url)).set(database=name).render_as_string(hide_password=False)
-    yield url
+    engine = make_engine(_database_url(postgres_server_url, name))
+    upgrade(engine)
+    engine.dispose()
+    yield name
     with admin.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     admin.dispose()
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A migrated, empty database: SQLite in a temp file, and a fresh PostgreSQL database."""
+@pytest.fixture(scope="session")
+def _sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from shared.db.engine import make_engine
     from shared.db.migrate import upgrade
 
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'postroom.db'}"
-        upgrade(make_engine(url))
-        yield url
-        return
-    gen = _fresh_postgres(request.getfixturevalue("postgres_server_url"))
-    url = next(gen)
-    engine = make_engine(url)
+    path = tmp_path_factory.mktemp("template") / "postroom.db"
+    engine = make_engine(f"sqlite:///{path}")
     upgrade(engine)
     engine.dispose()
-    yield url
-    next(gen, None)
+    return path
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A migrated, empty database: SQLite in a temp file, and a fresh PostgreSQL database."""
+    import shutil
+
+    from sqlalchemy import text
+
+    if request.param == "sqlite":
+        target = tmp_path / "postroom.db"
+        shutil.copyfile(request.getfixturevalue("_sqlite_template"), target)
+        yield f"sqlite:///{target}"
+        return
+    server_url = request.getfixturevalue("postgres_server_url")
+    template = request.getfixturevalue("_postgres_template")
+    name = f"postroom_t_{uuid.uuid4().hex[:12]}"
+    admin = _admin_engine(server_url)
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
+    yield _database_url(server_url, name)
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
 
 
 @pytest.fixture

@@ -10,19 +10,15 @@ import click
 from services.cli.context import CliContext
 
 
-def _item_dict(item: Any, full: bool) -> dict[str, Any]:
+def _item_dict(session: Any, item: Any, full: bool) -> dict[str, Any]:
+    from services.cli.itemviews import item_details
+
     data = {"id": item.id, "type": item.type, "number": item.number, "project": item.project,
-            "title": item.title, "status": item.status, "account": item.account, "automatic": item.automatic,
-            "created_at": item.created_at.isoformat(), "updated_at": item.updated_at.isoformat(),
-            "mails": len(item.mails)}
+            "title": item.title, "status": item.status, "step": item.step, "account": item.account,
+            "automatic": item.automatic, "created_at": item.created_at.isoformat(),
+            "updated_at": item.updated_at.isoformat(), "mails": len(item.mails)}
     if full:
-        data["description"] = item.description
-        data["mails"] = [{"direction": m.direction, "message_id": m.message_id, "subject": m.subject,
-                          "from": m.from_address, "classification": m.classification,
-                          "matched_by": m.matched_by, "text": m.text, "raw_key": m.raw_key,
-                          "created_at": m.created_at.isoformat()} for m in item.mails]
-        data["attachments"] = [{"filename": a.filename, "content_type": a.content_type, "size": a.size,
-                                "sha256": a.sha256, "blob_key": a.blob_key} for a in item.attachments]
+        data |= item_details(session, item)
     return data
 
 
@@ -41,7 +37,8 @@ def list_command(ctx: CliContext, as_json: bool, limit: int) -> None:
     from shared.db.models import Item
 
     with ctx.sessions() as session:
-        rows = [_item_dict(i, False) for i in session.scalars(select(Item).order_by(Item.id.desc()).limit(limit))]
+        rows = [_item_dict(session, i, False)
+                for i in session.scalars(select(Item).order_by(Item.id.desc()).limit(limit))]
     if as_json:
         click.echo(json.dumps(rows, indent=2))
         return
@@ -59,6 +56,7 @@ def list_command(ctx: CliContext, as_json: bool, limit: int) -> None:
 def show_command(ctx: CliContext, number: int, item_type: str | None, as_json: bool) -> None:
     from sqlalchemy import select
 
+    from services.cli.itemviews import render
     from shared.db.models import Item
 
     with ctx.sessions() as session:
@@ -68,14 +66,5 @@ def show_command(ctx: CliContext, number: int, item_type: str | None, as_json: b
         found = session.scalars(query.order_by(Item.id)).all()
         if not found:
             raise click.ClickException(f"no item #{number}")
-        data = _item_dict(found[0], True)
-    if as_json:
-        click.echo(json.dumps(data, indent=2))
-        return
-    click.echo(f"{data['type']} #{data['number']}: {data['title']}\nstatus: {data['status']}   project: "
-               f"{data['project']}   account: {data['account']}\n\n{data['description']}\n")
-    for m in data["mails"]:
-        click.echo(f"  {m['direction']:<3} {m['created_at'][:19]} {m['from'] or '-'}  {m['subject']}\n"
-                   f"      [{m['classification']}; {m['matched_by']}]")
-    for a in data["attachments"]:
-        click.echo(f"  attachment: {a['filename']} ({a['content_type']}, {a['size']} bytes)")
+        data = _item_dict(session, found[0], True)
+    click.echo(json.dumps(data, indent=2) if as_json else render(data))

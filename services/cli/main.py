@@ -5,12 +5,17 @@ from __future__ import annotations
 import click
 
 from services.cli.accounts import accounts
+from services.cli.config import config
 from services.cli.context import CliContext
 from services.cli.db import db
+from services.cli.dlq import dlq
 from services.cli.ingest import ingest_command
 from services.cli.items import items
 from services.cli.parse import parse_command
+from services.cli.queues import queues_command
 from services.cli.run import run_command
+from services.cli.secrets import secrets
+from services.cli.simulate import simulate_command
 from services.cli.sink import sink_command
 from services.cli.up import up_command
 
@@ -22,7 +27,8 @@ def cli(ctx: click.Context) -> None:
     ctx.obj = CliContext()
 
 
-for command in (accounts, db, ingest_command, items, parse_command, run_command, sink_command, up_command):
+for command in (accounts, config, db, dlq, ingest_command, items, parse_command, queues_command, run_command,
+                secrets, simulate_command, sink_command, up_command):
     cli.add_command(command)
 
 

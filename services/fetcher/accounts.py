@@ -13,7 +13,9 @@ from sqlalchemy.orm import Session
 from shared.db.models import Account
 from shared.secrets import SecretBox
 
-_COLUMNS = ("kind", "address", "active", "item_type", "project", "auto_reply")
+_COLUMNS = ("kind", "address", "active", "item_type", "project", "auto_reply", "creator", "field_mapping",
+            "default_values", "save_attachments", "add_sender_to_notify", "map_senders", "quiet_on_create",
+            "reply_status", "reply_moves_step", "reopen_closed", "attribute_forwards", "trusted_authserv_ids")
 # Fields sealed with the secret key instead of stored in the clear configuration.
 SECRET_FIELDS = frozenset({"password", "app_password", "client_secret", "refresh_token"})
 
@@ -30,6 +32,19 @@ class AccountSpec(BaseModel):
     active: bool = True
     item_type: str = "incident"
     auto_reply: bool = True
+    # What the itemwriter does with the account's mail (README: "Per-account settings").
+    creator: str | None = None  # the email of the user listed as the items' creator
+    field_mapping: dict[str, str] = {}  # item field -> mail field, over the recommended defaults
+    default_values: dict[str, Any] = {}  # new items: field -> "change value to"
+    save_attachments: bool = True
+    add_sender_to_notify: bool = False
+    map_senders: bool = True  # map the sender to a customer or user by address
+    quiet_on_create: bool = True  # new items: no separate notification for the email
+    reply_status: str | None = None  # on a reply to an existing item, set this status
+    reply_moves_step: bool = True  # ... and place it in its step's "on new mail" step
+    reopen_closed: bool = True
+    attribute_forwards: bool = False  # an agent's forward counts as from the original sender
+    trusted_authserv_ids: list[str] = []  # Authentication-Results from these are believed
 
     @field_validator("kind")
     @classmethod

@@ -29,6 +29,15 @@ CAP_PREFIX = "cap: "
 
 
 @dataclass(frozen=True)
+class Refusal:
+    """Why an automatic mail does not go: ``rule`` is a short fixed word (a metric label), ``reason``
+    the sentence recorded on the outbox row."""
+
+    rule: str
+    reason: str
+
+
+@dataclass(frozen=True)
 class Cap:
     limit: int
     window: timedelta
@@ -55,25 +64,28 @@ class Governor:
     tokens: ItemTokens
     clock: Callable[[], datetime] = field(default=utcnow)
 
-    def mail_refusal(self, event: ItemChanged, recipient: str, own_addresses: set[str], kind: str) -> str | None:
+    def mail_refusal(self, event: ItemChanged, recipient: str, own_addresses: set[str], kind: str) -> Refusal | None:
         """Rules that need only the mail: automatic mail, mail systems, ourselves, a known thread."""
         if event.mail.classification.automatic:
-            return f"the mail is automatic ({event.mail.classification.kind}: {event.mail.classification.reason})"
+            c = event.mail.classification
+            return Refusal("automatic", f"the mail is automatic ({c.kind}: {c.reason})")
         if self.policy.system_senders.match(recipient):
-            return f"{recipient} is a mail system or no-reply address"
+            return Refusal("system_address", f"{recipient} is a mail system or no-reply address")
         if recipient.lower() in own_addresses:
-            return f"{recipient} is one of our own addresses"
+            return Refusal("own_address", f"{recipient} is one of our own addresses")
         if kind == "auto-reply" and any(self.tokens.items_in_message_id(m) for m in event.mail.references):
-            return "the mail answers one of ours: only the first mail of a thread gets an auto-reply"
+            return Refusal("same_thread", "the mail answers one of ours: only the first mail of a thread gets an "
+                                          "auto-reply")
         return None
 
-    def volume_refusal(self, session: Session, event: ItemChanged, recipient: str) -> str | None:
+    def volume_refusal(self, session: Session, event: ItemChanged, recipient: str) -> Refusal | None:
         """Rules that count: the account's breaker, then the caps (which may trip the breaker)."""
         now = self.clock()
         breaker = session.get(LoopBreaker, event.account)
         if breaker is not None:
             if _aware(breaker.open_until) > now:
-                return f"loop breaker open until {breaker.open_until:%Y-%m-%d %H:%M} UTC: {breaker.reason}"
+                return Refusal("loop_breaker",
+                               f"loop breaker open until {breaker.open_until:%Y-%m-%d %H:%M} UTC: {breaker.reason}")
             session.delete(breaker)
             metrics.LOOP_BREAKER_OPEN.labels(event.account).set(0)
             log.warning("loop breaker closed", account=event.account)
@@ -82,7 +94,7 @@ class Governor:
             return None
         reason = CAP_PREFIX + hit
         self._maybe_trip(session, event.account, reason, now)
-        return reason
+        return Refusal("rate_limited", reason)
 
     def _cap_hit(self, session: Session, event: ItemChanged, recipient: str, now: datetime) -> str | None:
         checks = [(OutboundMail.recipient == recipient, cap, f"{recipient} already got {cap.describe()}")

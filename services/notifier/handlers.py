@@ -78,9 +78,11 @@ class Notifier:
                            or self.governor.volume_refusal(session, event, recipient))
                 if refusal is not None:
                     outbox.add(session, event_id=envelope.message_id, recipient=recipient, kind=kind,
-                               item_id=event.item.id, account=event.account, status="suppressed", reason=refusal)
-                    metrics.SUPPRESSED.labels(kind, refusal.split(":")[0][:40]).inc()
-                    log.info("no auto-reply" if kind == AUTO_REPLY else "no notification", reason=refusal)
+                               item_id=event.item.id, account=event.account, status="suppressed",
+                               reason=refusal.reason)
+                    _count(kind, event.account, "suppressed", refusal.rule)
+                    log.info("no auto-reply" if kind == AUTO_REPLY else "no notification", rule=refusal.rule,
+                             reason=refusal.reason)
                     return
                 domain = account.address.rpartition("@")[2] or "postroom.invalid"
                 row = outbox.add(session, event_id=envelope.message_id, recipient=recipient, kind=kind,
@@ -100,17 +102,25 @@ class Notifier:
             # RFC 3834 §3.3: an auto-response goes with a null return path, so it cannot bounce back.
             sender.send(message, envelope_from="" if kind == AUTO_REPLY else account.address, recipients=[recipient])
         except TransientSendFailure as exc:
-            metrics.AUTO_REPLIES.labels(kind, "deferred").inc()
+            _count(kind, account.name, "deferred")
             raise RetryLater(f"SMTP: {exc}") from None
         except (SmtpSetupFailure, ValueError) as exc:
             raise Reject(f"SMTP setup of account {account.name}: {exc}") from None
         except PermanentSendFailure as exc:
             with transaction(self.sessions) as session:
                 outbox.finish(session, row_id, "failed", str(exc), message, event.item.type)
-            metrics.AUTO_REPLIES.labels(kind, "failed").inc()
+            _count(kind, account.name, "failed")
             log.warning("refused by the SMTP server", kind=kind, error=str(exc))
             return
         with transaction(self.sessions) as session:
             outbox.finish(session, row_id, "sent", "", message, event.item.type)
-        metrics.AUTO_REPLIES.labels(kind, "sent").inc()
+        _count(kind, account.name, "sent")
         log.info(f"{kind} sent", item_number=event.item.number)
+
+
+def _count(kind: str, account: str, outcome: str, rule: str = "") -> None:
+    metrics.OUTBOUND.labels(kind, outcome).inc()
+    if kind == AUTO_REPLY and outcome == "sent":
+        metrics.AUTO_REPLIES_SENT.labels(account).inc()
+    elif kind == AUTO_REPLY and outcome == "suppressed":
+        metrics.AUTO_REPLIES_SUPPRESSED.labels(account, rule).inc()

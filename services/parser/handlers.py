@@ -42,6 +42,9 @@ def normalize(raw: bytes, fetched: MailFetched, store: BlobStore | None, tokens:
         bounce_of=bounce_of(mail.message, mail.text) if classification.kind == "bounce" else None,
         item_refs=item_refs(mail.subject, mail.in_reply_to, mail.references, tokens),
         defects=mail.defects,
+        # Raw values, topmost first: which authserv-id to trust is the itemwriter's decision.
+        authentication_results=[" ".join(str(v).split())
+                                for v in mail.message.get_all("Authentication-Results", failobj=[])],
     )
 
 

@@ -18,6 +18,11 @@ H_EXCEPTION = "x-postroom-exception"
 H_ATTEMPTS = "x-postroom-attempts"
 H_QUEUE = "x-postroom-queue"
 H_DEAD_AT = "x-postroom-dead-at"
+# Headers set by ``postroom dlq replay`` on the message it sends back to the work queue.
+H_REPLAYS = "x-postroom-replays"
+H_REPLAYED_AT = "x-postroom-replayed-at"
+H_REPLAYED_FROM = "x-postroom-replayed-from"
+H_PREVIOUS_REASON = "x-postroom-previous-reason"
 
 
 class PublishFailed(Exception):

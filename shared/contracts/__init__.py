@@ -2,11 +2,11 @@
 
 from shared.contracts.common import Address, BlobRef
 from shared.contracts.envelope import Envelope, UndecodableMessage, decode, derived_id, registered_keys
-from shared.contracts.items import ItemChanged, ItemSummary, MailSummary
+from shared.contracts.items import ItemChanged, ItemSummary, MailSummary, StatusChange, Withheld
 from shared.contracts.mail import Attachment, Classification, ItemRef, MailFetched, MailParsed
 
 __all__ = [
     "Address", "Attachment", "BlobRef", "Classification", "Envelope", "ItemChanged", "ItemRef",
-    "ItemSummary", "MailFetched", "MailParsed", "MailSummary", "UndecodableMessage", "decode",
+    "ItemSummary", "MailFetched", "MailParsed", "MailSummary", "StatusChange", "Withheld", "UndecodableMessage", "decode",
     "derived_id", "registered_keys",
 ]

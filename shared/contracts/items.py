@@ -1,4 +1,8 @@
-"""What the itemwriter tells the notifier."""
+"""What the itemwriter tells the notifier.
+
+``ItemChanged`` v1 only grows fields with defaults: a consumer built against the first shape still
+decodes every event, and an event of the first shape still decodes here.
+"""
 
 from __future__ import annotations
 
@@ -18,6 +22,8 @@ class ItemSummary(Value):
     title: str
     status: str
     project: str
+    step: str | None = None
+    customer: str | None = None
 
 
 class MailSummary(Value):
@@ -31,6 +37,24 @@ class MailSummary(Value):
     classification: Classification = Classification()
 
 
+class StatusChange(Value):
+    """The item's status and workflow step before and after the mail."""
+
+    from_status: str
+    to_status: str
+    from_step: str | None = None
+    to_step: str | None = None
+    reopened: bool = False
+
+
+class Withheld(Value):
+    """Someone the notifier must not write to for this change, and why (shown by ``simulate``)."""
+
+    address: str
+    kind: Literal["auto-reply", "notification"]
+    reason: str
+
+
 @register
 class ItemChanged(Contract):
     """An item was created or a mail appended to it; carries the account's decisions for the notifier."""
@@ -42,3 +66,11 @@ class ItemChanged(Contract):
     item: ItemSummary
     mail: MailSummary
     auto_reply: bool  # the account wants an auto-reply for this change (the governor still decides)
+    # Added after the first shape, all with defaults.
+    matched_by: str = ""  # the signal that decided create or append
+    sender_verified: bool = True  # False: a trusted server saw the sender's domain fail DMARC/SPF+DKIM
+    status_change: StatusChange | None = None  # set when the mail moved the status or the step
+    notify: list[Address] = []  # send a notification of this change to each (the item's notification list)
+    withheld: list[Withheld] = []
+    delivery_failure: bool = False  # the mail is a bounce of one of our mails, recorded on the item
+    failing_addresses: list[str] = []  # addresses flagged as failing by this change

@@ -84,3 +84,6 @@ class MailParsed(Contract):
     bounce_of: str | None = None  # for a bounce: the Message-ID of the mail that did not arrive
     item_refs: list[ItemRef] = []
     defects: list[str] = []
+    # Raw Authentication-Results header values (RFC 8601), topmost first; the itemwriter decides
+    # which authserv-ids it trusts.
+    authentication_results: list[str] = []

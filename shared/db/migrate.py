@@ -19,4 +19,6 @@ def alembic_config(engine: Engine) -> Config:
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
+    # "head", not "heads": the migrations form one chain, and a second head (a migration written
+    # against an old parent) must fail here rather than apply in an undefined order.
     command.upgrade(alembic_config(engine), revision)

@@ -142,9 +142,8 @@ def test_a_long_or_tricky_display_name_folds_and_parses_back_to_the_same_single_
 def test_suppressed_automatic_mail_is_counted_by_rule(
         sessions: Any, item_id: int, smtp_server: tuple[RecordingHandler, int]) -> None:
     _, port = smtp_server
-    before = REGISTRY.get_sample_value("postroom_outbound_suppressed_total",
-                                       {"kind": "auto-reply", "rule": "the mail is automatic (bulk"}) or 0
+    labels = {"account": "support", "reason": "automatic"}
+    before = REGISTRY.get_sample_value("postroom_auto_replies_suppressed_total", labels) or 0
     handler_for(sessions, port)(event(item_id, classification=Classification(kind="bulk", reason="Precedence: bulk")))
-    after = REGISTRY.get_sample_value("postroom_outbound_suppressed_total",
-                                      {"kind": "auto-reply", "rule": "the mail is automatic (bulk"})
+    after = REGISTRY.get_sample_value("postroom_auto_replies_suppressed_total", labels)
     assert after == before + 1

@@ -1,0 +1,167 @@
+"""``postroom dlq list | show | replay | discard``: the dead letters of every consumer.
+
+Reading never loses a letter (see ``shared.broker.admin.DeadLetterInbox``); a replay goes back to
+the failed consumer's own work queue with its attempt count reset and is removed from the DLQ only
+after the broker confirmed it; a discard removes exactly one.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import click
+
+from services.cli.context import CliContext
+
+_stage_option = click.option("--stage", "--queue", "stage", default=None, metavar="STAGE|QUEUE",
+                             help="Only this consumer's DLQ (parser, itemwriter, notifier, or a queue name).")
+
+
+def _consumers(ctx: CliContext, stage: str | None) -> list[str]:
+    from shared.broker.topology import CONSUMERS
+
+    if stage is None:
+        return list(CONSUMERS)
+    if stage in CONSUMERS:
+        return [stage]
+    try:
+        return [_topology(ctx).consumer_of_queue(stage)]
+    except KeyError:
+        raise click.BadParameter(f"{stage!r} is neither a stage ({', '.join(CONSUMERS)}) nor one of their queues",
+                                 param_hint="--stage") from None
+
+
+def _topology(ctx: CliContext):  # type: ignore[no-untyped-def]
+    from shared.service import topology_from
+
+    return topology_from(ctx.settings)
+
+
+@contextmanager
+def _inbox(ctx: CliContext) -> Iterator[Any]:
+    from shared.broker.admin import dead_letter_inbox
+
+    with dead_letter_inbox(ctx.settings.amqp_url, _topology(ctx)) as inbox:
+        yield inbox
+
+
+def _find(inbox: Any, consumers: list[str], ident: str) -> Any:
+    from shared.broker.deadletters import NoSuchLetter, find
+
+    letters = [x for c in consumers for x in inbox.read(c)]
+    try:
+        return find(letters, ident)
+    except NoSuchLetter as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+@click.group("dlq")
+def dlq() -> None:
+    """Dead letters: messages a consumer gave up on, with why."""
+
+
+@dlq.command("list")
+@_stage_option
+@click.option("--limit", type=int, default=None, help="At most this many per queue.")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def list_command(ctx: CliContext, stage: str | None, limit: int | None, as_json: bool) -> None:
+    """Every dead letter: id, stage, attempts, when, and the reason."""
+    with _inbox(ctx) as inbox:
+        rows = [x.summary() for c in _consumers(ctx, stage) for x in inbox.read(c, limit)]
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+        return
+    for r in rows:
+        attempts = "-" if r["attempts"] is None else r["attempts"]
+        click.echo(f"{r['id']:<36}  {r['stage']:<10} {attempts!s:>3}x  {(r['dead_at'] or '-')[:19]}  {r['reason'][:100]}")
+    click.echo(f"{len(rows)} dead letter(s)" if rows else "no dead letters")
+
+
+@dlq.command("show")
+@click.argument("ident", metavar="ID")
+@_stage_option
+@click.option("--raw", is_flag=True, help="Write the raw mail from the blob store to standard output.")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def show_command(ctx: CliContext, ident: str, stage: str | None, raw: bool, as_json: bool) -> None:
+    """One dead letter in full: reason, exception, attempts, the mail it carries."""
+    with _inbox(ctx) as inbox:
+        letter = _find(inbox, _consumers(ctx, stage), ident)
+    info = letter.summary()
+    if raw:
+        _write_raw(ctx, info["raw"])
+        return
+    info["headers"] = {k: v if isinstance(v, (str, int, float, bool)) or v is None else repr(v)
+                       for k, v in letter.headers.items()}
+    if as_json:
+        click.echo(json.dumps(info, indent=2))
+        return
+    for key in ("id", "queue", "stage", "type", "correlation_id", "account", "attempts", "dead_at", "replays",
+                "reason", "exception", "mail_message_id", "subject", "raw", "raw_size"):
+        if info.get(key) is not None:
+            click.echo(f"{key + ':':<16} {info[key]}")
+    if not info["decodable"]:
+        click.echo(f"{'body:':<16} {letter.body[:500]!r}")
+
+
+def _write_raw(ctx: CliContext, key: str | None) -> None:
+    from shared.store import BlobNotFound, FilesystemBlobStore
+
+    if not key:
+        raise click.ClickException("this dead letter carries no raw mail reference")
+    try:
+        data = FilesystemBlobStore(ctx.settings.resolved_store_dir).get(key)
+    except BlobNotFound:
+        raise click.ClickException(f"{key} is not in the blob store at {ctx.settings.resolved_store_dir}") from None
+    sys.stdout.buffer.write(data)
+    sys.stdout.buffer.flush()
+
+
+@dlq.command("replay")
+@click.argument("ident", metavar="[ID]", required=False)
+@click.option("--all", "replay_all", is_flag=True, help="Every dead letter (of --stage, if given).")
+@_stage_option
+@click.pass_obj
+def replay_command(ctx: CliContext, ident: str | None, replay_all: bool, stage: str | None) -> None:
+    """Send ID (or --all) back to the consumer that failed, with a fresh attempt count."""
+    from shared.broker.admin import ReplayFailed
+
+    if bool(ident) == replay_all:
+        raise click.UsageError("give one ID or --all")
+    with _inbox(ctx) as inbox:
+        consumers = _consumers(ctx, stage)
+        letters = [x for c in consumers for x in inbox.read(c)] if replay_all else [_find(inbox, consumers, ident)]
+        for letter in letters:
+            try:
+                queue = inbox.replay(letter)
+            except ReplayFailed as exc:
+                raise click.ClickException(f"{letter.id}: {exc}; it stays in {letter.dlq}") from None
+            click.echo(f"replayed {letter.id} to {queue}")
+    if replay_all:
+        click.echo(f"{len(letters)} dead letter(s) replayed")
+
+
+@dlq.command("discard")
+@click.argument("ident", metavar="ID")
+@_stage_option
+@click.option("--yes", is_flag=True, help="Do not ask.")
+@click.pass_obj
+def discard_command(ctx: CliContext, ident: str, stage: str | None, yes: bool) -> None:
+    """Remove one dead letter for good (its raw mail stays in the blob store)."""
+    consumers = _consumers(ctx, stage)
+    if not yes:
+        # Asked with the letters given back: a person may take a while, and the letters we hold
+        # are invisible to everyone else meanwhile. The id is stable, so it is found again after.
+        with _inbox(ctx) as inbox:
+            letter = _find(inbox, consumers, ident)
+        click.confirm(f"Discard {letter.id} from {letter.dlq} ({letter.reason[:80]})?", abort=True)
+        consumers, ident = [letter.consumer], letter.id
+    with _inbox(ctx) as inbox:
+        letter = _find(inbox, consumers, ident)
+        inbox.discard(letter)
+    click.echo(f"discarded {letter.id}")

@@ -1,0 +1,100 @@
+"""How far the receiving server vouched for the sender: Authentication-Results (RFC 8601).
+
+Only a header whose authserv-id the admin trusts counts; anyone can write such a header, and RFC 8601
+§5 has the border MTA remove copies claiming its own id, so the topmost trusted one is the real one.
+A DMARC failure, or SPF and DKIM both failing, leaves the sender unverified.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Literal
+
+_EQUALS = re.compile(r"\s*=\s*")
+_SPF_FAILED = {"fail", "softfail", "permerror"}
+_DKIM_FAILED = {"fail", "none", "neutral", "policy", "permerror"}
+
+
+@dataclass(frozen=True)
+class SenderAuth:
+    verdict: Literal["pass", "fail", "unchecked"]
+    reason: str
+    authserv_id: str | None = None
+
+    @property
+    def verified(self) -> bool:
+        """Not contradicted by a trusted server: ``unchecked`` counts, as it did before this check."""
+        return self.verdict != "fail"
+
+
+@dataclass(frozen=True)
+class AuthResults:
+    authserv_id: str
+    results: dict[str, list[str]] = field(default_factory=dict)  # method -> results, in order
+
+
+def _strip_comments(value: str) -> str:
+    """Drop RFC 5322 comments (nested parentheses), keeping quoted strings as they are."""
+    out, depth, quoted, escaped = [], 0, False, False
+    for ch in value:
+        if escaped:
+            escaped = False
+            if depth == 0:
+                out.append(ch)
+            continue
+        if ch == "\\":
+            escaped = True
+            if depth == 0:
+                out.append(ch)
+        elif quoted:
+            quoted = ch != '"'
+            out.append(ch)
+        elif ch == "(":
+            depth += 1
+        elif ch == ")" and depth:
+            depth -= 1
+        elif depth == 0:
+            quoted = ch == '"'
+            out.append(ch)
+    return "".join(out)
+
+
+def parse(value: str) -> AuthResults | None:
+    """One header value: ``authserv-id [version]; method=result ...; ...`` (RFC 8601 §2.2)."""
+    parts = [p.strip() for p in _strip_comments(value).split(";")]
+    head = parts[0].split()
+    if not head:
+        return None
+    results: dict[str, list[str]] = {}
+    for resinfo in parts[1:]:
+        tokens = _EQUALS.sub("=", resinfo).split()
+        if not tokens or "=" not in tokens[0]:
+            continue  # "none", or something we cannot read: no result
+        method, _, result = tokens[0].partition("=")
+        results.setdefault(method.split("/")[0].lower(), []).append(result.strip('"').lower())
+    return AuthResults(authserv_id=head[0].lower(), results=results)
+
+
+def assess(headers: Iterable[str], trusted_ids: Iterable[str]) -> SenderAuth:
+    trusted = {t.lower() for t in trusted_ids}
+    if not trusted:
+        return SenderAuth("unchecked", "the account trusts no authserv-id")
+    found = next((r for r in map(parse, headers) if r is not None and r.authserv_id in trusted), None)
+    if found is None:
+        return SenderAuth("unchecked", "no Authentication-Results from a trusted server")
+    dmarc, spf, dkim = (found.results.get(m, []) for m in ("dmarc", "spf", "dkim"))
+    where = f"Authentication-Results from {found.authserv_id}"
+    if not (dmarc or spf or dkim):
+        return SenderAuth("unchecked", f"no DMARC, SPF or DKIM result ({where})", found.authserv_id)
+    if "pass" in dmarc:
+        return SenderAuth("pass", f"dmarc=pass ({where})", found.authserv_id)
+    if "fail" in dmarc:
+        return SenderAuth("fail", f"dmarc=fail ({where})", found.authserv_id)
+    spf_failed = bool(spf) and all(r in _SPF_FAILED for r in spf)
+    dkim_failed = "pass" not in dkim and all(r in _DKIM_FAILED for r in dkim)
+    summary = f"spf={','.join(spf) or 'absent'} dkim={','.join(dkim) or 'absent'}"
+    if spf_failed and dkim_failed:
+        return SenderAuth("fail", f"SPF and DKIM both failed: {summary} ({where})", found.authserv_id)
+    return SenderAuth("pass", f"{summary} ({where})", found.authserv_id)

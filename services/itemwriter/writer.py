@@ -1,0 +1,158 @@
+"""Create or append, in the caller's transaction: every decision is recorded on the mail's row
+(``item_mails.decision``) and returned, so ``postroom simulate`` can show it and roll back."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from services.itemwriter.authentication import assess
+from services.itemwriter.bounces import Bounce, find_bounce, flag_failing
+from services.itemwriter.catalog import Catalog, load_catalog
+from services.itemwriter.events import item_changed
+from services.itemwriter.mapping import Mapped, apply_defaults, map_mail
+from services.itemwriter.matching import Match, find_item
+from services.itemwriter.notifications import Recipients, Situation, recipients
+from services.itemwriter.repository import (add_to_notify, dedupe_key, failing_addresses, find_duplicate,
+                                            link_follow_up, lock_item, next_number, notify_list,
+                                            record_outputs, recorded_outputs)
+from services.itemwriter.senders import Sender, identify
+from services.itemwriter.workflow import Placement, ReplyActions, initial, on_reply
+from shared.contracts import Envelope, MailParsed
+from shared.db.models import Account, Customer, Item, ItemAttachment, ItemMail, Project, User, utcnow
+from shared.errors import Reject
+
+
+@dataclass
+class Outcome:
+    change: str  # created | appended | duplicate
+    item: Item
+    matched_by: str
+    reason: str
+    outputs: list[Envelope[Any]]
+    decision: dict[str, Any] = field(default_factory=dict)
+    recipients: Recipients | None = None
+
+
+def write_item(session: Session, envelope: Envelope[Any]) -> Outcome:
+    mail: MailParsed = envelope.payload
+    account = session.scalar(select(Account).where(Account.name == mail.account))
+    if account is None:
+        raise Reject(f"unknown account {mail.account!r}: apply it with 'postroom accounts apply'")
+    duplicate = find_duplicate(session, account.item_type, mail)
+    if duplicate is not None:
+        return Outcome("duplicate", session.get_one(Item, duplicate.item_id), duplicate.matched_by,
+                       "the same mail was handled before: its recorded outputs are published again",
+                       recorded_outputs(duplicate), dict(duplicate.decision or {}))
+    catalog = load_catalog(session)
+    auth = assess(mail.authentication_results, account.trusted_authserv_ids or [])
+    mapped = map_mail(mail, account.field_mapping or {}, catalog.fields)
+    sender = identify(session, account, mail, mapped.contact, auth)
+    bounce = find_bounce(session, account.item_type, mail)
+    before: tuple[str, str | None] | None = None
+    if bounce is not None:
+        item, placement, match = lock_item(session, bounce.item.id), None, None
+        change, matched_by, reason = "appended", "delivery-failure", bounce.reason
+        flag_failing(session, bounce.failing, bounce.reason)
+    else:
+        match = find_item(session, account.item_type, mail, sender)
+        change, matched_by, reason = ("created" if match.item is None else "appended"), match.signal, match.reason
+        if match.item is None:
+            item, placement = _create(session, account, mail, mapped, sender, catalog, match)
+        else:
+            item = lock_item(session, match.item.id)
+            before = (item.status, item.step)
+            placement = _append(item, account, mail, catalog)
+    if bounce is None and account.add_sender_to_notify and sender.verified and sender.address:
+        add_to_notify(session, item.id, sender.address, sender.name, "the account adds senders")
+    situation = Situation(change, sender.address, sender.verified, mail.classification.automatic, mail.archive,
+                          bounce is not None, account.auto_reply, account.quiet_on_create)
+    listed = notify_list(session, item.id)
+    who = recipients(situation, listed, failing_addresses(session, [a for a, _ in listed]))
+    decision = _decision(matched_by, reason, match, bounce, sender, mapped, placement, who, account)
+    row = _record_mail(session, item, account, mail, f"{matched_by}: {reason}", decision)
+    event = item_changed(session, envelope, change=change, item=item, matched_by=matched_by, before=before,
+                         placement=placement, recipients=who, sender_verified=sender.verified,
+                         delivery_failure=bounce is not None, failing=bounce.failing if bounce else [])
+    record_outputs(row, [event])
+    return Outcome(change, item, matched_by, reason, [event], decision, who)
+
+
+def _create(session: Session, account: Account, mail: MailParsed, mapped: Mapped, sender: Sender,
+            catalog: Catalog, match: Match) -> tuple[Item, Placement]:
+    apply_defaults(mapped, account.default_values or {}, catalog.fields)
+    placement = initial(mapped.builtin_defaults, catalog)
+    customer = sender.customer
+    if "customer" in mapped.builtin_defaults:
+        named = session.scalar(select(Customer).where(Customer.name == mapped.builtin_defaults["customer"]))
+        mapped.notes.append(f"default customer {mapped.builtin_defaults['customer']!r}: "
+                            + ("set" if named else "no such customer, ignored"))
+        customer = named or customer
+    creator = session.scalar(select(User).where(User.email == account.creator.lower())) if account.creator else None
+    if account.creator and creator is None:
+        mapped.notes.append(f"creator {account.creator!r} is not a user: the item has no creator")
+    item = Item(type=account.item_type, number=next_number(session, account.item_type), project=account.project,
+                title=mapped.title, description=mapped.description, status=placement.status, step=placement.step,
+                account=account.name, automatic=mail.classification.automatic,
+                creator_id=creator.id if creator else None, customer_id=customer.id if customer else None,
+                contact_id=sender.contact.id if sender.contact else None, fields=mapped.fields,
+                item_date=mapped.date)
+    session.add(item)
+    session.flush()
+    for other in match.follow_up_of:
+        link_follow_up(session, item, other, match.reason)
+    project = session.scalar(select(Project).where(Project.name == account.project))
+    for address in (project.notify if project else []):
+        add_to_notify(session, item.id, address, "", f"project {account.project} notifies")
+    return item, placement
+
+
+def _append(item: Item, account: Account, mail: MailParsed, catalog: Catalog) -> Placement:
+    if mail.classification.automatic or mail.archive:
+        why = "automatic mail" if mail.classification.automatic else "archive import"
+        placement = Placement(item.status, item.step, notes=[f"{why}: status and step unchanged"])
+    else:
+        actions = ReplyActions(account.reply_status, account.reply_moves_step, account.reopen_closed)
+        placement = on_reply(item.status, item.step, actions, catalog)
+    item.status, item.step, item.updated_at = placement.status, placement.step, utcnow()
+    return placement
+
+
+def _record_mail(session: Session, item: Item, account: Account, mail: MailParsed, matched_by: str,
+                 decision: dict[str, Any]) -> ItemMail:
+    row = ItemMail(item_id=item.id, item_type=item.type, direction="in", account=account.name,
+                   source_id=mail.source_id, dedupe_key=dedupe_key(mail), message_id=mail.message_id,
+                   subject=mail.subject, from_address=mail.from_.address if mail.from_ else "",
+                   from_name=mail.from_.name if mail.from_ else "", text=mail.text, raw_key=mail.raw.key,
+                   classification=mail.classification.kind, matched_by=matched_by[:200], mail_date=mail.date,
+                   decision=decision)
+    session.add(row)
+    session.flush()
+    if account.save_attachments:
+        for att in mail.attachments:
+            session.add(ItemAttachment(item_id=item.id, mail_id=row.id, filename=att.filename[:255],
+                                       content_type=att.content_type[:255], size=att.size, sha256=att.sha256,
+                                       blob_key=att.blob.key if att.blob else None, inline=att.inline,
+                                       content_id=att.content_id))
+    return row
+
+
+def _decision(matched_by: str, reason: str, match: Match | None, bounce: Bounce | None, sender: Sender,
+              mapped: Mapped, placement: Placement | None, who: Recipients, account: Account) -> dict[str, Any]:
+    notes = list(sender.notes)
+    if not account.save_attachments:
+        notes.append("the account does not save attachments")
+    return {
+        "signal": matched_by, "reason": reason, "considered": match.considered if match else [],
+        "follow_up_of": [i.number for i in match.follow_up_of] if match else [],
+        "sender": {"address": sender.address, "verified": sender.verified, "verdict": sender.auth.verdict,
+                   "auth": sender.auth.reason,
+                   "forwarded_by": sender.forwarded_by},
+        "failing": bounce.failing if bounce else [], "notes": notes, "mapping": mapped.notes,
+        "workflow": placement.notes if placement else ["delivery failure report: status and step unchanged"],
+        "auto_reply": who.auto_reply, "notify": [a.address for a in who.notify],
+        "withheld": [w.model_dump() for w in who.withheld],
+    }

@@ -1,0 +1,114 @@
+"""``postroom config apply``, ``items show`` and ``simulate`` against a real database."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import func, select
+
+from services.cli.main import cli
+from shared.db.models import Item, ItemMail
+from tests.support.items import TRUSTED, handle, mail
+
+CONFIG = f"""
+projects:
+  - {{name: Support, notify: [lead@ours.example]}}
+users:
+  - {{email: bot@ours.example, name: Mail bot}}
+customers:
+  - name: ACME
+    domains: [acme.example]
+    contacts: [{{email: alice@acme.example, name: Alice}}]
+custom_fields:
+  - {{name: priority, kind: choice, choices: [low, high]}}
+accounts:
+  - name: support
+    kind: stdin
+    address: support@ours.example
+    project: Support
+    creator: bot@ours.example
+    default_values: {{priority: high}}
+    trusted_authserv_ids: [{TRUSTED}]
+    add_sender_to_notify: true
+"""
+
+
+@pytest.fixture
+def run(database_url: str, tmp_path: Path):  # type: ignore[no-untyped-def]
+    runner = CliRunner()
+    env = {"DATABASE_URL": database_url, "POSTROOM_VAR_DIR": str(tmp_path / "var"),
+           "POSTROOM_TOKEN_SECRET": "test-secret"}
+
+    def invoke(*args: str, ok: bool = True) -> str:
+        result = runner.invoke(cli, list(args), env=env, catch_exceptions=False)
+        assert (result.exit_code == 0) is ok, result.output
+        return result.output
+
+    return invoke
+
+
+def _write(tmp_path: Path, name: str, text: str) -> str:
+    path = tmp_path / name
+    path.write_text(text)
+    return str(path)
+
+
+def test_config_apply_declares_the_catalog_and_accounts_once(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    path = _write(tmp_path, "postroom.yaml", CONFIG)
+    first = run("config", "apply", "-f", path)
+    assert "+ project Support" in first and "+ contact alice@acme.example" in first and "+ account support" in first
+    assert run("config", "apply", "-f", path).strip() == "no changes"
+
+
+def test_config_apply_refuses_an_account_naming_an_unknown_creator_and_applies_nothing(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    path = _write(tmp_path, "bad.yaml", CONFIG.replace("creator: bot@ours.example", "creator: nobody@ours.example"))
+    out = run("config", "apply", "-f", path, ok=False)
+    assert "creator 'nobody@ours.example' is not declared under users" in out
+    assert "+ project Support" in run("config", "apply", "-f", _write(tmp_path, "good.yaml", CONFIG))
+
+
+def test_items_show_displays_the_signal_the_follow_up_link_and_the_notification_list(run, sessions, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    run("config", "apply", "-f", _write(tmp_path, "postroom.yaml", CONFIG))
+    handle(sessions, mail(sender="alice@acme.example"))
+    handle(sessions, mail(sender="mallory@evil.example", subject="Re: [#1]"))
+    shown = json.loads(run("items", "show", "2", "--json"))
+    assert shown["mails"][0]["matched_by"] == "new: new item, linked as a possible follow-up of #1"
+    assert shown["links"] == [{"kind": "possible-follow-up", "type": "incident", "number": 1, "title": "Printer on fire",
+                               "reason": "new item, linked as a possible follow-up of #1"}]
+    assert [n["address"] for n in shown["notify"]] == ["lead@ours.example", "mallory@evil.example"]
+    text = run("items", "show", "1")
+    assert "customer: ACME" in text and "has possible-follow-up: incident #2" in text
+    assert "priority: high" in text and "creator: bot@ours.example" in text
+
+
+def test_simulate_explains_the_outcome_and_writes_nothing(run, sessions, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    run("config", "apply", "-f", _write(tmp_path, "postroom.yaml", CONFIG))
+    handle(sessions, mail(sender="alice@acme.example"))
+    forged = _write(tmp_path, "forged.eml", (
+        f"Authentication-Results: {TRUSTED}; spf=fail; dkim=none; dmarc=fail header.from=acme.example\r\n"
+        "From: Alice <alice@acme.example>\r\nTo: support@ours.example\r\nSubject: Re: [#1] the data please\r\n"
+        "Message-ID: <forged@evil.example>\r\n\r\nSend it to me.\r\n"))
+    out = run("simulate", forged, "--account", "support")
+    assert "decision: CREATE incident #2" in out
+    assert "UNVERIFIED: dmarc=fail" in out
+    assert "withheld auto-reply to alice@acme.example: the sender is unverified" in out
+    assert "default priority := 'high'" in out
+    result = json.loads(run("simulate", forged, "--account", "support", "--json"))
+    assert result["decision"]["considered"] and result["change"] == "created"
+    with sessions() as session:
+        assert session.scalar(select(func.count(Item.id))) == 1
+        assert session.scalar(select(func.count(ItemMail.id))) == 1
+
+
+def test_simulate_shows_an_append_and_the_workflow_change(run, sessions, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    run("config", "apply", "-f", _write(tmp_path, "postroom.yaml", CONFIG))
+    handle(sessions, mail(sender="alice@acme.example"))
+    reply = _write(tmp_path, "reply.eml", (
+        "From: alice@acme.example\r\nSubject: Re: [#1] Printer\r\nMessage-ID: <r@acme.example>\r\n\r\nStill.\r\n"))
+    out = run("simulate", reply, "--account", "support")
+    assert "decision: APPEND to incident #1" in out
+    assert "alice@acme.example is the item's contact" in out or "on the item's notification list" in out
+    assert "notifications: lead@ours.example" in out

@@ -1,0 +1,148 @@
+"""``postroom dlq`` against the real RabbitMQ, on dead letters produced by the real runner."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pika
+import pytest
+
+from shared.broker.admin import connection_parameters
+from shared.broker.port import Outgoing
+from shared.contracts import Envelope
+from shared.errors import Reject, RetryLater
+from shared.runner import to_outgoing
+from shared.store import FilesystemBlobStore
+from tests.ops.conftest import MAX_RETRIES, Ops
+from tests.support.broker_admin import queue_depth
+from tests.support.cli import postroom
+from tests.support.pipeline import consuming, fetched
+from tests.support.waiting import wait_for
+
+RAW = b"From: ada@example.com\r\nSubject: Printer on fire\r\n\r\nIt is really on fire.\r\n"
+
+
+class Stage:
+    """A parser handler that fails as told until it is healed, counting every call."""
+
+    def __init__(self) -> None:
+        self.healed = False
+        self.calls: list[tuple[str, int, bool]] = []
+
+    def __call__(self, env: Envelope[Any]) -> list[Envelope[Any]]:
+        sid = env.payload.source_id
+        self.calls.append((sid, env.attempt, self.healed))
+        if not self.healed and sid.startswith("bad"):
+            raise Reject(f"cannot parse {sid}")
+        if not self.healed and sid.startswith("tired"):
+            raise RetryLater(f"the store is away for {sid}")
+        return []
+
+    def healed_calls(self) -> list[tuple[str, int]]:
+        return sorted((sid, attempt) for sid, attempt, healed in self.calls if healed)
+
+
+def dlq_depth(ops: Ops) -> int:
+    return queue_depth(ops.amqp_url, ops.topology.dead_letter_queue("parser"))
+
+
+def dead_letter(ops: Ops, stage: Stage, messages: list[Outgoing]) -> None:
+    """Publish ``messages`` and run the real runner until each of them is in the parser's DLQ."""
+    before = dlq_depth(ops)
+    with consuming(ops.broker, "parser", stage, max_retries=MAX_RETRIES, retry_step=ops.topology.retry_step):
+        ops.broker.publish(messages)
+        wait_for(lambda: dlq_depth(ops) == before + len(messages), timeout=15, what="the dead letters")
+
+
+def listed(ops: Ops) -> list[dict[str, Any]]:
+    result = postroom(ops.env, "dlq", "list", "--json")
+    assert result.exit_code == 0, result.output
+    return json.loads(result.output)
+
+
+def test_dlq_list_and_show_tell_why_each_letter_died_and_reading_them_loses_none(ops: Ops) -> None:
+    raw_ref = FilesystemBlobStore(ops.store_dir).put(RAW)
+    bad = Envelope.first(fetched("bad-1").payload.model_copy(update={"raw": raw_ref}))
+    tired = fetched("tired-1")
+    junk = Outgoing(routing_key="mail.fetched.v1", body=b"\xff not json", message_id="j", correlation_id="j")
+    dead_letter(ops, Stage(), [to_outgoing(bad), to_outgoing(tired), junk])
+
+    first, second = listed(ops), listed(ops)
+    assert [r["id"] for r in first] == [r["id"] for r in second]  # stable ids, and nothing lost by reading
+    assert dlq_depth(ops) == 3
+    rows = {r["id"]: r for r in first}
+    assert set(rows) == {bad.message_id, tired.message_id, next(i for i in rows if i.startswith("body-"))}
+    assert (rows[bad.message_id]["stage"], rows[bad.message_id]["attempts"]) == ("parser", 1)
+    assert rows[bad.message_id]["reason"] == "rejected: cannot parse bad-1"
+    assert rows[bad.message_id]["exception"].startswith("shared.errors.Reject: cannot parse bad-1")
+    assert rows[tired.message_id]["attempts"] == MAX_RETRIES + 1
+    assert rows[tired.message_id]["reason"].startswith("retries exhausted: the store is away")
+    junk_row = next(r for r in first if r["id"].startswith("body-"))
+    assert junk_row["reason"].startswith("undecodable") and not junk_row["decodable"]
+
+    text = postroom(ops.env, "dlq", "list", "--stage", "parser").output
+    assert bad.message_id in text and "3 dead letter(s)" in text
+    shown = postroom(ops.env, "dlq", "show", bad.message_id[:8])
+    assert shown.exit_code == 0, shown.output
+    assert f"raw:             {raw_ref.key}" in shown.output and "rejected: cannot parse bad-1" in shown.output
+    raw = postroom(ops.env, "dlq", "show", bad.message_id, "--raw")
+    assert raw.stdout_bytes == RAW
+    assert dlq_depth(ops) == 3
+
+
+@pytest.fixture
+def spy_queue(ops: Ops) -> Iterator[str]:
+    """A second queue bound to mail.fetched.v1, as another consumer of the same events would be."""
+    name = f"{ops.topology.namespace}spy.mail.fetched"
+    conn = pika.BlockingConnection(connection_parameters(ops.amqp_url))
+    channel = conn.channel()
+    channel.queue_declare(name, durable=True, arguments={"x-queue-type": "quorum"})
+    channel.queue_bind(name, ops.topology.exchange, "mail.fetched.v1")
+    yield name
+    channel.queue_delete(name)
+    conn.close()
+
+
+def test_a_replayed_dead_letter_is_handled_once_by_the_failed_consumer_alone_and_leaves_the_dlq(
+        ops: Ops, spy_queue: str) -> None:
+    stage = Stage()
+    letters = [fetched("bad-1"), fetched("bad-2"), fetched("tired-1")]
+    dead_letter(ops, stage, [to_outgoing(e) for e in letters])
+    assert queue_depth(ops.amqp_url, spy_queue) == 3  # the spy got the originals
+
+    stage.healed = True
+    with consuming(ops.broker, "parser", stage, max_retries=MAX_RETRIES, retry_step=ops.topology.retry_step):
+        one = postroom(ops.env, "dlq", "replay", letters[0].message_id)
+        assert one.exit_code == 0, one.output
+        assert f"replayed {letters[0].message_id} to {ops.topology.queue('parser')}" in one.output
+        wait_for(lambda: stage.healed_calls() == [("bad-1", 0)], what="the replayed letter handled")
+        assert dlq_depth(ops) == 2
+        rest = postroom(ops.env, "dlq", "replay", "--all", "--stage", "parser")
+        assert rest.exit_code == 0 and "2 dead letter(s) replayed" in rest.output, rest.output
+        wait_for(lambda: len(stage.healed_calls()) == 3, what="the other replayed letters handled")
+    # Once each, from attempt 0 (the retried one had used up its ladder), and no one else got them.
+    assert stage.healed_calls() == [("bad-1", 0), ("bad-2", 0), ("tired-1", 0)]
+    assert dlq_depth(ops) == 0
+    assert queue_depth(ops.amqp_url, ops.topology.queue("parser")) == 0
+    assert queue_depth(ops.amqp_url, spy_queue) == 3
+
+
+def test_discard_removes_exactly_one_dead_letter_and_only_once_confirmed(ops: Ops) -> None:
+    letters = [fetched(f"bad-{n}") for n in range(3)]
+    dead_letter(ops, Stage(), [to_outgoing(e) for e in letters])
+    victim = letters[1].message_id
+
+    declined = postroom(ops.env, "dlq", "discard", victim, input="n\n")
+    assert declined.exit_code != 0 and dlq_depth(ops) == 3
+    unknown = postroom(ops.env, "dlq", "discard", "no-such-letter", "--yes")
+    assert unknown.exit_code != 0 and "no dead letter" in unknown.output and dlq_depth(ops) == 3
+
+    done = postroom(ops.env, "dlq", "discard", victim[:8], input="y\n")
+    assert done.exit_code == 0 and f"discarded {victim}" in done.output, done.output
+    assert dlq_depth(ops) == 2
+    assert sorted(r["id"] for r in listed(ops)) == sorted(e.message_id for e in (letters[0], letters[2]))
+    unasked = postroom(ops.env, "dlq", "discard", letters[0].message_id, "--yes")
+    assert unasked.exit_code == 0 and dlq_depth(ops) == 1
+    assert [r["id"] for r in listed(ops)] == [letters[2].message_id]
