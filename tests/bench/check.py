@@ -21,6 +21,7 @@ from tests.bench.workload import Mail
 class Row:
     """An inbound mail as the database has it."""
 
+    id: int
     message_id: str
     item_id: int
     number: int
@@ -31,10 +32,11 @@ class Row:
 def inbound_rows(sessions: sessionmaker[Session]) -> dict[str, list[Row]]:
     rows: dict[str, list[Row]] = defaultdict(list)
     with sessions() as s:
-        query = (select(ItemMail.message_id, ItemMail.item_id, Item.number, ItemMail.matched_by, ItemMail.created_at)
-                 .join(Item, Item.id == ItemMail.item_id).where(ItemMail.direction == "in"))
-        for mid, item_id, number, matched_by, created in s.execute(query):
-            rows[mid or ""].append(Row(mid or "", item_id, number, matched_by, created))
+        query = (select(ItemMail.id, ItemMail.message_id, ItemMail.item_id, Item.number, ItemMail.matched_by,
+                        ItemMail.created_at)
+                 .join(Item, Item.id == ItemMail.item_id).where(ItemMail.direction == "in").order_by(ItemMail.id))
+        for row_id, mid, item_id, number, matched_by, created in s.execute(query):
+            rows[mid or ""].append(Row(row_id, mid or "", item_id, number, matched_by, created))
     return rows
 
 
@@ -99,6 +101,9 @@ def verify(mails: list[Mail], rows: dict[str, list[Row]], items: int, accepted: 
            dead: list[DeadLetter]) -> Verdict:
     v = Verdict(mails_in=len(mails), items_created=items, dead_letters=dead)
     first_row = {mid: r[0] for mid, r in rows.items()}
+    opened_by: dict[int, int] = {}  # item id -> id of its first inbound mail (the one that created it)
+    for r in sorted((r[0] for r in rows.values()), key=lambda r: r.id):
+        opened_by.setdefault(r.item_id, r.id)
     for mail in mails:
         got = rows.get(mail.message_id, [])
         if len(got) > 1:
@@ -107,7 +112,7 @@ def verify(mails: list[Mail], rows: dict[str, list[Row]], items: int, accepted: 
             v.items_expected += 1
             if not got:
                 v.lost.append(mail.key)
-            elif got[0].matched_by != "new item":
+            elif opened_by.get(got[0].item_id) != got[0].id:
                 v.misplaced.append(f"{mail.key}: appended ({got[0].matched_by}) instead of a new item")
         elif mail.expect.item == "append":
             v.replies_expected += 1
