@@ -6,6 +6,7 @@ import click
 
 from services.cli.accounts import accounts
 from services.cli.config import config
+from services.cli.contacts import contacts
 from services.cli.context import CliContext
 from services.cli.db import db
 from services.cli.dlq import dlq
@@ -27,7 +28,7 @@ def cli(ctx: click.Context) -> None:
     ctx.obj = CliContext()
 
 
-for command in (accounts, config, db, dlq, ingest_command, items, parse_command, queues_command, run_command,
+for command in (accounts, config, contacts, db, dlq, ingest_command, items, parse_command, queues_command, run_command,
                 secrets, simulate_command, sink_command, up_command):
     cli.add_command(command)
 

@@ -19,7 +19,7 @@ def one_line(text: str) -> str:
 
 def template_context(event: ItemChanged, token: str, account_address: str) -> dict[str, object]:
     """Plain values only: the sandboxed templates see these and nothing behind them."""
-    sender = event.mail.from_
+    sender, change = event.mail.from_, event.status_change
     return {
         "token": token,
         "item": event.item.model_dump(),
@@ -28,6 +28,10 @@ def template_context(event: ItemChanged, token: str, account_address: str) -> di
                  "message_id": event.mail.message_id},
         "account": {"name": event.account, "address": account_address},
         "change": event.change,
+        "status": {"from": change.from_status if change else event.item.status,
+                   "to": change.to_status if change else event.item.status,
+                   "step": (change.to_step if change else event.item.step) or "",
+                   "reopened": bool(change and change.reopened)},
     }
 
 

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from shared import metrics
 from shared.contracts import ItemChanged
-from shared.db.models import Item, ItemMail, LoopBreaker, OutboundMail, utcnow
+from shared.db.models import Contact, Item, ItemMail, LoopBreaker, OutboundMail, utcnow
 from shared.logging import get_logger
 from shared.tokens import ItemTokens
 
@@ -66,7 +66,10 @@ class Governor:
 
     def mail_refusal(self, event: ItemChanged, recipient: str, own_addresses: set[str], kind: str) -> Refusal | None:
         """Rules that need only the mail: automatic mail, mail systems, ourselves, a known thread."""
-        if event.mail.classification.automatic:
+        if kind == "auto-reply" and not event.sender_verified:
+            return Refusal("unverified_sender", "a trusted server saw the sender's address fail authentication: "
+                                                "its real owner never wrote")
+        if kind == "auto-reply" and event.mail.classification.automatic:
             c = event.mail.classification
             return Refusal("automatic", f"the mail is automatic ({c.kind}: {c.reason})")
         if self.policy.system_senders.match(recipient):
@@ -79,8 +82,13 @@ class Governor:
         return None
 
     def volume_refusal(self, session: Session, event: ItemChanged, recipient: str) -> Refusal | None:
-        """Rules that count: the account's breaker, then the caps (which may trip the breaker)."""
+        """Rules that read state: an address that bounced, the account's breaker, then the caps (which
+        may trip the breaker)."""
         now = self.clock()
+        failing = session.scalar(select(Contact).where(Contact.email == recipient.lower(), Contact.failing))
+        if failing is not None:
+            return Refusal("failing_address", f"{recipient} bounced our mail ({failing.failing_reason[:120]}); "
+                                              "nothing goes there until the flag is cleared")
         breaker = session.get(LoopBreaker, event.account)
         if breaker is not None:
             if _aware(breaker.open_until) > now:

@@ -39,9 +39,11 @@ DEFAULTS: dict[str, dict[str, str]] = {
         "html": "<p>{{ mail.from_address }} added a mail to {{ item.type }} <b>{{ token }}</b> ({{ item.title }}).</p>",
     },
     "status-changed": {
-        "subject": "{{ token }} Status {{ item.status }}: {{ item.title }}",
-        "text": "{{ item.type }} {{ token }} ({{ item.title }}) is now {{ item.status }}.\n",
-        "html": "<p>{{ item.type }} <b>{{ token }}</b> ({{ item.title }}) is now <b>{{ item.status }}</b>.</p>",
+        "subject": "{{ token }} Status {{ status.to }}: {{ item.title }}",
+        "text": ("{{ item.type }} {{ token }} ({{ item.title }}) is now {{ status.to }}"
+                 "{% if status.reopened %} (reopened by a new mail){% endif %}, was {{ status.from }}.\n"),
+        "html": ("<p>{{ item.type }} <b>{{ token }}</b> ({{ item.title }}) is now <b>{{ status.to }}</b>"
+                 "{% if status.reopened %} (reopened by a new mail){% endif %}, was {{ status.from }}.</p>"),
     },
 }
 
