@@ -74,7 +74,8 @@ def bench_report(r: dict[str, Any]) -> tuple[str, dict[str, Any], bool]:
         "(IMAP IDLE is not on main yet)",
         "end-to-end: first fetch to the last item committed and the last auto-reply accepted by the SMTP server; "
         "replies are a second phase (their item numbers are read from the database), timed the same way",
-        "own rate = messages / handler time; observed = messages / span of the stage's log lines",
+        "own rate = messages / handler time; observed = messages / span of the stage's log lines "
+        "(the fetcher: phase 1's originals over the span of its 'fetched' lines)",
         "loop governor caps at their defaults: every original has its own sender",
         "the 20,000-mail first import with flat fetcher memory needs the IMAP fetcher: not measured",
     ]
