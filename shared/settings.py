@@ -39,6 +39,7 @@ class CommonSettings(BaseSettings):
     prefetch: int = 8
     heartbeat: int = 30
     # The retry ladder: a fixed-TTL queue per step; a message that fails more often goes to the DLQ.
+    # NoDecode: the variables are comma-separated (the validators split them), not JSON.
     retry_delays: Annotated[tuple[float, ...], NoDecode] = (1.0, 10.0, 60.0, 600.0)
     max_retries: int = 4
     # RabbitMQ 3.10 quorum queues have no default delivery limit: a consumer that crashes on a

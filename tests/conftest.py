@@ -8,6 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from shared.broker.memory import MemoryBroker
+from shared.secrets import SecretBox
+from tests.support.dovecot import DovecotServer, MailUser
 from tests.support.servers import free_port, resolve_amqp_url, resolve_postgres_url
 from tests.support.smtp import RecordingHandler
 
@@ -135,3 +138,57 @@ def smtp_server() -> Iterator[tuple[RecordingHandler, int]]:
     controller.start()
     yield handler, port
     controller.stop()
+
+
+def _require_dovecot() -> None:
+    from pathlib import Path as _Path
+
+    from tests.support.dovecot import DOVECOT
+    from tests.support.servers import unavailable
+
+    if not _Path(DOVECOT).is_file():
+        unavailable("Dovecot (apt-get install dovecot-imapd dovecot-pop3d)", DOVECOT)
+
+
+@pytest.fixture(scope="session")
+def dovecot() -> Iterator[DovecotServer]:
+    """A real Dovecot (IMAP and POP3, no TLS) for the whole session; each test takes its own user."""
+    _require_dovecot()
+    # Dovecot cannot put spaces in a refusal reason: "_" stands for them (the fetcher reads both).
+    server = DovecotServer(special={"two-factor": "nologin reason=[ALERT]_Application-specific_password_required"})
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def dovecot_tls() -> Iterator[DovecotServer]:
+    """A real Dovecot with a self-signed certificate: implicit TLS ports and STARTTLS/STLS offered."""
+    _require_dovecot()
+    server = DovecotServer(tls=True).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def mail_user(dovecot: DovecotServer) -> MailUser:
+    return dovecot.add_user()
+
+
+@pytest.fixture
+def secret_key() -> str:
+    from shared.secrets import new_key
+
+    return new_key()
+
+
+@pytest.fixture
+def secret_box(secret_key: str) -> SecretBox:
+    return SecretBox([secret_key])
+
+
+@pytest.fixture
+def memory_broker() -> MemoryBroker:
+    broker = MemoryBroker()
+    broker.declare()
+    return broker

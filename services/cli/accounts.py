@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from services.cli.context import CliContext
+from services.cli.invalid import refuse
 
 
 @click.group("accounts")
@@ -27,10 +28,59 @@ def apply_command(ctx: CliContext, path: Path, dry_run: bool) -> None:
     try:
         specs = load_specs(path)
     except ValidationError as exc:
-        raise click.ClickException(f"{path}: {exc}") from None
+        raise refuse(path, exc) from None
     with ctx.sessions() as session, session.begin():
         changes = apply_specs(session, specs, Path.cwd(), ctx.secret_box)
         if dry_run:
             session.rollback()
     for line in changes or ["no changes"]:
+        click.echo(line)
+
+
+@accounts.command("folders")
+@click.argument("name")
+@click.pass_obj
+def folders_command(ctx: CliContext, name: str) -> None:
+    """List the folders of IMAP account NAME's server (the one it reads is marked '*')."""
+    from sqlalchemy import select
+
+    from services.fetcher.failures import classify
+    from services.fetcher.folders import list_folders
+    from services.fetcher.mailconfig import password_from
+    from shared.db.models import Account
+
+    with ctx.sessions() as session:
+        account = session.scalar(select(Account).where(Account.name == name))
+        if account is None:
+            raise click.ClickException(f"unknown account {name!r}")
+        if account.kind != "imap":
+            raise click.ClickException(f"{name} is a {account.kind} account: only IMAP accounts have folders")
+        config, sealed = dict(account.config), account.sealed_secrets
+    try:
+        lines = list_folders(config, password_from(ctx.secret_box.open(sealed)))
+    except Exception as exc:
+        error = classify(exc)
+        raise click.ClickException(f"{name}: {error.kind} error: {error}") from None
+    for line in lines:
+        click.echo(line)
+
+
+@accounts.command("show")
+@click.argument("name")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def show_command(ctx: CliContext, name: str, as_json: bool) -> None:
+    """Account NAME: who reads it, its health, import progress, mails that could not be fetched."""
+    import json
+
+    from services.fetcher.report import account_report, render_text
+
+    with ctx.sessions() as session:
+        report = account_report(session, name)
+    if report is None:
+        raise click.ClickException(f"unknown account {name!r}")
+    if as_json:
+        click.echo(json.dumps(report, indent=2))
+        return
+    for line in render_text(report):
         click.echo(line)

@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from services.cli.context import CliContext
+from services.cli.invalid import refuse
 
 
 @click.group("config")
@@ -32,7 +33,7 @@ def apply_command(ctx: CliContext, path: Path, dry_run: bool) -> None:
         catalog = CatalogSpec.model_validate(data)
         specs = [AccountSpec.model_validate(a) for a in data.get("accounts", [])]
     except (ValidationError, yaml.YAMLError) as exc:
-        raise click.ClickException(f"{path}: {exc}") from None
+        raise refuse(path, exc) from None
     with ctx.sessions() as session, session.begin():
         try:
             changes = apply_catalog(session, catalog)

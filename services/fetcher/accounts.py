@@ -6,10 +6,11 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, field_validator
+from pydantic import BaseModel, ConfigDict, field_validator, model_validator
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from services.fetcher.mailconfig import ImapConfig, Pop3Config
 from shared.db.models import Account
 from shared.secrets import SecretBox
 
@@ -18,6 +19,8 @@ _COLUMNS = ("kind", "address", "active", "item_type", "project", "auto_reply", "
             "reply_status", "reply_moves_step", "reopen_closed", "attribute_forwards", "trusted_authserv_ids")
 # Fields sealed with the secret key instead of stored in the clear configuration.
 SECRET_FIELDS = frozenset({"password", "app_password", "client_secret", "refresh_token"})
+KINDS = ("dropfolder", "stdin", "imap", "pop3")
+_REMOTE = {"imap": ImapConfig, "pop3": Pop3Config}
 
 
 class AccountSpec(BaseModel):
@@ -49,9 +52,19 @@ class AccountSpec(BaseModel):
     @field_validator("kind")
     @classmethod
     def _known_kind(cls, kind: str) -> str:
-        if kind not in {"dropfolder", "stdin"}:
-            raise ValueError(f"unknown account kind {kind!r} (known: dropfolder, stdin)")
+        if kind not in KINDS:
+            raise ValueError(f"unknown account kind {kind!r} (known: {', '.join(KINDS)})")
         return kind
+
+    @model_validator(mode="after")
+    def _remote_config(self) -> AccountSpec:
+        """IMAP and POP3 accounts: the configuration is checked now, not at the first fetch."""
+        if self.kind in _REMOTE:
+            extra = {k: v for k, v in (self.model_extra or {}).items() if k not in SECRET_FIELDS}
+            _REMOTE[self.kind].model_validate(extra)
+            if not self.secrets().get("password") and not self.secrets().get("app_password"):
+                raise ValueError(f"{self.kind} account {self.name!r} needs password or app_password")
+        return self
 
     @field_validator("project")
     @classmethod

@@ -1,18 +1,83 @@
-"""The fetcher's composition root."""
+"""The fetcher's composition root: the only place that knows the concrete adapters."""
 
 from __future__ import annotations
 
+from functools import partial
+from pathlib import Path
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from services.fetcher.backoff import Backoff
+from services.fetcher.cursors import CursorRepo
+from services.fetcher.failedmail import FailedMailRepo
+from services.fetcher.imap import ClientFactory, ImapFolder, default_factory, open_imap
+from services.fetcher.imap_sync import ImapSync
+from services.fetcher.ingest import ingest_raw
+from services.fetcher.leases import LeaseRepo
 from services.fetcher.loop import FetcherService
+from services.fetcher.mailconfig import ImapConfig, Pop3Config, password_from
+from services.fetcher.pop3 import Pop3Factory, default_pop3_factory, open_pop3
+from services.fetcher.pop3_sync import Pop3Sync
+from services.fetcher.scheduler import AccountRow, Scheduler
+from services.fetcher.sessions import DropFolderSession, ImapSession, MailboxSession, Pop3Session
 from services.fetcher.settings import FetcherSettings
+from services.fetcher.status import HealthRepo
+from services.fetcher.uidls import UidlRepo
+from services.fetcher.worker import AccountWorker
 from shared.broker.port import Broker
 from shared.db.engine import make_engine, make_sessionmaker
 from shared.health import HealthState
+from shared.secrets import SecretBox
 from shared.service import broker_from
-from shared.store import FilesystemBlobStore
+from shared.store import BlobStore, FilesystemBlobStore
 
 
-def build(settings: FetcherSettings, health: HealthState, broker: Broker | None = None) -> FetcherService:
-    return FetcherService(broker=broker or broker_from(settings),
-                          store=FilesystemBlobStore(settings.resolved_store_dir),
-                          sessions=make_sessionmaker(make_engine(settings.resolved_database_url)),
-                          settings=settings, health=health)
+def build(settings: FetcherSettings, health: HealthState, broker: Broker | None = None, *,
+          imap_factory: ClientFactory = default_factory,
+          pop3_factory: Pop3Factory = default_pop3_factory) -> FetcherService:
+    broker = broker or broker_from(settings)
+    store = FilesystemBlobStore(settings.resolved_store_dir)
+    sessions = make_sessionmaker(make_engine(settings.resolved_database_url))
+    leases = LeaseRepo(sessions, settings.resolved_replica_id, settings.lease_ttl)
+    box = SecretBox(settings.resolved_secret_keys)
+    backoff = Backoff(settings.backoff_base, settings.backoff_cap, settings.auth_backoff_base,
+                      settings.auth_backoff_cap)
+    wiring = _Wiring(settings, sessions, leases, box, store, broker, imap_factory, pop3_factory)
+
+    def make_worker(row: AccountRow) -> AccountWorker:
+        return AccountWorker(row.name, partial(wiring.open_session, row), HealthRepo(sessions, row.name), backoff)
+
+    return FetcherService(broker=broker, scheduler=Scheduler(sessions, leases, make_worker), settings=settings,
+                          health=health)
+
+
+class _Wiring:
+    def __init__(self, settings: FetcherSettings, sessions: sessionmaker[Session], leases: LeaseRepo,
+                 box: SecretBox, store: BlobStore, broker: Broker, imap_factory: ClientFactory,
+                 pop3_factory: Pop3Factory) -> None:
+        self.settings, self.sessions, self.leases, self.box = settings, sessions, leases, box
+        self.store, self.broker = store, broker
+        self.imap_factory, self.pop3_factory = imap_factory, pop3_factory
+
+    def open_session(self, row: AccountRow) -> MailboxSession:
+        if row.kind == "dropfolder":
+            return DropFolderSession(row.name, Path(row.config["path"]), self.store, self.broker,
+                                     self.settings.settle_seconds, self.settings.poll_interval)
+        ingest = partial(self._ingest, row.name, row.kind)
+        cursors = CursorRepo(self.sessions, self.leases, row.name)
+        failed = FailedMailRepo(self.sessions, row.name, self.settings.max_fetch_attempts)
+        password = password_from(self.box.open(row.sealed_secrets))
+        if row.kind == "pop3":
+            pop3 = Pop3Config.model_validate(row.config)
+            syncer = Pop3Sync(row.name, pop3, UidlRepo(self.sessions, self.leases, row.name), cursors, failed,
+                              ingest)
+            return Pop3Session(partial(open_pop3, pop3, password, self.pop3_factory), syncer)
+        imap = ImapConfig.model_validate(row.config)
+        client = open_imap(imap, password, self.imap_factory)
+        folder = ImapFolder(client, imap.folder, readonly=imap.after_fetch == "leave")
+        return ImapSession(client, folder, ImapSync(row.name, imap, folder, cursors, failed, ingest),
+                           self.settings.reidle_after)
+
+    def _ingest(self, account: str, source: str, source_id: str, raw: bytes, archive: bool) -> None:
+        ingest_raw(account=account, source=source, source_id=source_id, raw=raw, store=self.store,
+                   broker=self.broker, archive=archive)

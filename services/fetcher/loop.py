@@ -1,22 +1,15 @@
-"""The fetcher's loop: every active account, polled in turn; the account list re-read regularly."""
+"""The fetcher's main loop: the scheduler ticks (leases, workers) until SIGTERM; the workers read."""
 
 from __future__ import annotations
 
 import threading
-import time
-from dataclasses import dataclass, field
-from pathlib import Path
+from dataclasses import dataclass
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session, sessionmaker
-
-from services.fetcher.dropfolder import fetch_folder
+from services.fetcher.scheduler import Scheduler
 from services.fetcher.settings import FetcherSettings
 from shared.broker.port import Broker
-from shared.db.models import Account
 from shared.health import HealthState
 from shared.logging import get_logger
-from shared.store import BlobStore
 
 log = get_logger("postroom.fetcher")
 
@@ -24,33 +17,20 @@ log = get_logger("postroom.fetcher")
 @dataclass
 class FetcherService:
     broker: Broker
-    store: BlobStore
-    sessions: sessionmaker[Session]
+    scheduler: Scheduler
     settings: FetcherSettings
     health: HealthState
-    _accounts: list[tuple[str, Path]] = field(default_factory=list)
-
-    def _refresh(self) -> None:
-        with self.sessions() as session:
-            rows = session.scalars(select(Account).where(Account.active, Account.kind == "dropfolder")).all()
-            self._accounts = [(a.name, Path(a.config["path"])) for a in rows]
 
     def run(self, stop: threading.Event) -> None:
-        refreshed = 0.0
         self.health.set_ready(True)
         try:
             while not stop.is_set():
-                if time.monotonic() - refreshed > self.settings.accounts_refresh:
-                    try:
-                        self._refresh()
-                        refreshed = time.monotonic()
-                    except Exception as exc:  # the database away: keep the last list, retry soon
-                        log.warning("cannot read accounts", error=f"{type(exc).__name__}: {exc}")
-                for name, folder in self._accounts:
-                    if stop.is_set():
-                        break
-                    fetch_folder(name, folder, self.store, self.broker, self.settings.settle_seconds)
+                try:
+                    self.scheduler.tick()
+                except Exception as exc:  # the database away: keep the workers, retry soon
+                    log.warning("scheduler tick failed", error=f"{type(exc).__name__}: {exc}")
                 self.health.tick()
-                stop.wait(self.settings.poll_interval)
+                stop.wait(self.settings.tick_interval)
         finally:
             self.health.set_ready(False)
+            self.scheduler.shutdown()

@@ -112,3 +112,19 @@ def test_simulate_shows_an_append_and_the_workflow_change(run, sessions, tmp_pat
     assert "decision: APPEND to incident #1" in out
     assert "alice@acme.example is the item's contact" in out or "on the item's notification list" in out
     assert "notifications: lead@ours.example" in out
+
+
+def test_a_refused_config_file_does_not_echo_the_password_it_holds(tmp_path, database_url, monkeypatch) -> None:
+    """A typo next to a secret: the error names the field, never the values."""
+    from click.testing import CliRunner
+
+    from services.cli.main import cli
+
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    path = tmp_path / "postroom.yaml"
+    path.write_text("accounts:\n  - name: x\n    kind: imap\n    address: a@example.com\n    project: P\n"
+                    "    password: hunter2-secret\n    port: not-a-number\n")
+    for command in (["config", "apply", "-f", str(path)], ["accounts", "apply", "-f", str(path)]):
+        result = CliRunner().invoke(cli, command)
+        assert result.exit_code != 0
+        assert "hunter2-secret" not in result.output and "port" in result.output

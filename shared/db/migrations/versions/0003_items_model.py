@@ -3,13 +3,13 @@ statuses, workflow steps, custom fields), per-account item settings, item links 
 lists; seeds the default item types, statuses and steps.
 
 Revision ID: 0003
-Revises: 0001
+Revises: 0002
 """
 from alembic import op
 import sqlalchemy as sa
 
 revision = "0003"
-down_revision = "0001"
+down_revision = "0002"
 branch_labels = None
 depends_on = None
 

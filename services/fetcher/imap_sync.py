@@ -1,0 +1,177 @@
+"""Reading one IMAP folder: every mail above the cursor, in batches, published before anything is
+done to it on the server.
+
+Per batch: one FETCH of the sizes, FETCHes of at most ``batch_size`` mails and ``batch_bytes``
+bytes, store + publish each (``ingest``), checkpoint the cursor, then mark/move/delete exactly the
+UIDs the checkpoint covers. A crash between publish and checkpoint republishes that one batch, with
+the same message ids (the itemwriter drops the copies); a crash between checkpoint and release
+leaves the release to the next sync, which redoes it for the UIDs above ``released_uid`` only.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
+
+from services.fetcher.cursors import Cursor, CursorRepo
+from services.fetcher.failedmail import FailedMailRepo
+from services.fetcher.imap import ImapFolder, ServerRefused, sequence_set
+from services.fetcher.mailconfig import ImapConfig
+from shared.logging import get_logger
+
+log = get_logger("postroom.fetcher.imap")
+
+Ingest = Callable[[str, bytes, bool], None]  # (source_id, raw, archive): store and publish
+
+
+@dataclass
+class ImapSync:
+    account: str
+    config: ImapConfig
+    folder: ImapFolder
+    cursors: CursorRepo
+    failed: FailedMailRepo
+    ingest: Ingest
+
+    @property
+    def _prefix(self) -> str:
+        return f"imap:{self.config.folder}:"
+
+    def source_id(self, uidvalidity: int, uid: int) -> str:
+        return f"{self._prefix}{uidvalidity}:{uid}"
+
+    def retries_pending(self) -> bool:
+        return bool(self.failed.under(self._prefix, state="retrying"))
+
+    def run(self, stop: threading.Event) -> int:
+        """One pass over the folder; return how many mails were published."""
+        cursor = self._start(*self.folder.select())
+        cursor = self._release(cursor)
+        published = self._retry_failed(cursor)
+        # Until a search finds nothing new: news of a mail that arrived during this pass may have
+        # come (and been swallowed) in the answer to one of our commands, and IDLE would not repeat it.
+        while not stop.is_set() and (uids := self.folder.uids_after(cursor.last_uid)):
+            backlog = len(uids)
+            for batch in self._batches(uids):
+                if stop.is_set():
+                    break
+                backlog -= len(batch)
+                cursor, count = self._import(cursor, batch, backlog)
+                cursor = self._release(cursor)
+                published += count
+        return published
+
+    def _start(self, uidvalidity: int, uidnext: int) -> Cursor:
+        cursor = self.cursors.load(self.config.folder)
+        top = uidnext - 1
+        if cursor is None:
+            mode = self.config.existing_mail
+            cursor = Cursor(uidvalidity, archive_until=top if mode == "archive" else 0)
+            if mode == "skip":
+                cursor = replace(cursor, last_uid=top, released_uid=top)
+            log.info("first sync of the folder", account=self.account, folder=self.config.folder,
+                     existing_mail=mode, existing_up_to_uid=top)
+        elif cursor.uidvalidity != uidvalidity:
+            # RFC 3501 2.3.1.1: every UID is void. Start over, but do not publish again a mail whose
+            # bytes were already published (recorded digests), and keep an unfinished archive import.
+            archive = top if cursor.last_uid < cursor.archive_until else 0
+            log.warning("UIDVALIDITY changed: resyncing the folder", account=self.account,
+                        folder=self.config.folder, old=cursor.uidvalidity, new=uidvalidity, up_to_uid=top)
+            cursor = Cursor(uidvalidity, resync_until=top, archive_until=archive, imported=cursor.imported)
+            self.failed.forget_except(self._prefix, keep=f"{self._prefix}{uidvalidity}:")
+        else:
+            return cursor
+        self.cursors.save(self.config.folder, cursor)
+        return cursor
+
+    def _batches(self, uids: list[int]) -> Iterator[list[int]]:
+        size = self.config.batch_size
+        for start in range(0, len(uids), size):
+            chunk = uids[start:start + size]
+            sizes = self.folder.sizes(chunk)
+            batch: list[int] = []
+            total = 0
+            for uid in chunk:
+                if batch and total + sizes.get(uid, 0) > self.config.batch_bytes:
+                    yield batch
+                    batch, total = [], 0
+                batch.append(uid)
+                total += sizes.get(uid, 0)
+            if batch:
+                yield batch
+
+    def _fetch(self, cursor: Cursor, uids: list[int]) -> dict[int, bytes]:
+        """The batch's mails; one that the server will not give (but still has) is recorded."""
+        errors: dict[int, str] = {}
+        try:
+            raws = self.folder.fetch(uids)
+        except ServerRefused:  # one bad mail fails the whole FETCH: find it, take the others
+            raws = {}
+            for uid in uids:
+                try:
+                    raws.update(self.folder.fetch([uid]))
+                except ServerRefused as exc:
+                    errors[uid] = str(exc)
+        missing = [uid for uid in uids if uid not in raws]
+        for uid in sorted(self.folder.existing(missing)):  # the others were expunged meanwhile
+            source_id = self.source_id(cursor.uidvalidity, uid)
+            state = self.failed.record(source_id, errors.get(uid, "the server returned no body"))
+            log.warning("mail not fetched", account=self.account, source_id=source_id, state=state,
+                        error=errors.get(uid, "no body"))
+        return raws
+
+    def _import(self, cursor: Cursor, uids: list[int], backlog: int) -> tuple[Cursor, int]:
+        raws = self._fetch(cursor, uids)
+        digests = {uid: hashlib.sha256(raw).hexdigest() for uid, raw in raws.items()}
+        known = self.cursors.published_before(d for u, d in digests.items() if u <= cursor.resync_until)
+        published = []
+        for uid in sorted(raws):
+            if uid <= cursor.resync_until and digests[uid] in known:
+                continue  # published before the UIDVALIDITY change
+            self.ingest(self.source_id(cursor.uidvalidity, uid), raws[uid], uid <= cursor.archive_until)
+            published.append(digests[uid])
+        cursor = cursor.advanced(max(uids), len(published), backlog)
+        self.cursors.save(self.config.folder, cursor, published)
+        log.info("batch published", account=self.account, folder=self.config.folder, published=len(published),
+                 skipped_known=len(raws) - len(published), last_uid=cursor.last_uid, backlog=backlog,
+                 imported=cursor.imported)
+        return cursor, len(published)
+
+    def _release(self, cursor: Cursor) -> Cursor:
+        """Mark, move or delete the published UIDs above ``released_uid``, never a failed one."""
+        if cursor.released_uid >= cursor.last_uid:
+            return cursor
+        held = [int(s.rsplit(":", 1)[1]) for s in self.failed.under(f"{self._prefix}{cursor.uidvalidity}:")]
+        self._act(sequence_set(cursor.released_uid + 1, cursor.last_uid, held))
+        cursor = replace(cursor, released_uid=cursor.last_uid)
+        self.cursors.save(self.config.folder, cursor)
+        return cursor
+
+    def _act(self, uids: str) -> None:
+        if not uids or self.config.after_fetch == "leave":
+            return
+        if self.config.after_fetch == "mark_read":
+            self.folder.mark_seen(uids)
+        elif self.config.after_fetch == "move":
+            self.folder.move(uids, self.config.move_to or "")
+        elif not self.folder.delete(uids):
+            log.warning("the server lacks UIDPLUS: mails flagged \\Deleted but not expunged (a plain "
+                        "EXPUNGE would remove other clients' deleted mail too)", account=self.account)
+
+    def _retry_failed(self, cursor: Cursor) -> int:
+        published = 0
+        for source_id in self.failed.under(f"{self._prefix}{cursor.uidvalidity}:", state="retrying"):
+            uid = int(source_id.rsplit(":", 1)[1])
+            raws = self._fetch(cursor, [uid])
+            if uid not in raws:
+                if not self.folder.existing([uid]):
+                    self.failed.resolve(source_id)  # gone from the server: nothing left to fetch
+                continue
+            self.ingest(source_id, raws[uid], uid <= cursor.archive_until)
+            self.cursors.save(self.config.folder, cursor, [hashlib.sha256(raws[uid]).hexdigest()])
+            self.failed.resolve(source_id)
+            self._act(str(uid))
+            published += 1
+        return published
