@@ -5,7 +5,7 @@ PY      := $(VENV)/bin/python
 STAMP   := $(VENV)/.installed
 VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' pyproject.toml)
 
-.PHONY: install up test unit corpus deploy-check images clean
+.PHONY: install up test unit corpus deploy-check images clean bench chaos
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -43,3 +43,11 @@ clean:
 ## Pass rate per corpus source (../shared/corpus), and each failure explained or not.
 corpus: install
 	$(PY) -m tests.corpus_report
+
+## Throughput, latency, memory and correctness of the whole pipeline (BENCH_ARGS="--mails 5000").
+bench: install
+	$(PY) -m tests.bench.run $(BENCH_ARGS)
+
+## The bench workload under faults: SIGKILLed services, a broker and a database restart (CHAOS_ARGS="--mails 500").
+chaos: install
+	$(PY) -m tests.bench.chaos $(CHAOS_ARGS)

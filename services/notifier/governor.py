@@ -12,8 +12,9 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from shared import metrics
@@ -104,12 +105,13 @@ class Governor:
         return Refusal("rate_limited", reason)
 
     def _cap_hit(self, session: Session, event: ItemChanged, recipient: str, now: datetime) -> str | None:
-        for cap in self.policy.per_recipient:
-            if self._sent_since(session, now - cap.window, OutboundMail.recipient == recipient) >= cap.limit:
-                return f"{recipient} already got {cap.describe()}"
-        for cap in self.policy.per_item:
-            if self._sent_since(session, now - cap.window, OutboundMail.item_id == event.item.id) >= cap.limit:
-                return f"item #{event.item.number} already sent {cap.describe()}"
+        checks = [(OutboundMail.recipient == recipient, cap, f"{recipient} already got {cap.describe()}")
+                  for cap in self.policy.per_recipient]
+        checks += [(OutboundMail.item_id == event.item.id, cap, f"item #{event.item.number} already sent {cap.describe()}")
+                   for cap in self.policy.per_item]
+        for (_, cap, reason), sent in zip(checks, self._sent_counts(session, now, checks)):
+            if sent >= cap.limit:
+                return reason
         if event.change == "created" and event.mail.from_ is not None:
             sender = event.mail.from_.address
             for cap in self.policy.items_per_sender:
@@ -122,9 +124,17 @@ class Governor:
         return None
 
     @staticmethod
-    def _sent_since(session: Session, since: datetime, condition: object) -> int:
-        return session.scalar(select(func.count(OutboundMail.id)).where(
-            condition, OutboundMail.status.in_(("sent", "pending")), OutboundMail.created_at >= since)) or 0
+    def _sent_counts(session: Session, now: datetime, checks: list[tuple[Any, Cap, str]]) -> list[int]:
+        """Sent (or about to be) per (condition, cap window): every cap in one query, one round trip."""
+        if not checks:
+            return []
+        oldest = now - max(cap.window for _, cap, _ in checks)
+        row = session.execute(
+            select(*[func.count(OutboundMail.id).filter(condition, OutboundMail.created_at >= now - cap.window)
+                     for condition, cap, _ in checks])
+            .where(OutboundMail.status.in_(("sent", "pending")), OutboundMail.created_at >= oldest,
+                   or_(*[condition for condition, _, _ in checks]))).one()
+        return [n or 0 for n in row]
 
     def _maybe_trip(self, session: Session, account: str, reason: str, now: datetime) -> None:
         hits = session.scalar(select(func.count(OutboundMail.id)).where(

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from jinja2 import StrictUndefined, TemplateError
+from jinja2 import StrictUndefined, Template, TemplateError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from shared.logging import get_logger
@@ -60,6 +60,18 @@ class Templates:
     def __init__(self) -> None:
         self._text_env = ImmutableSandboxedEnvironment(undefined=StrictUndefined, autoescape=False)
         self._html_env = ImmutableSandboxedEnvironment(undefined=StrictUndefined, autoescape=True)
+        # Compiling is most of the cost of a render: keep each source's compiled template (the
+        # defaults and each account's overrides; an override edited in the database is a new source).
+        self._compiled: dict[tuple[bool, str], Template] = {}
+
+    def _template(self, env: ImmutableSandboxedEnvironment, source: str) -> Template:
+        key = (env is self._html_env, source)
+        template = self._compiled.get(key)
+        if template is None:
+            if len(self._compiled) >= 512:
+                self._compiled.clear()
+            template = self._compiled[key] = env.from_string(source)
+        return template
 
     def render(self, kind: str, context: dict[str, Any], overrides: dict[str, str] | None = None) -> Rendered:
         """Render ``kind``; a broken admin template falls back to the default and says why."""
@@ -69,9 +81,9 @@ class Templates:
             env = self._html_env if part == "html" else self._text_env
             source = (overrides or {}).get(part) or DEFAULTS[kind][part]
             try:
-                parts[part] = env.from_string(source).render(context)
+                parts[part] = self._template(env, source).render(context)
             except TemplateError as exc:
                 errors.append(f"{kind}.{part}: {type(exc).__name__}: {exc}")
                 log.warning("template error; the default is used", template=f"{kind}.{part}", error=str(exc))
-                parts[part] = env.from_string(DEFAULTS[kind][part]).render(context)
+                parts[part] = self._template(env, DEFAULTS[kind][part]).render(context)
         return Rendered(" ".join(parts["subject"].split()), parts["text"], parts["html"], tuple(errors))

@@ -4,11 +4,17 @@ Consuming and publishing use separate connections. The handler runs in a worker 
 thread keeps draining the connection and sending heartbeats (kombu only sends them from the drain
 loop, so a long handler would otherwise get its connection reset and its message redelivered);
 acks are marshalled back to this thread, since py-amqp channels are not thread-safe.
+
+The connection thread sleeps in ``select`` on the broker's socket and a wake-up socket: a queued ack
+or a finished handler wakes it at once. (Polling ``drain_events`` with a timeout cost up to two
+timeouts per message, an ack waiting for the poll and then the next dispatch: about 40% of the
+parser's time per message in the bench.)
 """
 
 from __future__ import annotations
 
 import queue as queue_mod
+import select
 import socket
 import threading
 import time
@@ -137,6 +143,35 @@ class _ConsumeSession:
         self.queue = broker.topology.queue(consumer)
         self._actions: queue_mod.Queue[tuple[Callable[[], None], Future[None]]] = queue_mod.Queue()
         self._dead = False
+        self._wake_r, self._wake_w = socket.socketpair()
+        self._wake_r.setblocking(False)
+        self._wake_w.setblocking(False)
+
+    def _wake(self, *_: object) -> None:
+        try:
+            self._wake_w.send(b"w")
+        except OSError:  # the buffer is full (already awake) or the session is over
+            pass
+
+    def _wait(self, conn: Connection, timeout: float) -> None:
+        """Until the broker sent something, an action was queued or the handler finished."""
+        sock = conn.connection.sock
+        pending = getattr(sock, "pending", None)  # TLS may hold decrypted bytes select cannot see
+        if not (pending and pending()):
+            readable, _, _ = select.select([sock, self._wake_r], [], [], timeout)
+            if self._wake_r in readable:
+                try:
+                    while self._wake_r.recv(4096):
+                        pass
+                except BlockingIOError:
+                    pass
+            if sock not in readable:
+                return
+        try:
+            # A frame has begun to arrive: read it (py-amqp keeps a partial frame across a timeout).
+            conn.drain_events(timeout=1.0)
+        except socket.timeout:
+            pass
 
     def call(self, fn: Callable[[], None]) -> None:
         """Run ``fn`` on the connection's thread and wait for it (used for acks)."""
@@ -144,6 +179,7 @@ class _ConsumeSession:
             raise ConnectionLost("the consuming connection is gone; the broker will redeliver")
         done: Future[None] = Future()
         self._actions.put((fn, done))
+        self._wake()
         done.result()
 
     def _run_actions(self) -> None:
@@ -185,6 +221,7 @@ class _ConsumeSession:
             while True:
                 if current is None and pending and not stop.is_set():
                     current = executor.submit(callback, KombuDelivery(self, pending.popleft()))
+                    current.add_done_callback(self._wake)
                 self._run_actions()
                 if current is not None and current.done():
                     exc = current.exception()
@@ -194,10 +231,7 @@ class _ConsumeSession:
                     continue
                 if stop.is_set() and current is None:
                     break
-                try:
-                    conn.drain_events(timeout=0.02 if current is not None else 0.5)
-                except socket.timeout:
-                    pass
+                self._wait(conn, 0.5)
                 conn.heartbeat_check()
             # Prefetched but not started: give them back now rather than at connection close.
             for message in pending:
@@ -213,6 +247,8 @@ class _ConsumeSession:
                 conn.release()
             except Exception:
                 pass
+            self._wake_r.close()
+            self._wake_w.close()
 
 
 class KombuBroker:

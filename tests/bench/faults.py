@@ -1,0 +1,112 @@
+"""The fault injector: for a bounded time, SIGKILL a random service every few seconds, restart the
+broker once and the database once, and cut the mailbox connection where the source has one.
+
+Each fault is recorded with its time. A service that dies by itself (it cannot reach the broker
+at start, say) is started again, as a supervisor (systemd, Kubernetes) would; those are counted.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from tests.bench.stack import SERVICES, Stack
+
+
+@dataclass
+class Plan:
+    seconds: float = 60.0  # faults stop after this long
+    kill_every: tuple[float, float] = (2.0, 5.0)  # seconds between two SIGKILLs (uniform)
+    down_for: tuple[float, float] = (0.2, 1.5)  # how long a killed service stays down
+    broker_at: float | None = 0.3  # fraction of ``seconds`` at which the broker restarts (None: never)
+    database_at: float | None = 0.6
+    connection_drops: int = 2  # mailbox connection cuts (when the source has a connection)
+    seed: int = 10
+
+
+@dataclass
+class Injector:
+    stack: Stack
+    plan: Plan
+    restart_broker: Callable[[], float] | None
+    restart_database: Callable[[], float] | None
+    drop_connection: Callable[[], bool]
+    events: list[tuple[float, str]] = field(default_factory=list)
+    supervisor_restarts: int = 0
+    _held_down: set[str] = field(default_factory=set)
+    _stop: threading.Event = field(default_factory=threading.Event)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _thread: threading.Thread | None = None
+
+    def start(self) -> Injector:
+        self._thread = threading.Thread(target=self._run, name="faults", daemon=True)
+        self._thread.start()
+        return self
+
+    def join(self) -> None:
+        if self._thread is not None:
+            self._thread.join()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self.join()
+
+    def _note(self, what: str) -> None:
+        self.events.append((time.time(), what))
+        print(f"  fault {time.strftime('%H:%M:%S')}: {what}", flush=True)
+
+    def supervise(self) -> None:
+        """Start again any service that is neither running nor held down by a fault."""
+        with self._lock:
+            for name in SERVICES:
+                if name not in self._held_down and not self.stack.alive(name):
+                    self.stack.procs.pop(name, None)
+                    self.stack.start(name)
+                    self.supervisor_restarts += 1
+                    self._note(f"{name} had exited by itself: started again")
+
+    def _run(self) -> None:
+        rng = random.Random(self.plan.seed)
+        started = time.monotonic()
+        once = {"broker": self.plan.broker_at, "database": self.plan.database_at}
+        drops_at = sorted(rng.uniform(0.1, 0.9) for _ in range(self.plan.connection_drops))
+        while not self._stop.is_set():
+            elapsed = (time.monotonic() - started) / self.plan.seconds
+            if elapsed >= 1:
+                break
+            for what, at in list(once.items()):
+                if at is not None and elapsed >= at:
+                    once[what] = None
+                    self._restart_server(what)
+            if drops_at and elapsed >= drops_at[0]:
+                drops_at.pop(0)
+                if self.drop_connection():
+                    self._note("mailbox connection dropped mid-batch")
+            self._kill_one(rng)
+            self._stop.wait(rng.uniform(*self.plan.kill_every))
+        self._note("faults over")
+
+    def _kill_one(self, rng: random.Random) -> None:
+        name = rng.choice(SERVICES)
+        with self._lock:
+            if not self.stack.alive(name):
+                return
+            self.stack.kill(name)
+            self._held_down.add(name)
+        self._note(f"SIGKILL {name}")
+        self._stop.wait(rng.uniform(*self.plan.down_for))
+        with self._lock:
+            self._held_down.discard(name)
+            if name not in self.stack.procs:
+                self.stack.start(name)
+
+    def _restart_server(self, what: str) -> None:
+        restart = self.restart_broker if what == "broker" else self.restart_database
+        if restart is None:
+            return
+        self._note(f"{'RabbitMQ' if what == 'broker' else 'PostgreSQL'} restarting")
+        seconds = restart()
+        self._note(f"{'RabbitMQ' if what == 'broker' else 'PostgreSQL'} back after {seconds:.1f} s")

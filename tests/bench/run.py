@@ -1,0 +1,122 @@
+"""``make bench`` / ``python -m tests.bench.run``: throughput, latency, memory and correctness of the
+whole pipeline (four processes over RabbitMQ, PostgreSQL, an SMTP server) on one machine."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from tests.bench import baseline, check, logstats, phases, servers
+from tests.bench.bench_report import bench_report
+from tests.bench.sources import DropFolderSource
+from tests.bench.workload import Generator, big_mail
+
+POLL = 0.1
+
+
+def _args(argv: list[str] | None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="python -m tests.bench.run", description=__doc__)
+    p.add_argument("--mails", type=int, default=2000, help="bulk mails, 30%% of them replies (default 2000)")
+    p.add_argument("--steady-mails", type=int, default=600, help="mails of the steady-arrival run (default 600)")
+    p.add_argument("--rate", type=float, default=20.0, help="steady arrival rate, mails/s (default 20)")
+    p.add_argument("--big-mb", type=float, default=50.0, help="size of the one big mail, MB (0: none)")
+    p.add_argument("--seed", type=int, default=10)
+    p.add_argument("--out", type=Path, default=Path("bench-results"))
+    p.add_argument("--timeout", type=float, default=900.0, help="per phase, seconds")
+    return p.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _args(argv)
+    amqp_url, server_url = servers.shared_urls()
+    database_url = servers.fresh_database(server_url)
+    work = Path(tempfile.mkdtemp(prefix="postroom-bench-"))
+    gen = Generator(args.seed)
+    replies_n = round(args.mails * 0.3)
+    originals = gen.originals_phase(args.mails - replies_n)
+    steady = Generator(args.seed + 1).originals_phase(args.steady_mails, prefix="s", malformed=False)
+    env = {"POSTROOM_POLL_INTERVAL": str(POLL), "POSTROOM_SETTLE_SECONDS": "0"}
+    run = phases.make_run(work, amqp_url, database_url, lambda w: DropFolderSource(w, POLL), env)
+    result: dict = {"source": run.source.name, "mails": args.mails, "work": str(work)}
+    try:
+        print(f"bulk phase 1: {len(originals)} originals ...", flush=True)
+        visible = run.source.load(originals)
+        run.stack.start()
+        result["phase1_settled"] = phases.wait_settled(run, originals, args.timeout)
+        w1 = phases.window(run, originals, visible)
+        replies = gen.replies_phase(replies_n, check.numbers_by_message_id(run.sessions))
+        print(f"bulk phase 2: {len(replies)} replies ...", flush=True)
+        visible2 = run.source.load(replies)
+        result["phase2_settled"] = phases.wait_settled(run, replies, args.timeout)
+        w2 = phases.window(run, replies, visible2)
+        result["windows"] = [w1, w2]
+        # The fetcher logs no handler time: its own rate is phase 1's, where nothing throttles it.
+        result["stages"] = [logstats.stage_rate(run.stack.logs("fetcher"), "fetcher", w1.start, w1.end + 1)]
+        result["stages"] += [logstats.stage_rate(run.stack.logs(s), s, w1.start, w2.end + 1)
+                             for s in ("parser", "itemwriter", "notifier")]
+        result["memory_bulk"] = dict(run.stack.memory.peak)
+
+        print(f"steady arrival: {len(steady)} mails at {args.rate:g}/s ...", flush=True)
+        arrivals = _steady(run, steady, args.rate)
+        result["steady_settled"] = phases.wait_settled(run, steady, args.timeout)
+        result["latencies"] = phases.latencies(run, arrivals)
+        result["rss_samples"] = {k: v[:] for k, v in run.stack.memory.samples.items()}
+        result["memory_before_big"] = dict(run.stack.memory.peak)
+
+        big = [big_mail(int(args.big_mb * 1e6))] if args.big_mb else []
+        if big:
+            print(f"one mail of {len(big[0].raw) / 1e6:.1f} MB ...", flush=True)
+            run.source.deliver(big[0])
+            result["big_settled"] = phases.wait_settled(run, big, args.timeout)
+            run.stack.sample_now()
+            result["big_size"] = len(big[0].raw)
+        result["memory_peak"] = dict(run.stack.memory.peak)
+        run.stack.stop()
+        everything = originals + replies + steady + big
+        dead = check.read_dead_letters(amqp_url, run.topology, run.source.key_of)
+        result["verdict"] = check.verify(everything, check.inbound_rows(run.sessions), check.item_count(run.sessions),
+                                         run.sink.snapshot(), dead)
+        print("baseline: the standard library parsing the same bulk mails on one core ...", flush=True)
+        result["baseline"] = baseline.stdlib_rate(originals + replies)
+        result["bulk_bytes"] = sum(len(m.raw) for m in originals + replies)
+    finally:
+        run.stack.stop()
+        run.sink.stop()
+        _cleanup(amqp_url, run.topology, server_url, database_url)
+    text, data, ok = bench_report(result)
+    print(text)
+    print(f"\nJSON: {phases_json(args.out, data)}")
+    return 0 if ok else 1
+
+
+def _steady(run: phases.Run, mails: list, rate: float) -> dict[str, float]:
+    """Deliver at a fixed rate by the clock (not sleep after each: no drift); arrival time per mail."""
+    arrivals, started = {}, time.monotonic()
+    for n, mail in enumerate(mails):
+        delay = started + n / rate - time.monotonic()
+        if delay > 0:
+            time.sleep(delay)
+        arrivals[mail.message_id] = run.source.deliver(mail)
+    return arrivals
+
+
+def phases_json(out: Path, data: dict) -> Path:
+    from tests.bench.report import write_json
+
+    return write_json(out, "bench", data)
+
+
+def _cleanup(amqp_url: str, topology, server_url: str, database_url: str) -> None:  # type: ignore[no-untyped-def]
+    for step in (lambda: phases.delete_topology(amqp_url, topology),
+                 lambda: servers.drop_database(server_url, database_url)):
+        try:
+            step()
+        except Exception as exc:  # clean-up must not hide the report
+            print(f"clean-up: {type(exc).__name__}: {exc}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,117 @@
+"""The four services as separate processes over RabbitMQ, each one's memory watched from /proc."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from shared.secrets import new_key
+
+ROOT = Path(__file__).resolve().parents[2]
+SERVICES = ("fetcher", "parser", "itemwriter", "notifier")
+
+
+def proc_status(pid: int) -> dict[str, int]:
+    """VmRSS and VmHWM of ``pid`` in bytes ({} once it is gone)."""
+    try:
+        text = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return {}
+    out = {}
+    for line in text.splitlines():
+        if line.startswith(("VmRSS:", "VmHWM:")):
+            name, value = line.split(":", 1)
+            out[name] = int(value.split()[0]) * 1024
+    return out
+
+
+@dataclass
+class Memory:
+    """Per service: the RSS over time, and the highest VmHWM of any of its processes."""
+
+    samples: dict[str, list[tuple[float, int]]] = field(default_factory=lambda: {s: [] for s in SERVICES})
+    peak: dict[str, int] = field(default_factory=lambda: dict.fromkeys(SERVICES, 0))
+
+    def note(self, name: str, pid: int, at: float) -> None:
+        status = proc_status(pid)
+        if status:
+            self.samples[name].append((at, status.get("VmRSS", 0)))
+            self.peak[name] = max(self.peak[name], status.get("VmHWM", 0))
+
+
+class Stack:
+    def __init__(self, work: Path, amqp_url: str, database_url: str, smtp_port: int, namespace: str,
+                 extra_env: dict[str, str] | None = None) -> None:
+        self.work, self.log_dir = work, work / "log"
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        self.env = {**os.environ, "AMQP_URL": amqp_url, "DATABASE_URL": database_url,
+                    "POSTROOM_BROKER_NAMESPACE": namespace, "POSTROOM_VAR_DIR": str(work / "var"),
+                    "SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(smtp_port), "SMTP_TLS": "none",
+                    "POSTROOM_LOG_FORMAT": "json", "POSTROOM_SECRET_KEYS": new_key(),
+                    **(extra_env or {})}
+        self.procs: dict[str, subprocess.Popen[bytes]] = {}
+        self.memory = Memory()
+        self._stop = threading.Event()
+        self._sampler: threading.Thread | None = None
+
+    def apply_accounts(self, accounts: list[dict[str, object]]) -> None:
+        path = self.work / "accounts.yaml"
+        path.write_text(yaml.safe_dump({"accounts": accounts}))
+        done = subprocess.run([sys.executable, "-m", "services.cli", "accounts", "apply", "-f", str(path)],
+                              env=self.env, cwd=ROOT, capture_output=True, timeout=120)
+        if done.returncode != 0:
+            raise RuntimeError(f"accounts apply failed: {done.stderr.decode()[-2000:]}")
+
+    def start(self, *names: str) -> None:
+        for name in names or SERVICES:
+            log = (self.log_dir / f"{name}.log").open("ab")
+            self.procs[name] = subprocess.Popen([sys.executable, "-m", f"services.{name}"], env=self.env, cwd=ROOT,
+                                                stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        if self._sampler is None:
+            self._sampler = threading.Thread(target=self._sample, daemon=True)
+            self._sampler.start()
+
+    def _sample(self) -> None:
+        while not self._stop.wait(0.5):
+            self.sample_now()
+
+    def sample_now(self) -> None:
+        now = time.time()
+        for name, proc in list(self.procs.items()):
+            self.memory.note(name, proc.pid, now)
+
+    def kill(self, name: str) -> None:
+        """SIGKILL: no shutdown, whatever was in flight is cut."""
+        proc = self.procs.pop(name)
+        self.memory.note(name, proc.pid, time.time())
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=10)
+
+    def alive(self, name: str) -> bool:
+        proc = self.procs.get(name)
+        return proc is not None and proc.poll() is None
+
+    def stop(self) -> None:
+        self.sample_now()
+        for proc in self.procs.values():
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+        for proc in self.procs.values():
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        self.procs.clear()
+        self._stop.set()
+
+    def logs(self, name: str) -> Path:
+        return self.log_dir / f"{name}.log"
