@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from pydantic_core import to_jsonable_python
 from pydantic import BaseModel, ConfigDict, field_validator, model_validator
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -18,7 +19,9 @@ _COLUMNS = ("kind", "address", "active", "item_type", "project", "auto_reply", "
             "default_values", "save_attachments", "add_sender_to_notify", "map_senders", "quiet_on_create",
             "reply_status", "reply_moves_step", "reopen_closed", "attribute_forwards", "trusted_authserv_ids")
 # Fields sealed with the secret key instead of stored in the clear configuration.
-SECRET_FIELDS = frozenset({"password", "app_password", "client_secret", "refresh_token"})
+SECRET_FIELDS = frozenset({"password", "app_password", "client_secret", "refresh_token", "smtp_password"})
+# The notifier's per-account settings (README: "Auto-replies"): any kind of account may carry them.
+NOTIFIER_FIELDS = frozenset({"auto_reply_cc", "templates", "smtp"})
 # graph: Microsoft 365 through the Graph mail API; gmail: Google through the Gmail API (both OAuth).
 KINDS = ("dropfolder", "stdin", "imap", "pop3", "graph", "gmail")
 _REMOTE = {"imap": ImapConfig, "pop3": Pop3Config}
@@ -61,7 +64,8 @@ class AccountSpec(BaseModel):
     def _remote_config(self) -> AccountSpec:
         """IMAP and POP3 accounts: the configuration is checked now, not at the first fetch."""
         if self.kind in _REMOTE:
-            extra = {k: v for k, v in (self.model_extra or {}).items() if k not in SECRET_FIELDS}
+            extra = {k: v for k, v in (self.model_extra or {}).items()
+                     if k not in SECRET_FIELDS and k not in NOTIFIER_FIELDS}
             _REMOTE[self.kind].model_validate(extra)
             if (not self.secrets().get("password") and not self.secrets().get("app_password")
                     and extra.get("auth") != "xoauth2"):
@@ -100,7 +104,8 @@ class AccountSpec(BaseModel):
             extra["path"] = str((base / extra.get("path", f"var/inbox/{self.name}")).absolute())
         if self.kind == "graph":
             extra.setdefault("mailbox", self.address)  # Graph reads /users/{mailbox}
-        return extra
+        # YAML turns an unquoted date into a datetime: the config column holds JSON.
+        return to_jsonable_python(extra)
 
 
 def load_specs(path: Path) -> list[AccountSpec]:

@@ -1,0 +1,51 @@
+"""The account examples in the README apply as written, and their secrets are sealed, never stored in clear."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from sqlalchemy import select
+
+from services.fetcher.accounts import AccountSpec, apply_specs
+from shared.db.models import Account
+from shared.secrets import SecretBox, new_key
+
+README = Path(__file__).resolve().parents[2] / "README.md"
+BLOCKS = re.findall(r"```yaml\n(accounts:\n.*?)```", README.read_text(), re.S)
+
+
+def test_the_readme_has_account_examples() -> None:
+    assert len(BLOCKS) >= 2
+
+
+@pytest.mark.parametrize("block", BLOCKS, ids=lambda b: re.search(r"name: (\S+)", b).group(1))
+def test_a_readme_account_example_applies_and_seals_its_secrets(block: str, sessions: Any) -> None:
+    box = SecretBox([new_key()])
+    specs = [AccountSpec.model_validate(a) for a in yaml.safe_load(block)["accounts"]]
+    with sessions() as session, session.begin():
+        assert apply_specs(session, specs, Path.cwd(), box)
+    with sessions() as session:
+        for spec, account in zip(specs, session.scalars(select(Account).order_by(Account.id))):
+            secrets = spec.secrets()
+            assert box.open(account.sealed_secrets) == secrets
+            for value in secrets.values():
+                assert value not in str(account.config)
+
+
+def test_an_accounts_own_smtp_password_is_sealed_and_its_smtp_block_kept(sessions: Any) -> None:
+    box = SecretBox([new_key()])
+    spec = AccountSpec.model_validate({
+        "name": "support", "kind": "imap", "address": "support@example.com", "project": "P",
+        "host": "imap.example.com", "user": "support", "password": "imap-secret", "auto_reply_cc": True,
+        "smtp": {"host": "smtp.example.com", "port": 587, "tls": "starttls", "user": "support"},
+        "smtp_password": "smtp-secret", "templates": {"auto-reply": {"subject": "{{ token }}"}}})
+    with sessions() as session, session.begin():
+        apply_specs(session, [spec], Path.cwd(), box)
+    with sessions() as session:
+        account = session.scalar(select(Account))
+        assert box.open(account.sealed_secrets) == {"password": "imap-secret", "smtp_password": "smtp-secret"}
+        assert account.config["smtp"]["host"] == "smtp.example.com" and "secret" not in str(account.config)
