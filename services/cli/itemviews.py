@@ -1,5 +1,6 @@
 """What ``postroom items show`` shows: the item, its email history with the signal that matched each
-mail, its possible follow-up links and its notification list."""
+mail, the automatic mail sent, held back or refused about it (with the reason), its possible
+follow-up links and its notification list."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from shared.db.models import Contact, Customer, Item, ItemLink, ItemNotify, User
+from shared.db.models import Contact, Customer, Item, ItemLink, ItemNotify, OutboundMail, User
 
 
 def _name(session: Session, model: type, row_id: int | None, attr: str) -> str | None:
@@ -31,6 +32,11 @@ def item_details(session: Session, item: Item) -> dict[str, Any]:
                    "created_at": m.created_at.isoformat()} for m in item.mails],
         "attachments": [{"filename": a.filename, "content_type": a.content_type, "size": a.size,
                          "sha256": a.sha256, "blob_key": a.blob_key} for a in item.attachments],
+        "outbound": [{"kind": o.kind, "recipient": o.recipient, "status": o.status, "reason": o.reason,
+                      "message_id": o.message_id or None, "attempts": o.attempts,
+                      "created_at": o.created_at.isoformat()}
+                     for o in session.scalars(select(OutboundMail).where(OutboundMail.item_id == item.id)
+                                              .order_by(OutboundMail.id))],
         "links": [_link(session, item, link) for link in links],
         "notify": [{"address": n.address, "name": n.name, "added_because": n.added_because}
                    for n in session.scalars(select(ItemNotify).where(ItemNotify.item_id == item.id)
@@ -59,6 +65,9 @@ def render(d: dict[str, Any]) -> str:
         lines += [f"      - {c}" for c in dec.get("considered", [])]
     for a in d["attachments"]:
         lines.append(f"  attachment: {a['filename']} ({a['content_type']}, {a['size']} bytes)")
+    lines.append("automatic mail:" if d["outbound"] else "automatic mail: none")
+    lines += [f"  {o['created_at'][:19]} {o['kind']:<14} to {o['recipient']}: {o['status']}"
+              + (f" ({o['reason']})" if o["reason"] else "") for o in d["outbound"]]
     lines.append("links:" if d["links"] else "links: none")
     lines += [f"  {x['kind']}: {x['type']} #{x['number']} {x['title']}  ({x['reason']})" for x in d["links"]]
     lines.append("notification list:" if d["notify"] else "notification list: empty")

@@ -68,3 +68,23 @@ def test_an_unverified_sender_gets_no_auto_reply(
     handler_for(sessions, port)(with_changes(event(item_id), sender_verified=False))
     assert server.received == []
     assert "fail authentication" in outbox(sessions)[0].reason
+
+
+def test_items_show_lists_every_automatic_mail_with_its_outcome_and_reason(
+        sessions: Any, item_id: int, smtp_server: tuple[RecordingHandler, int], database_url: str,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    import json
+
+    from services.cli.main import cli
+    from shared.contracts import Classification
+
+    _, port = smtp_server
+    handler_for(sessions, port)(event(item_id))
+    handler_for(sessions, port)(event(item_id, subject="again", classification=Classification(kind="bulk",
+                                                                                               reason="Precedence: bulk")))
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    shown = json.loads(CliRunner().invoke(cli, ["items", "show", "7", "--json"]).output)
+    assert [(o["kind"], o["status"]) for o in shown["outbound"]] == [("auto-reply", "sent"), ("auto-reply", "suppressed")]
+    assert "Precedence: bulk" in shown["outbound"][1]["reason"]
+    text = CliRunner().invoke(cli, ["items", "show", "7"]).output
+    assert "auto-reply     to ada@example.com: suppressed (the mail is automatic" in text
