@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import click
 
 from services.cli.accountinput import invalid, parse_sets, secret_from_stdin
 from services.cli.context import CliContext
+
+
+def opened(name: str, read: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    """The account's values with its secrets opened, or a refusal naming the key problem."""
+    from shared.secrets import SecretsUnavailable
+
+    try:
+        return read()
+    except SecretsUnavailable as exc:
+        raise click.ClickException(f"{name}: {exc}") from None
 
 
 @click.command("edit")
@@ -33,7 +45,7 @@ def edit_command(ctx: CliContext, name: str, sets: tuple[str, ...], unsets: tupl
         account = find_account(session, name)
         if account is None:
             raise click.ClickException(f"unknown account {name!r}")
-        before = spec_values(account, ctx.secret_box)
+        before = opened(name, lambda: spec_values(account, ctx.secret_box))
         after = {k: v for k, v in before.items() if k not in unsets} | changes | secret
         lines = diff_lines(before, after)
         if not lines:
@@ -65,7 +77,7 @@ def copy_command(ctx: CliContext, name: str, new: str, address: str | None) -> N
             raise click.ClickException(f"unknown account {name!r}")
         if find_account(session, new) is not None:
             raise click.ClickException(f"account {new!r} exists already")
-        values = spec_values(source, ctx.secret_box) | {"name": new, "active": False}
+        values = opened(name, lambda: spec_values(source, ctx.secret_box)) | {"name": new, "active": False}
         if address:
             values["address"] = address
         if source.kind == "dropfolder" and Path(values["path"]).name == name:

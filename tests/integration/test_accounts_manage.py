@@ -233,3 +233,16 @@ def test_a_copied_drop_folder_gets_a_folder_of_its_own_named_after_it(cli, sessi
     (tmp_path / "inbox" / "demo2" / "1.eml").write_bytes(sample_mail(1))
     tested = cli("test", "demo2")
     assert tested.exit_code == 0 and "folder: 1 message(s)" in tested.output
+
+
+def test_edit_and_copy_refuse_clearly_when_no_configured_key_opens_the_secrets(database_url, mail_user, sessions,
+                                                                                secret_box):
+    """A rotated-away key is named as the problem, not shown as a traceback."""
+    from shared.secrets import new_key
+
+    apply_account(sessions, secret_box, **imap_account(mail_user))
+    other_key = AccountsCli(database_url, new_key())
+    for args in (("edit", "support", "--set", "folder=X"), ("copy", "support", "other")):
+        result = other_key(*args)
+        assert result.exit_code == 1 and "no configured key opens" in result.output, args
+    assert stored(sessions, "other") is None and "folder" not in stored(sessions, "support").config
