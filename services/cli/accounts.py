@@ -89,3 +89,10 @@ def show_command(ctx: CliContext, name: str, as_json: bool) -> None:
         return
     for line in render_text(report):
         click.echo(line)
+
+
+# Managing accounts one by one (list, add, edit, copy, delete, activate, deactivate, test).
+from services.cli.accounts_manage import MANAGE_COMMANDS  # noqa: E402 (after the group it extends)
+
+for _command in MANAGE_COMMANDS:
+    accounts.add_command(_command)

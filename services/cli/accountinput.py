@@ -1,0 +1,58 @@
+"""What the account commands read from a person or a script: ``--set key=value`` pairs (values in
+YAML, as in the accounts file), a secret from stdin, and refusals that never echo a secret."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterable
+from typing import Any
+
+import click
+import yaml
+from pydantic import ValidationError
+
+from services.fetcher.accounts import SECRET_FIELDS
+
+
+def parse_sets(pairs: Iterable[str]) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, text = pair.partition("=")
+        key = key.strip()
+        if not sep or not key:
+            raise click.BadParameter(f"expected key=value, got {pair.split('=')[0]!r}", param_hint="--set")
+        if key in SECRET_FIELDS:
+            # A value on the command line lands in the shell history and the process list.
+            raise click.BadParameter(f"{key} is a secret: pass it on stdin (--password-stdin or "
+                                     "--app-password-stdin), not on the command line", param_hint="--set")
+        try:
+            values[key] = yaml.safe_load(text) if text.strip() else None
+        except yaml.YAMLError:
+            raise click.BadParameter(f"{key}: not a valid YAML value", param_hint="--set") from None
+    return values
+
+
+def secret_from_stdin(password_stdin: bool, app_password_stdin: bool) -> dict[str, str]:
+    """``{"password": ...}`` or ``{"app_password": ...}`` from stdin's first line, or nothing."""
+    if password_stdin and app_password_stdin:
+        raise click.UsageError("--password-stdin and --app-password-stdin both read stdin: choose one")
+    if not (password_stdin or app_password_stdin):
+        return {}
+    value = sys.stdin.readline().rstrip("\r\n")
+    if not value:
+        raise click.UsageError("stdin held no secret (an empty first line)")
+    return {"app_password" if app_password_stdin else "password": value}
+
+
+def redact(text: str, secrets: dict[str, Any]) -> str:
+    for value in secrets.values():
+        if isinstance(value, str) and value:
+            text = text.replace(value, "********")
+    return text
+
+
+def invalid(name: str, exc: ValidationError, secrets: dict[str, Any]) -> click.ClickException:
+    """The problems of an account spec, without the values that were given (one may be a password)."""
+    problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'account'}: {e['msg']}"
+                         for e in exc.errors(include_input=False, include_url=False))
+    return click.ClickException(redact(f"account {name!r} not valid: {problems}", secrets))

@@ -1,0 +1,100 @@
+"""``postroom accounts test NAME``: what is there, or exactly which step failed, against real servers;
+and no command of ``postroom accounts`` ever prints a password."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+from tests.support.accountcli import AccountsCli
+from tests.support.dovecot import sample_mail
+from tests.support.fetching import apply_account, imap_account, pop3_account
+from tests.support.servers import free_port
+
+
+@pytest.fixture
+def cli(database_url: str, secret_key: str) -> AccountsCli:
+    return AccountsCli(database_url, secret_key)
+
+
+def test_reports_the_folders_and_the_message_count_of_an_imap_account(cli, mail_user, sessions, secret_box):
+    mail_user.create_folder("Support")
+    for n in range(3):
+        mail_user.append(sample_mail(n))
+    apply_account(sessions, secret_box, **imap_account(mail_user))
+    result = cli("test", "support")
+    assert result.exit_code == 0, result.output
+    assert "connected and logged in" in result.output
+    assert "folders: INBOX, Support" in result.output and "INBOX: 3 message(s)" in result.output
+    assert mail_user.flags() and all(b"\\Seen" not in f for f in mail_user.flags().values())  # nothing touched
+
+
+def test_reports_the_message_count_of_a_pop3_maildrop(cli, mail_user, sessions, secret_box):
+    mail_user.append(sample_mail(1))
+    apply_account(sessions, secret_box, **pop3_account(mail_user))
+    result = cli("test", "support")
+    assert result.exit_code == 0, result.output
+    assert "maildrop: 1 message(s)" in result.output and len(mail_user.flags()) == 1
+
+
+def test_an_unknown_host_is_a_dns_error(cli, mail_user, sessions, secret_box):
+    apply_account(sessions, secret_box, **(imap_account(mail_user) | {"host": "no-such-host.invalid"}))
+    result = cli("test", "support")
+    assert result.exit_code == 1 and "DNS error" in result.output and "no-such-host.invalid" in result.output
+
+
+def test_a_closed_port_is_a_tcp_error(cli, mail_user, sessions, secret_box):
+    apply_account(sessions, secret_box, **(imap_account(mail_user) | {"port": free_port()}))
+    result = cli("test", "support")
+    assert result.exit_code == 1 and "TCP error" in result.output and "refused" in result.output.lower()
+
+
+def test_a_self_signed_certificate_is_a_tls_error(cli, dovecot_tls, sessions, secret_box):
+    user = dovecot_tls.add_user()
+    apply_account(sessions, secret_box, **(imap_account(user) | {"port": dovecot_tls.imaps_port, "tls": "implicit"}))
+    result = cli("test", "support")
+    assert result.exit_code == 1 and "TLS error" in result.output and "certificate" in result.output.lower()
+
+
+def test_a_wrong_password_is_an_auth_error_without_the_app_password_hint(cli, mail_user, sessions, secret_box):
+    apply_account(sessions, secret_box, **imap_account(mail_user, password="not-the-password"))
+    result = cli("test", "support")
+    assert result.exit_code == 1 and "AUTH error" in result.output and "login refused" in result.output
+    assert "app password" not in result.output and "not-the-password" not in result.output
+
+
+def test_a_two_factor_refusal_is_an_auth_error_with_the_app_password_hint(cli, dovecot, sessions, secret_box):
+    user = dovecot.special_user("two-factor")
+    apply_account(sessions, secret_box, **imap_account(user))
+    result = cli("test", "support")
+    assert result.exit_code == 1 and "AUTH error" in result.output
+    assert "two-factor" in result.output and "app password" in result.output
+    assert user.password not in result.output
+
+
+def test_no_accounts_command_prints_or_logs_a_password(cli, mail_user, sessions, secret_box, caplog):
+    """Every command, succeeding and failing, scanned for the old and the new password."""
+    caplog.set_level(logging.DEBUG)
+    old, new = mail_user.password, "pw-the-new-one-4711"
+    host = ["--host", "127.0.0.1", "--port", str(mail_user.server.imap_port), "--tls", "none"]
+    cli("add", "--kind", "imap", "--name", "support", "--address", "s@example.com", "--project", "Support", *host,
+        "--user", mail_user.name, "--password-stdin", input=old + "\n")
+    cli("add", "--kind", "imap", "--name", "bad", "--address", "b@example.com", "--project", "Support", *host,
+        "--user", mail_user.name, "--set", "timeout=soon", "--password-stdin", input=old + "\n")
+    cli("add", input="\n".join(["1", "wizard", "w@example.com", "Support", "127.0.0.1", "none", "1",
+                                mail_user.name, "", "", "", old, ""]) + "\n")
+    for args in (["list"], ["list", "--json"], ["show", "support"], ["show", "support", "--json"],
+                 ["folders", "support"], ["test", "support"], ["test", "wizard"], ["copy", "support", "copy"],
+                 ["edit", "copy", "--set", "tls=sometimes"], ["activate", "copy"], ["deactivate", "support"],
+                 ["activate", "copy"]):
+        cli(*args)
+    cli("edit", "copy", "--password-stdin", input=new + "\n")
+    cli("edit", "copy", "--set", "port=oops", "--password-stdin", input=old + "\n")
+    cli("test", "copy")
+    cli("delete", "copy", "--yes")
+    cli("delete", "wizard", input="y\n")
+    printed = "\n".join(cli.outputs)
+    assert "connected and logged in" in printed and "TCP error" in printed and "not valid" in printed
+    for secret in (old, new):
+        assert secret not in printed and secret not in caplog.text
