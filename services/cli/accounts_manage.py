@@ -4,7 +4,7 @@ accounts one by one (``apply`` declares them from a file; both store through ``a
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -18,9 +18,35 @@ if TYPE_CHECKING:
 
 
 def token_expiry_readers() -> Mapping[str, TokenExpiryReader]:
-    """Kind -> reader of its accounts' access-token expiry (services/fetcher/overview.py,
-    ``TokenExpiryReader``). No kind has tokens yet: the OAuth kinds (graph, gmail) add theirs here."""
-    return {}
+    """Kind -> reader of its accounts' token expiry (services/fetcher/overview.py, ``TokenExpiryReader``):
+    for an OAuth sign-in, when it lapses without an operator (the refresh token's known lifetime or
+    the client secret's end), else when the access token expires."""
+    return {kind: _oauth_expiry for kind in ("graph", "gmail", "imap", "pop3")}
+
+
+def _oauth_expiry(session: Any, names: list[str]) -> dict[str, Any]:
+    from datetime import UTC, datetime
+
+    from sqlalchemy import select
+
+    from shared.db.models import Account, OAuthToken
+    from shared.oauth.config import OAuthConfig
+    from shared.oauth.health import token_health
+    from shared.oauth.store import TokenRecord, as_utc
+
+    found: dict[str, Any] = {}
+    for account in session.scalars(select(Account).where(Account.name.in_(names))):
+        oauth, row = (account.config or {}).get("oauth"), session.get(OAuthToken, account.name)
+        if not oauth:
+            continue  # a password account: no token
+        if row is None:
+            found[account.name] = None  # not signed in yet
+            continue
+        record = TokenRecord(row.account, row.provider, row.flow, row.state, {}, as_utc(row.access_expires_at),
+                             as_utc(row.refresh_issued_at), as_utc(row.consented_at), as_utc(row.last_refresh_at))
+        health = token_health(record, OAuthConfig.model_validate(oauth), account.name, datetime.now(UTC))
+        found[account.name] = health.lapses_at or health.access_expires_at
+    return found
 
 
 @click.command("list")

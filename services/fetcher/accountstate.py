@@ -12,13 +12,13 @@ from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
 from services.fetcher.clock import as_utc, now
-from shared.db.models import (AccountHealth, Base, FetchedDigest, FetcherLease, FetchFailure, Item, ItemMail,
-                              LoopBreaker, MailboxCursor, OutboundMail, Pop3Uidl)
+from shared.db.models import (AccountHealth, ApiCursor, Base, FetchedDigest, FetcherLease, FetchFailure, Item,
+                              ItemMail, LoopBreaker, MailboxCursor, OAuthToken, OutboundMail, Pop3Uidl)
 
 # Removed with the account. LoopBreaker is the notifier's transient per-account breaker: it would
 # otherwise apply to a later account of the same name.
 ACCOUNT_STATE: tuple[type[Base], ...] = (FetcherLease, MailboxCursor, FetchedDigest, Pop3Uidl, AccountHealth,
-                                         FetchFailure, LoopBreaker)
+                                         FetchFailure, LoopBreaker, OAuthToken, ApiCursor)
 # Kept: what was imported and sent stays, naming an account that is gone.
 ACCOUNT_HISTORY: tuple[type[Base], ...] = (Item, ItemMail, OutboundMail)
 

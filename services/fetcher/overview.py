@@ -16,7 +16,8 @@ from sqlalchemy.orm import Session
 from services.fetcher.clock import as_utc
 from shared.db.models import Account, AccountHealth, MailboxCursor
 
-# (session, names of the kind's accounts) -> name -> when its access token expires (None: not signed in).
+# (session, names of the kind's accounts) -> name -> when its token expires (None: not signed in); an
+# account the reader leaves out has no token (an IMAP account with a password).
 TokenExpiryReader = Callable[[Session, list[str]], dict[str, datetime | None]]
 _SHORT = 60
 
@@ -48,8 +49,8 @@ def account_rows(session: Session, token_expiry: Mapping[str, TokenExpiryReader]
             "last_error_kind": h.last_error_kind if h else None, "last_error": h.last_error if h else None,
             "last_error_at": _iso(h.last_error_at) if h else None,
             "backlog": int(backlog[account.name]) if account.name in backlog else None,
-            "token_expires_at": _iso(expiry.get(account.name)) if account.kind in token_expiry else None,
-            "has_token": account.kind in token_expiry,
+            "token_expires_at": _iso(expiry.get(account.name)),
+            "has_token": account.name in expiry,
         })
     return rows
 

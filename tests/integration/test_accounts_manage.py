@@ -246,3 +246,31 @@ def test_edit_and_copy_refuse_clearly_when_no_configured_key_opens_the_secrets(d
         result = other_key(*args)
         assert result.exit_code == 1 and "no configured key opens" in result.output, args
     assert stored(sessions, "other") is None and "folder" not in stored(sessions, "support").config
+
+
+def test_list_shows_when_an_oauth_sign_in_lapses_and_a_missing_one(sessions, database_url, monkeypatch) -> None:
+    """An OAuth account shows its sign-in's end (Google in Testing mode: 7 days after consent), one
+    never connected says so, a password account shows none."""
+    import json
+    from datetime import UTC, datetime, timedelta
+
+    from click.testing import CliRunner
+
+    from services.cli.main import cli
+    from shared.db.engine import transaction
+    from shared.db.models import Account, OAuthToken
+
+    consented = datetime(2026, 11, 20, tzinfo=UTC)
+    google = {"provider": "google", "client_id": "x.apps.googleusercontent.com", "testing_mode": True}
+    with transaction(sessions) as s:
+        s.add(Account(name="gmail", kind="gmail", address="g@example.com", project="P", config={"oauth": google}))
+        s.add(Account(name="fresh", kind="gmail", address="f@example.com", project="P", config={"oauth": google}))
+        s.add(Account(name="imap", kind="imap", address="i@example.com", project="P", config={"host": "h", "user": "u"}))
+        s.add(OAuthToken(account="gmail", provider="google", flow="installed", state="ok",
+                         refresh_issued_at=consented, consented_at=consented,
+                         access_expires_at=consented + timedelta(hours=1)))
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    rows = {r["name"]: r for r in json.loads(CliRunner().invoke(cli, ["accounts", "list", "--json"]).output)}
+    assert rows["gmail"]["token_expires_at"].startswith("2026-11-27")
+    assert rows["fresh"]["has_token"] and rows["fresh"]["token_expires_at"] is None
+    assert not rows["imap"]["has_token"]
