@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from services.notifier.governor import Governor, Policy
+from services.notifier.governor import Governor
 from services.notifier.handlers import Notifier
 from services.notifier.senders import SenderPool
 from services.notifier.settings import NotifierSettings

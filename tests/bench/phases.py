@@ -109,19 +109,3 @@ def percentile(values: list[float], p: float) -> float:
     k = min(len(values) - 1, max(0, round(p / 100 * (len(values) - 1))))
     return sorted(values)[k]
 
-
-def delete_topology(amqp_url: str, topology: Topology) -> None:
-    """Remove the run's exchanges and queues from a shared broker."""
-    import pika
-
-    from tests.support.broker_admin import _params
-
-    conn = pika.BlockingConnection(_params(amqp_url))
-    try:
-        ch = conn.channel()
-        for decl in topology.declarations():
-            ch.queue_delete(decl.name)
-        ch.exchange_delete(topology.exchange)
-        ch.exchange_delete(topology.dead_letter_exchange)
-    finally:
-        conn.close()

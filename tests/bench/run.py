@@ -13,6 +13,7 @@ from tests.bench import baseline, check, logstats, phases, servers
 from tests.bench.bench_report import bench_report
 from tests.bench.sources import DropFolderSource
 from tests.bench.workload import Generator, big_mail
+from tests.support.broker_admin import delete_topology
 
 POLL = 0.1
 
@@ -110,7 +111,7 @@ def phases_json(out: Path, data: dict) -> Path:
 
 
 def _cleanup(amqp_url: str, topology, server_url: str, database_url: str) -> None:  # type: ignore[no-untyped-def]
-    for step in (lambda: phases.delete_topology(amqp_url, topology),
+    for step in (lambda: delete_topology(amqp_url, topology),
                  lambda: servers.drop_database(server_url, database_url)):
         try:
             step()

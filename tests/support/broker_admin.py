@@ -18,17 +18,22 @@ def _params(amqp_url: str) -> pika.URLParameters:
 TEST_RETRY_DELAYS = (0.2, 0.5)
 
 
-def delete_namespace(amqp_url: str, namespace: str) -> None:
+def delete_topology(amqp_url: str, *topologies: Topology) -> None:
+    """Remove the queues and exchanges of ``topologies`` from a shared broker."""
     conn = pika.BlockingConnection(_params(amqp_url))
     try:
         ch = conn.channel()
-        for topology in (Topology(namespace=namespace), Topology(namespace=namespace, retry_delays=TEST_RETRY_DELAYS)):
+        for topology in topologies:
             for decl in topology.declarations():
                 ch.queue_delete(decl.name)
-        ch.exchange_delete(topology.exchange)
-        ch.exchange_delete(topology.dead_letter_exchange)
+            ch.exchange_delete(topology.exchange)
+            ch.exchange_delete(topology.dead_letter_exchange)
     finally:
         conn.close()
+
+
+def delete_namespace(amqp_url: str, namespace: str) -> None:
+    delete_topology(amqp_url, Topology(namespace=namespace), Topology(namespace=namespace, retry_delays=TEST_RETRY_DELAYS))
 
 
 def queue_depth(amqp_url: str, queue: str) -> int:

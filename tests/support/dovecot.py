@@ -12,7 +12,6 @@ import datetime as dt
 import os
 import pwd
 import shutil
-import socket
 import subprocess
 import tempfile
 import time
@@ -23,21 +22,9 @@ from pathlib import Path
 
 from imapclient import IMAPClient
 
+from tests.support.servers import free_port, port_answers
+
 DOVECOT = shutil.which("dovecot") or "/usr/sbin/dovecot"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _answers(port: int) -> bool:
-    try:
-        socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-        return True
-    except OSError:
-        return False
 
 
 @dataclass(frozen=True)
@@ -152,7 +139,7 @@ service pop3-login {{
         subprocess.run([DOVECOT, "-c", str(self.config)], check=True, stdin=subprocess.DEVNULL,
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=30)
         deadline = time.monotonic() + 15
-        while not (_answers(self.imap_port) and _answers(self.pop3_port)):
+        while not (port_answers(self.imap_port) and port_answers(self.pop3_port)):
             if time.monotonic() > deadline:
                 raise RuntimeError(f"dovecot did not start: {self.log.read_text() if self.log.exists() else ''}")
             time.sleep(0.05)

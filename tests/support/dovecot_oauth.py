@@ -16,7 +16,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs
 
-from tests.support.servers import free_port
+from tests.support.servers import free_port, port_answers
 from tests.support.waiting import wait_for
 
 DOVECOT = shutil.which("dovecot") or "/usr/sbin/dovecot"
@@ -116,19 +116,10 @@ service pop3-login {{
         # The daemon keeps inherited pipes open: never capture its output, or run() waits for good.
         subprocess.run([DOVECOT, "-c", str(self.config)], check=True, stdout=subprocess.DEVNULL,
                        stderr=subprocess.DEVNULL)
-        wait_for(lambda: self._answers(self.imap_port) and self._answers(self.pop3_port), timeout=20,
+        wait_for(lambda: port_answers(self.imap_port) and port_answers(self.pop3_port), timeout=20,
                  what="dovecot listening")
         return self
 
-    @staticmethod
-    def _answers(port: int) -> bool:
-        import socket
-
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            return True
-        except OSError:
-            return False
 
     def stop(self) -> None:
         subprocess.run([DOVECOT, "-c", str(self.config), "stop"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

@@ -30,6 +30,14 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def port_answers(port: int, host: str = "127.0.0.1") -> bool:
+    try:
+        socket.create_connection((host, port), timeout=0.5).close()
+        return True
+    except OSError:
+        return False
+
+
 def _docker_available() -> bool:
     try:
         import docker
