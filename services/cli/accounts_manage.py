@@ -32,7 +32,8 @@ def _oauth_expiry(session: Any, names: list[str]) -> dict[str, Any]:
     from shared.db.models import Account, OAuthToken
     from shared.oauth.config import OAuthConfig
     from shared.oauth.health import token_health
-    from shared.oauth.store import TokenRecord, as_utc
+    from shared.db.models import as_utc
+    from shared.oauth.store import TokenRecord
 
     found: dict[str, Any] = {}
     for account in session.scalars(select(Account).where(Account.name.in_(names))):

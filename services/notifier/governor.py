@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from shared import metrics
 from shared.contracts import ItemChanged
-from shared.db.models import Contact, Item, ItemMail, LoopBreaker, OutboundMail, utcnow
+from shared.db.models import Contact, Item, ItemMail, LoopBreaker, OutboundMail, as_utc, utcnow
 from shared.logging import get_logger
 from shared.tokens import ItemTokens
 
@@ -91,7 +91,7 @@ class Governor:
                                               "nothing goes there until the flag is cleared")
         breaker = session.get(LoopBreaker, event.account)
         if breaker is not None:
-            if _aware(breaker.open_until) > now:
+            if as_utc(breaker.open_until) > now:  # type: ignore[operator]
                 return Refusal("loop_breaker",
                                f"loop breaker open until {breaker.open_until:%Y-%m-%d %H:%M} UTC: {breaker.reason}")
             session.delete(breaker)
@@ -150,9 +150,3 @@ class Governor:
         log.error("loop breaker tripped: automatic mail from this account stops; mail is still stored",
                   account=account, reason=reason, cooldown_s=self.policy.breaker_cooldown.total_seconds())
 
-
-def _aware(value: datetime) -> datetime:
-    """SQLite returns naive datetimes for timezone-aware columns; they are UTC."""
-    from datetime import UTC
-
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
