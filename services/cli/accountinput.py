@@ -1,5 +1,6 @@
 """What the account commands read from a person or a script: ``--set key=value`` pairs (values in
-YAML, as in the accounts file), a secret from stdin, and refusals that never echo a secret."""
+YAML, as in the accounts file; ``block.key`` for one field of a block such as ``oauth:``), a secret
+from stdin, and refusals that never echo a secret."""
 
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ def parse_sets(pairs: Iterable[str]) -> dict[str, Any]:
         key = key.strip()
         if not sep or not key:
             raise click.BadParameter(f"expected key=value, got {pair.split('=')[0]!r}", param_hint="--set")
-        if key in SECRET_FIELDS:
+        if key.rpartition(".")[2] in SECRET_FIELDS:
             # A value on the command line lands in the shell history and the process list.
             raise click.BadParameter(f"{key} is a secret: pass it on stdin (--password-stdin, "
                                      "--app-password-stdin or --client-secret-stdin), not on the command line", param_hint="--set")
@@ -30,6 +31,18 @@ def parse_sets(pairs: Iterable[str]) -> dict[str, Any]:
         except yaml.YAMLError:
             raise click.BadParameter(f"{key}: not a valid YAML value", param_hint="--set") from None
     return values
+
+
+def with_sets(values: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
+    """``values`` with ``changes`` applied; a dotted key (``oauth.tenant``) changes one field of a block."""
+    merged = dict(values)
+    for key, value in changes.items():
+        block, dot, field = key.partition(".")
+        if dot:
+            merged[block] = {**(merged.get(block) or {}), field: value}
+        else:
+            merged[key] = value
+    return merged
 
 
 def secret_from_stdin(password_stdin: bool, app_password_stdin: bool,

@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from services.cli.accountinput import invalid, parse_sets, secret_from_stdin
+from services.cli.accountinput import invalid, parse_sets, secret_from_stdin, with_sets
 from services.cli.accounts_providers import (
     PROVIDERS, SECRET_PROMPTS, SIGN_IN, Field, Provider, fields_of, needed_secret, providers, spec_of)
 from services.cli.context import CliContext
@@ -113,7 +113,8 @@ def _missing_secret(kind: str, needed: str, answers: dict[str, Any]) -> click.Us
               help="Microsoft: device_code (default) or client_credentials (app-only).")
 @click.option("--oauth-provider", type=click.Choice(sorted(SIGN_IN)),
               help="IMAP/POP3: log in with XOAUTH2 and this provider's OAuth sign-in instead of a password.")
-@click.option("--set", "sets", multiple=True, metavar="KEY=VALUE", help="Any other field (value in YAML).")
+@click.option("--set", "sets", multiple=True, metavar="KEY=VALUE",
+              help="Any other field (value in YAML; oauth.KEY for one field of the oauth: block).")
 @click.option("--password-stdin", is_flag=True, help="Read the password from stdin's first line.")
 @click.option("--app-password-stdin", is_flag=True, help="Read an app password from stdin's first line.")
 @click.option("--client-secret-stdin", is_flag=True, help="OAuth: read the app's client secret from stdin's first line.")
@@ -136,7 +137,7 @@ def add_command(ctx: CliContext, kind: str | None, sets: tuple[str, ...], passwo
         needed = needed_secret(kind, answers)
         if needed and not (set(secret) & ({"password", "app_password"} if needed == "password" else {needed})):
             raise _missing_secret(kind, needed, answers)
-    values = spec_of(answers) | parse_sets(sets) | secret | ({"active": False} if inactive else {})
+    values = with_sets(spec_of(answers), parse_sets(sets)) | secret | ({"active": False} if inactive else {})
     with ctx.sessions() as session, session.begin():
         if find_account(session, values["name"]) is not None:
             raise click.ClickException(f"account {values['name']!r} exists already: change it with "

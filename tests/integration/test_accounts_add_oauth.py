@@ -115,3 +115,22 @@ def test_an_oauth_provider_is_refused_for_an_api_account(cli, sessions):
                  "--client-id", GOOGLE_ID, "--oauth-provider", "microsoft", "--client-secret-stdin", input="s\n")
     assert result.exit_code == 2 and "--oauth-provider is for IMAP and POP3" in result.output
     assert stored(sessions, "g") is None
+
+
+def test_edit_changes_one_field_of_the_oauth_block_and_reseals_a_new_client_secret(cli, sessions, secret_box):
+    cli("add", "--kind", "graph", "--name", "shared", "--address", "helpdesk@contoso.com", "--project", "SUP",
+        "--client-id", CLIENT_ID, "--flow", "client_credentials", "--client-secret-stdin", input="old-secret\n")
+    result = cli("edit", "shared", "--set", "oauth.tenant=fabrikam.example", "--client-secret-stdin",
+                 input="new-secret\n")
+    assert result.exit_code == 0, result.output
+    assert "client_secret: changed (sealed)" in result.output and "new-secret" not in result.output
+    account = stored(sessions, "shared")
+    assert account.config["oauth"] == {"provider": "microsoft", "client_id": CLIENT_ID, "tenant": "fabrikam.example",
+                                       "flow": "client_credentials"}
+    assert secret_box.open(account.sealed_secrets) == {"client_secret": "new-secret"}
+
+
+def test_a_secret_inside_a_block_is_refused_on_the_command_line(cli, sessions):
+    result = cli("add", "--kind", "graph", "--name", "g", "--address", "g@contoso.com", "--project", "SUP",
+                 "--client-id", CLIENT_ID, "--set", "oauth.client_secret=visible")
+    assert result.exit_code == 2 and "is a secret" in result.output and stored(sessions, "g") is None
