@@ -1,6 +1,6 @@
 """``postroom accounts add``: a new account, asked for interactively (only the fields its provider
-needs, the recommended defaults pre-filled, the password hidden) or given as options by a script.
-Stored through the same validation and code path as ``accounts apply``."""
+needs, the recommended defaults pre-filled, the password or client secret hidden) or given as
+options by a script. Stored through the same validation and code path as ``accounts apply``."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import click
 
 from services.cli.accountinput import invalid, parse_sets, secret_from_stdin, with_sets
 from services.cli.accounts_providers import (
-    PROVIDERS, SECRET_PROMPTS, SIGN_IN, Field, Provider, fields_of, needed_secret, providers, spec_of)
+    PROVIDERS, SECRET_PROMPTS, SIGN_IN, Field, Provider, fields_of, needed_secret, providers, spec_of, xoauth2)
 from services.cli.context import CliContext
 
 
@@ -38,10 +38,10 @@ def _mapping_overrides(text: str) -> dict[str, str]:
 
 def _start(provider: Provider, oauth: str | None) -> dict[str, Any]:
     answers: dict[str, Any] = {"kind": provider.kind}
-    if provider.oauth or oauth:
-        answers["oauth.provider"] = provider.oauth or oauth
-    if oauth and not provider.oauth:
-        answers["auth"] = "xoauth2"  # IMAP/POP3 logging in with the OAuth access token
+    if provider.oauth:
+        answers["oauth.provider"] = provider.oauth
+    elif xoauth2(provider, oauth):
+        answers |= {"oauth.provider": oauth, "auth": "xoauth2"}
     return answers
 
 
@@ -69,7 +69,7 @@ def _interactive(given: dict[str, Any]) -> tuple[Provider, dict[str, Any], dict[
 def _scripted(given: dict[str, Any], kind: str) -> tuple[Provider, dict[str, Any]]:
     provider = next(p for p in providers() if p.kind == kind)
     oauth = given.get("oauth_provider")
-    if oauth and kind not in ("imap", "pop3"):
+    if oauth and not xoauth2(provider, oauth):
         raise click.UsageError(f"--oauth-provider is for IMAP and POP3 accounts; a {kind} account signs in "
                                f"with {provider.oauth or 'nothing'} already")
     answers = _start(provider, oauth)

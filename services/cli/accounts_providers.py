@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 Default = Callable[[dict[str, Any]], Any]  # from the answers so far
+XOAUTH2_KINDS = ("imap", "pop3")
 
 
 @dataclass(frozen=True)
@@ -102,12 +103,17 @@ def needed_secret(kind: str, answers: dict[str, Any]) -> str | None:
     oauth = answers.get("oauth.provider")
     if oauth == "google" or answers.get("oauth.flow") == "client_credentials":
         return "client_secret"
-    return "password" if oauth is None and kind in ("imap", "pop3") else None
+    return "password" if oauth is None and kind in XOAUTH2_KINDS else None
+
+
+def xoauth2(provider: Provider, oauth: str | None) -> bool:
+    """An IMAP/POP3 account logging in with an OAuth provider's access token instead of a password."""
+    return bool(oauth) and provider.kind in XOAUTH2_KINDS
 
 
 def fields_of(provider: Provider, oauth: str | None) -> tuple[Field, ...]:
     """What is asked: the common fields, the provider's, a sign-in for IMAP/POP3 with XOAUTH2, the item's."""
-    sign_in = SIGN_IN[oauth] if oauth and not provider.oauth else ()
+    sign_in = SIGN_IN[oauth] if oauth and xoauth2(provider, oauth) else ()
     return (*_COMMON, *provider.fields, *sign_in, *_ITEM)
 
 

@@ -134,3 +134,16 @@ def test_a_secret_inside_a_block_is_refused_on_the_command_line(cli, sessions):
     result = cli("add", "--kind", "graph", "--name", "g", "--address", "g@contoso.com", "--project", "SUP",
                  "--client-id", CLIENT_ID, "--set", "oauth.client_secret=visible")
     assert result.exit_code == 2 and "is a secret" in result.output and stored(sessions, "g") is None
+
+
+def test_interactive_imap_with_an_oauth_provider_asks_its_sign_in_instead_of_a_password(cli, sessions, secret_box):
+    answers = ["3", *_common("gmail-imap", "help@example.com"), "imap.gmail.com", "", "", "", "", "",
+               GOOGLE_ID,  # the Google sign-in, after the IMAP fields
+               "", "GOCSPX-imap", ""]
+    result = cli("add", "--oauth-provider", "google", input="\n".join(answers) + "\n")
+    assert result.exit_code == 0, result.output
+    assert "Password" not in result.output and "Client secret" in result.output and "GOCSPX-imap" not in result.output
+    account = stored(sessions, "gmail-imap")
+    assert account.config["auth"] == "xoauth2" and account.config["user"] == "help@example.com"
+    assert account.config["oauth"] == {"provider": "google", "client_id": GOOGLE_ID}
+    assert secret_box.open(account.sealed_secrets) == {"client_secret": "GOCSPX-imap"}
