@@ -71,13 +71,12 @@ def _probe_oauth(kind: str, config: dict[str, Any], account: str, token: Account
                  imap_factory: ClientFactory, pop3_factory: Pop3Factory) -> ProbeResult:
     provider = str((config.get("oauth") or {}).get("provider", "OAuth"))
     try:
-        access = sign_in(token, account, provider)
+        fetch = sign_in(token, account, provider)
         if kind == "imap":
-            return _probe_imap(ImapConfig.model_validate(config), "", imap_factory, lambda: access)
+            return _probe_imap(ImapConfig.model_validate(config), "", imap_factory, lambda: fetch(False))
         if kind == "pop3":
-            return _probe_pop3(Pop3Config.model_validate(config), "", pop3_factory, lambda: access)
-        assert token is not None  # sign_in refused otherwise
-        found = (read_graph if kind == "graph" else read_gmail)(config, token)
+            return _probe_pop3(Pop3Config.model_validate(config), "", pop3_factory, lambda: fetch(False))
+        found = (read_graph if kind == "graph" else read_gmail)(config, fetch)
     except ProbeFailed as exc:
         return ProbeResult(False, str(exc), exc.stage)
     except Exception as exc:

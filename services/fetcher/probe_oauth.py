@@ -52,12 +52,14 @@ class ProbeFailed(Exception):
         self.stage = stage
 
 
-def sign_in(token: AccountToken | None, account: str, provider: str) -> str:
-    """The access token, or ``ProbeFailed("auth", ...)`` saying why there is none."""
+def sign_in(token: AccountToken | None, account: str, provider: str) -> Callable[[bool], str]:
+    """The access token as the clients take it (fetched once; refreshed when a server refuses it), or
+    ``ProbeFailed("auth", ...)`` saying why there is none."""
     if token is None or not token.signed_in():
         raise ProbeFailed("auth", f"not signed in yet: run postroom accounts connect {account}")
     try:
-        return token()
+        access = token()
+        return lambda force: token(True) if force else access
     except AuthFailed as exc:
         raise ProbeFailed("auth", f"AUTH error signing in with {provider.capitalize()}: {exc}") from None
     except TokenUnavailable as exc:

@@ -16,6 +16,7 @@ from tests.support.fake_gmail import FakeGmail
 from tests.support.fake_graph import FakeMailbox, serve_graph
 from tests.support.oauth_cli import OAuthCli, oauth_cli  # noqa: F401 (fixture)
 from tests.support.oauth_servers import stop
+from tests.support.servers import free_port
 
 
 @pytest.fixture
@@ -137,3 +138,15 @@ def test_an_xoauth2_token_the_server_refuses_is_an_auth_error(oauth_cli: OAuthCl
     result = oauth_cli.cli("test", "support")
     assert result.exit_code == 1 and "AUTH error" in result.output and "XOAUTH2" in result.output
     assert "unknown-to-the-server" not in result.output
+
+
+def test_an_unreachable_sign_in_service_is_an_auth_error_to_try_again_later(oauth_cli: OAuthCli, graph):
+    """The stored sign-in stays usable: nothing was refused."""
+    oauth_cli.add("support", "graph", oauth_cli.microsoft, base_url=graph[1])
+    oauth_cli.sign_in_microsoft("support", "graph-at-1")
+    oauth_cli.add("support", "graph", {**oauth_cli.microsoft, "authority_host": f"https://127.0.0.1:{free_port()}"},
+                  base_url=graph[1])
+    result = oauth_cli.cli("test", "support")
+    assert result.exit_code == 1 and "AUTH error signing in with Microsoft (try again later)" in result.output
+    assert "unreachable" in result.output and graph[0].log == []
+    assert TokenStore(oauth_cli.sessions, oauth_cli.box).load("support").state == "ok"
