@@ -9,6 +9,7 @@ import json
 import os
 import subprocess
 import sys
+import urllib.request
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -18,6 +19,7 @@ from shared.db.models import OAuthToken
 from tests.support.fake_authority import aad_error, tokens
 from tests.support.fake_google import google_tokens
 from tests.support.oauth_cli import GOOGLE_CLIENT_ID, OAuthCli, oauth_cli  # noqa: F401 (fixture)
+from tests.support.servers import free_port
 
 
 def _row(oauth_cli: OAuthCli, name: str) -> OAuthToken | None:
@@ -94,19 +96,31 @@ def test_a_refused_device_code_sign_in_says_why_and_stores_nothing(oauth_cli: OA
 
 def _connect_pasting(oauth_cli: OAuthCli, name: str, redirect: Callable[[str], str]) -> tuple[int, str]:
     """Run ``connect --no-browser`` as a child process; paste ``redirect(authorization url)`` back."""
-    env = {**os.environ, **oauth_cli.cli.env}
+
+    def paste(child: subprocess.Popen[str], url: str) -> None:
+        assert child.stdin is not None
+        child.stdin.write(redirect(url) + "\n")
+        child.stdin.flush()
+
+    return _connect(oauth_cli, name, ["--no-browser"], paste)
+
+
+def _connect(oauth_cli: OAuthCli, name: str, options: list[str],
+             browser: Callable[[subprocess.Popen[str], str], None]) -> tuple[int, str]:
+    """Run ``connect`` as a child process; ``browser(child, authorization url)`` does what the person does."""
+    # BROWSER=true: Python's webbrowser "opens" the address with /bin/true, so no real browser starts.
+    env = {**os.environ, **oauth_cli.cli.env, "BROWSER": "true"}
     # A new session has no controlling terminal: the hidden prompt reads stdin, as under kubectl exec -i.
-    child = subprocess.Popen([sys.executable, "-m", "services.cli", "accounts", "connect", name, "--no-browser"],
+    child = subprocess.Popen([sys.executable, "-m", "services.cli", "accounts", "connect", name, *options],
                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                              env=env, start_new_session=True)
     printed = []
     try:
-        assert child.stdout is not None and child.stdin is not None
+        assert child.stdout is not None
         for line in child.stdout:
             printed.append(line)
             if line.startswith("http"):
-                child.stdin.write(redirect(line.strip()) + "\n")
-                child.stdin.flush()
+                browser(child, line.strip())
                 break
         printed.append(child.communicate(timeout=60)[0])
     finally:
@@ -146,3 +160,24 @@ def test_google_refuses_an_address_pasted_from_another_sign_in(oauth_cli: OAuthC
     code, printed = _connect_pasting(oauth_cli, "gmail", lambda url: "http://127.0.0.1:8765/?state=other&code=4/x")
     assert code == 1 and "another sign-in" in printed
     assert oauth_cli.google.requests == [] and _row(oauth_cli, "gmail") is None
+
+
+def test_google_with_a_browser_catches_the_redirect_on_the_loopback_address(oauth_cli: OAuthCli) -> None:
+    """The browser's last step (Google redirecting to 127.0.0.1) is an HTTP request to the command."""
+    _add(oauth_cli, "gmail", "gmail", "--client-secret-stdin", input="GOCSPX-secret\n")
+    oauth_cli.google.answer(google_tokens(access="ya29.loopback-1", refresh="1//rt-loopback-1"))
+    port = free_port()
+    answered: list[str] = []
+
+    def browser(child: subprocess.Popen[str], url: str) -> None:
+        query = parse_qs(urlparse(url).query)
+        assert query["redirect_uri"] == [f"http://127.0.0.1:{port}/"]
+        back = f"http://127.0.0.1:{port}/?state={query['state'][0]}&code=4/0Aloop"
+        with urllib.request.urlopen(back, timeout=30) as page:
+            answered.append(page.read().decode())
+
+    code, printed = _connect(oauth_cli, "gmail", ["--port", str(port)], browser)
+    assert code == 0, printed
+    assert "Signed in" in answered[0] and "gmail: signed in (google, installed)" in printed
+    assert oauth_cli.google.requests[-1]["code"] == ["4/0Aloop"]
+    _sealed_apart(oauth_cli, "gmail", "ya29.loopback-1", "1//rt-loopback-1")
