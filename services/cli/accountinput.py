@@ -1,5 +1,6 @@
 """What the account commands read from a person or a script: ``--set key=value`` pairs (values in
-YAML, as in the accounts file), a secret from stdin, and refusals that never echo a secret."""
+YAML, as in the accounts file; ``block.key`` for one field of a block such as ``oauth:``), a secret
+from stdin, and refusals that never echo a secret."""
 
 from __future__ import annotations
 
@@ -21,10 +22,10 @@ def parse_sets(pairs: Iterable[str]) -> dict[str, Any]:
         key = key.strip()
         if not sep or not key:
             raise click.BadParameter(f"expected key=value, got {pair.split('=')[0]!r}", param_hint="--set")
-        if key in SECRET_FIELDS:
+        if key.rpartition(".")[2] in SECRET_FIELDS:
             # A value on the command line lands in the shell history and the process list.
-            raise click.BadParameter(f"{key} is a secret: pass it on stdin (--password-stdin or "
-                                     "--app-password-stdin), not on the command line", param_hint="--set")
+            raise click.BadParameter(f"{key} is a secret: pass it on stdin (--password-stdin, "
+                                     "--app-password-stdin or --client-secret-stdin), not on the command line", param_hint="--set")
         try:
             values[key] = yaml.safe_load(text) if text.strip() else None
         except yaml.YAMLError:
@@ -32,16 +33,36 @@ def parse_sets(pairs: Iterable[str]) -> dict[str, Any]:
     return values
 
 
-def secret_from_stdin(password_stdin: bool, app_password_stdin: bool) -> dict[str, str]:
-    """``{"password": ...}`` or ``{"app_password": ...}`` from stdin's first line, or nothing."""
-    if password_stdin and app_password_stdin:
-        raise click.UsageError("--password-stdin and --app-password-stdin both read stdin: choose one")
-    if not (password_stdin or app_password_stdin):
+def with_sets(values: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
+    """``values`` with ``changes`` applied; a dotted key (``oauth.tenant``) changes one field of a block."""
+    merged = dict(values)
+    for key, value in changes.items():
+        block, dot, field = key.partition(".")
+        if dot:
+            merged[block] = {**(merged.get(block) or {}), field: value}
+        else:
+            merged[key] = value
+    return merged
+
+
+def secret_from_stdin(password_stdin: bool, app_password_stdin: bool,
+                      client_secret_stdin: bool = False) -> dict[str, str]:
+    """``{"password": ...}``, ``{"app_password": ...}`` or ``{"client_secret": ...}`` (an OAuth app's)
+    from stdin's first line, or nothing."""
+    flags = {"password": password_stdin, "app_password": app_password_stdin, "client_secret": client_secret_stdin}
+    wanted = [key for key, given in flags.items() if given]
+    if len(wanted) > 1:
+        raise click.UsageError(f"{' and '.join(_flag(k) for k in wanted)} all read stdin: choose one")
+    if not wanted:
         return {}
     value = sys.stdin.readline().rstrip("\r\n")
     if not value:
         raise click.UsageError("stdin held no secret (an empty first line)")
-    return {"app_password" if app_password_stdin else "password": value}
+    return {wanted[0]: value}
+
+
+def _flag(key: str) -> str:
+    return f"--{key.replace('_', '-')}-stdin"
 
 
 def redact(text: str, secrets: dict[str, Any]) -> str:

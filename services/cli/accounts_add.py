@@ -1,71 +1,23 @@
 """``postroom accounts add``: a new account, asked for interactively (only the fields its provider
-needs, the recommended defaults pre-filled, the password hidden) or given as options by a script.
-Stored through the same validation and code path as ``accounts apply``."""
+needs, the recommended defaults pre-filled, the password or client secret hidden) or given as
+options by a script. Stored through the same validation and code path as ``accounts apply``."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 import click
 
-from services.cli.accountinput import invalid, parse_sets, secret_from_stdin
+from services.cli.accountinput import invalid, parse_sets, secret_from_stdin, with_sets
+from services.cli.accounts_providers import (
+    PROVIDERS, SECRET_PROMPTS, SIGN_IN, Field, Provider, fields_of, needed_secret, providers, spec_of, xoauth2)
 from services.cli.context import CliContext
 
-Default = Callable[[dict[str, Any]], Any]  # from the answers so far
 
-
-@dataclass(frozen=True)
-class Field:
-    key: str
-    prompt: str
-    default: Default | None = None
-    choices: tuple[str, ...] = ()
-    number: bool = False
-
-
-@dataclass(frozen=True)
-class Provider:
-    kind: str
-    label: str
-    fields: tuple[Field, ...]
-    password: bool
-
-
-def _tls_port(implicit: int, plain: int) -> Default:
-    return lambda a: implicit if a.get("tls", "implicit") == "implicit" else plain
-
-
-_TLS = Field("tls", "TLS (implicit: from the first byte; starttls; none: trusted network only)",
-             lambda a: "implicit", ("implicit", "starttls", "none"))
-_USER = Field("user", "User name", lambda a: a.get("address"))
-# The OAuth kinds (Microsoft 365, Google) add their providers here with their kinds.
-PROVIDERS = (
-    Provider("imap", "Other IMAP", (
-        Field("host", "IMAP server"), _TLS, Field("port", "Port", _tls_port(993, 143), number=True), _USER,
-        Field("folder", "Folder to read", lambda a: "INBOX"),
-        # Delete after read: the mailbox does not grow, and a mail is deleted only once it is stored.
-        Field("after_fetch", "After a mail is imported", lambda a: "delete", ("delete", "mark_read", "leave")),
-    ), password=True),
-    Provider("pop3", "Other POP3", (
-        Field("host", "POP3 server"), _TLS, Field("port", "Port", _tls_port(995, 110), number=True), _USER,
-        Field("after_fetch", "After a mail is imported", lambda a: "delete", ("delete", "leave")),
-    ), password=True),
-    Provider("dropfolder", "Drop folder (an MTA or a script puts raw mails there)", (
-        Field("path", "Folder", lambda a: f"var/inbox/{a['name']}"),
-    ), password=False),
-)
-_COMMON = (Field("name", "Account name"), Field("address", "Address (auto-replies come from it)"),
-           Field("project", "Project (items are created in it)"))
-_ITEM = (Field("item_type", "Item type", lambda a: "incident"),)
-
-
-def providers() -> list[Provider]:
-    """The providers whose kind the accounts model knows."""
-    from services.fetcher.accounts import KINDS
-
-    return [p for p in PROVIDERS if p.kind in KINDS]
+def _value(field: Field, answer: Any) -> Any:
+    if field.many and isinstance(answer, str):
+        return [part.strip() for part in answer.split(",") if part.strip()]
+    return answer
 
 
 def _ask(field: Field, answers: dict[str, Any]) -> Any:
@@ -84,24 +36,30 @@ def _mapping_overrides(text: str) -> dict[str, str]:
     return {k: v for k, v in pairs.items() if DEFAULT_MAPPING.get(k) != v}
 
 
-def _interactive(given: dict[str, Any], provider_kind: str | None) -> tuple[Provider, dict[str, Any], dict[str, str]]:
+def _start(provider: Provider, oauth: str | None) -> dict[str, Any]:
+    answers: dict[str, Any] = {"kind": provider.kind}
+    if provider.oauth:
+        answers["oauth.provider"] = provider.oauth
+    elif xoauth2(provider, oauth):
+        answers |= {"oauth.provider": oauth, "auth": "xoauth2"}
+    return answers
+
+
+def _interactive(given: dict[str, Any]) -> tuple[Provider, dict[str, Any], dict[str, str]]:
     from services.itemwriter.mapping import DEFAULT_MAPPING
 
     offered = providers()
-    if provider_kind is None:
-        for number, p in enumerate(offered, start=1):
-            click.echo(f"  {number}) {p.label}")
-        choice = click.prompt("Provider", type=click.IntRange(1, len(offered)), default=1)
-        provider = offered[choice - 1]
-    else:
-        provider = next(p for p in offered if p.kind == provider_kind)
-    answers: dict[str, Any] = {"kind": provider.kind}
-    for field in (*_COMMON, *provider.fields, *_ITEM):
-        answers[field.key] = given[field.key] if given.get(field.key) is not None else _ask(field, answers)
+    for number, p in enumerate(offered, start=1):
+        click.echo(f"  {number}) {p.label}")
+    choice = click.prompt("Provider", type=click.IntRange(1, len(offered)), default=1)
+    provider = offered[choice - 1]
+    answers = _start(provider, given.get("oauth_provider"))
+    for field in fields_of(provider, given.get("oauth_provider")):
+        answer = given[field.option] if given.get(field.option) is not None else _ask(field, answers)
+        answers[field.key] = _value(field, answer)
     secret: dict[str, str] = {}
-    if provider.password:
-        secret["password"] = click.prompt("Password (an app password if the account uses two-factor sign-in)",
-                                          hide_input=True)
+    if needed := needed_secret(provider.kind, answers):
+        secret[needed] = click.prompt(SECRET_PROMPTS[needed], hide_input=True)
     mapping = click.prompt("Field mapping (item field=mail field)",
                            default=", ".join(f"{k}={v}" for k, v in DEFAULT_MAPPING.items()))
     answers["field_mapping"] = _mapping_overrides(mapping)
@@ -110,22 +68,34 @@ def _interactive(given: dict[str, Any], provider_kind: str | None) -> tuple[Prov
 
 def _scripted(given: dict[str, Any], kind: str) -> tuple[Provider, dict[str, Any]]:
     provider = next(p for p in providers() if p.kind == kind)
-    answers: dict[str, Any] = {"kind": kind}
-    for field in (*_COMMON, *provider.fields, *_ITEM):
-        if given.get(field.key) is not None:
-            answers[field.key] = given[field.key]
+    oauth = given.get("oauth_provider")
+    if oauth and not xoauth2(provider, oauth):
+        raise click.UsageError(f"--oauth-provider is for IMAP and POP3 accounts; a {kind} account signs in "
+                               f"with {provider.oauth or 'nothing'} already")
+    answers = _start(provider, oauth)
+    for field in fields_of(provider, oauth):
+        if given.get(field.option) is not None:
+            answers[field.key] = _value(field, given[field.option])
         elif field.key == "port":
             continue  # the protocol's default for the TLS mode, resolved when read
         elif field.default is not None:
-            answers[field.key] = field.default(answers)
+            answers[field.key] = _value(field, field.default(answers))
         else:
-            raise click.UsageError(f"a {kind} account needs --{field.key.replace('_', '-')}")
+            raise click.UsageError(f"a {kind} account needs --{field.option.replace('_', '-')}")
     return provider, answers
+
+
+def _missing_secret(kind: str, needed: str, answers: dict[str, Any]) -> click.UsageError:
+    if needed == "password":
+        return click.UsageError(f"a {kind} account needs a password: --password-stdin or --app-password-stdin")
+    why = "app-only sign-in" if answers.get("oauth.flow") == "client_credentials" else "Google sign-in"
+    return click.UsageError(f"a {kind} account with {why} needs the app's client secret: --client-secret-stdin")
 
 
 @click.command("add")
 @click.option("--kind", type=click.Choice([p.kind for p in PROVIDERS]),
-              help="The provider; given, nothing is asked (for scripts). Without it, every field is asked.")
+              help="The provider (graph: Microsoft 365, gmail: Google); given, nothing is asked (for scripts). "
+                   "Without it, every field is asked.")
 @click.option("--name")
 @click.option("--address")
 @click.option("--project")
@@ -135,30 +105,39 @@ def _scripted(given: dict[str, Any], kind: str) -> tuple[Provider, dict[str, Any
 @click.option("--user")
 @click.option("--folder")
 @click.option("--path", help="A drop folder's folder.")
-@click.option("--after-fetch", type=click.Choice(["delete", "move", "mark_read", "leave"]))
+@click.option("--after-fetch", type=click.Choice(["delete", "move", "mark_read", "trash", "leave"]))
 @click.option("--item-type")
-@click.option("--set", "sets", multiple=True, metavar="KEY=VALUE", help="Any other field (value in YAML).")
+@click.option("--client-id", help="OAuth: the application (client) id.")
+@click.option("--tenant", help="Microsoft: the tenant (directory id or domain); default: the address's domain.")
+@click.option("--flow", type=click.Choice(["device_code", "client_credentials"]),
+              help="Microsoft: device_code (default) or client_credentials (app-only).")
+@click.option("--oauth-provider", type=click.Choice(sorted(SIGN_IN)),
+              help="IMAP/POP3: log in with XOAUTH2 and this provider's OAuth sign-in instead of a password.")
+@click.option("--set", "sets", multiple=True, metavar="KEY=VALUE",
+              help="Any other field (value in YAML; oauth.KEY for one field of the oauth: block).")
 @click.option("--password-stdin", is_flag=True, help="Read the password from stdin's first line.")
 @click.option("--app-password-stdin", is_flag=True, help="Read an app password from stdin's first line.")
+@click.option("--client-secret-stdin", is_flag=True, help="OAuth: read the app's client secret from stdin's first line.")
 @click.option("--inactive", is_flag=True, help="Add it inactive: nothing is fetched until it is activated.")
 @click.pass_obj
 def add_command(ctx: CliContext, kind: str | None, sets: tuple[str, ...], password_stdin: bool,
-                app_password_stdin: bool, inactive: bool, **options: Any) -> None:
+                app_password_stdin: bool, client_secret_stdin: bool, inactive: bool, **options: Any) -> None:
     """Add an account: asks for the provider and its fields, or takes them as options with --kind."""
     from pydantic import ValidationError
 
     from services.fetcher.accountedit import find_account, store
 
     given = {k: v for k, v in options.items() if v is not None}
-    secret = secret_from_stdin(password_stdin, app_password_stdin)
+    secret = secret_from_stdin(password_stdin, app_password_stdin, client_secret_stdin)
     if kind is None:
-        provider, answers, asked = _interactive(given, None)
+        provider, answers, asked = _interactive(given)
         secret = secret or asked
     else:
         provider, answers = _scripted(given, kind)
-        if provider.password and not secret:
-            raise click.UsageError(f"a {kind} account needs a password: --password-stdin or --app-password-stdin")
-    values = answers | parse_sets(sets) | secret | ({"active": False} if inactive else {})
+        needed = needed_secret(kind, answers)
+        if needed and not (set(secret) & ({"password", "app_password"} if needed == "password" else {needed})):
+            raise _missing_secret(kind, needed, answers)
+    values = with_sets(spec_of(answers), parse_sets(sets)) | secret | ({"active": False} if inactive else {})
     with ctx.sessions() as session, session.begin():
         if find_account(session, values["name"]) is not None:
             raise click.ClickException(f"account {values['name']!r} exists already: change it with "
@@ -168,5 +147,10 @@ def add_command(ctx: CliContext, kind: str | None, sets: tuple[str, ...], passwo
         except ValidationError as exc:
             raise invalid(values["name"], exc, secret) from None
     state = "inactive" if inactive else "active"
-    click.echo(f"+ {values['name']} ({provider.kind}, {values['address']}, {state})")
-    click.echo(f"  check it with 'postroom accounts test {values['name']}'")
+    name = values["name"]
+    click.echo(f"+ {name} ({provider.kind}, {values['address']}, {state})")
+    if values.get("oauth"):
+        click.echo(f"  next: sign it in with 'postroom accounts connect {name}', then check it with "
+                   f"'postroom accounts test {name}'")
+    else:
+        click.echo(f"  check it with 'postroom accounts test {name}'")

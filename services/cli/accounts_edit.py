@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from services.cli.accountinput import invalid, parse_sets, secret_from_stdin
+from services.cli.accountinput import invalid, parse_sets, secret_from_stdin, with_sets
 from services.cli.context import CliContext
 
 
@@ -24,13 +24,15 @@ def opened(name: str, read: Callable[[], dict[str, Any]]) -> dict[str, Any]:
 
 @click.command("edit")
 @click.argument("name")
-@click.option("--set", "sets", multiple=True, metavar="KEY=VALUE", help="Set a field (value in YAML); repeatable.")
+@click.option("--set", "sets", multiple=True, metavar="KEY=VALUE",
+              help="Set a field (value in YAML; oauth.KEY for one field of the oauth: block); repeatable.")
 @click.option("--unset", "unsets", multiple=True, metavar="KEY", help="Remove an optional field; repeatable.")
 @click.option("--password-stdin", is_flag=True, help="Read a new password from stdin's first line.")
 @click.option("--app-password-stdin", is_flag=True, help="Read a new app password from stdin's first line.")
+@click.option("--client-secret-stdin", is_flag=True, help="OAuth: read the app's new client secret from stdin's first line.")
 @click.pass_obj
 def edit_command(ctx: CliContext, name: str, sets: tuple[str, ...], unsets: tuple[str, ...], password_stdin: bool,
-                 app_password_stdin: bool) -> None:
+                 app_password_stdin: bool, client_secret_stdin: bool) -> None:
     """Change account NAME's fields; prints what changed (secrets as 'changed', never their values)."""
     from pydantic import ValidationError
 
@@ -40,13 +42,13 @@ def edit_command(ctx: CliContext, name: str, sets: tuple[str, ...], unsets: tupl
     if "name" in changes or "name" in unsets:
         raise click.UsageError("an account's name cannot change (its state is kept by name): "
                                "copy it to the new name, then delete the old one")
-    secret = secret_from_stdin(password_stdin, app_password_stdin)
+    secret = secret_from_stdin(password_stdin, app_password_stdin, client_secret_stdin)
     with ctx.sessions() as session, session.begin():
         account = find_account(session, name)
         if account is None:
             raise click.ClickException(f"unknown account {name!r}")
         before = opened(name, lambda: spec_values(account, ctx.secret_box))
-        after = {k: v for k, v in before.items() if k not in unsets} | changes | secret
+        after = with_sets({k: v for k, v in before.items() if k not in unsets}, changes) | secret
         lines = diff_lines(before, after)
         if not lines:
             click.echo(f"{name}: no changes")

@@ -142,7 +142,8 @@ def delete_command(ctx: CliContext, name: str, yes: bool) -> None:
 @click.argument("name")
 @click.pass_obj
 def test_command(ctx: CliContext, name: str) -> None:
-    """Connect and log in as account NAME: what is there, or which step failed (DNS, TCP, TLS, auth)."""
+    """Connect and log in as account NAME (OAuth accounts: with their stored sign-in): what is there, or
+    which step failed (DNS, TCP, TLS, auth)."""
     from services.fetcher.accountedit import find_account
     from services.fetcher.probe import probe
     from shared.secrets import SecretsUnavailable
@@ -156,15 +157,26 @@ def test_command(ctx: CliContext, name: str) -> None:
             secrets = ctx.secret_box.open(account.sealed_secrets)
         except SecretsUnavailable as exc:
             raise click.ClickException(f"{name}: {exc}") from None
-    result = probe(kind, config, secrets)
+    result = probe(kind, config, secrets, account=name, token=_account_token(ctx, name) if config.get("oauth") else None)
     if not result.ok:
         raise click.ClickException(redact(f"{name}: {result.summary}", secrets))
     click.echo(redact(f"{name}: {result.summary}", secrets))
     if result.folders:
-        click.echo(f"  folders: {', '.join(result.folders)}")
+        click.echo(f"  {'labels' if kind == 'gmail' else 'folders'}: {', '.join(result.folders)}")
     if result.messages is not None:
-        where = config.get("folder", "INBOX") if kind == "imap" else "maildrop" if kind == "pop3" else "folder"
+        where = result.counted_in or (config.get("folder", "INBOX") if kind == "imap"
+                                      else "maildrop" if kind == "pop3" else "folder")
         click.echo(f"  {where}: {result.messages} message(s)")
+
+
+def _account_token(ctx: CliContext, name: str) -> Any:
+    """The account's OAuth access token, from the fetcher's token provider."""
+    from services.cli.connect import oauth_parts
+    from services.fetcher.probe_oauth import AccountToken
+    from shared.oauth.tokens import TokenProvider
+
+    authenticators, store = oauth_parts(ctx)
+    return AccountToken(name, TokenProvider(store, authenticators), store)
 
 
 MANAGE_COMMANDS = (list_command, add_command, edit_command, copy_command, delete_command, activate_command,

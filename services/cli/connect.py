@@ -16,7 +16,8 @@ import click
 from services.cli.context import CliContext
 
 
-def _parts(ctx: CliContext) -> tuple[Any, Any]:
+def oauth_parts(ctx: CliContext) -> tuple[Any, Any]:
+    """The OAuth accounts' authenticators and their stored sign-ins."""
     from shared.oauth.accounts import AccountAuthenticators
     from shared.oauth.store import TokenStore
 
@@ -33,7 +34,7 @@ def connect_command(ctx: CliContext, name: str, no_browser: bool, port: int) -> 
     from services.cli.google_signin import google_sign_in
     from shared.oauth.errors import AuthFailed, TokenUnavailable
 
-    authenticators, store = _parts(ctx)
+    authenticators, store = oauth_parts(ctx)
     config = authenticators.configs().get(name)
     if config is None:
         raise click.ClickException(f"no active account {name!r} with an oauth: block (postroom accounts apply)")
@@ -61,7 +62,7 @@ def tokens_command(ctx: CliContext, warn_days: float) -> None:
     """The token health of every OAuth account."""
     from shared.oauth.health import token_health
 
-    authenticators, store = _parts(ctx)
+    authenticators, store = oauth_parts(ctx)
     now = datetime.now(UTC)
     records = {r.account: r for r in store.all()}
     configs = authenticators.configs()

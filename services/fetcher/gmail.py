@@ -31,6 +31,7 @@ class GmailConfig(BaseModel):
     existing_mail: Literal["import", "archive", "skip"] = "import"
     batch_size: int = Field(50, ge=1, le=500)
     poll_interval: float = 60.0
+    base_url: str = "https://gmail.googleapis.com/"  # the API's root (a proxy or a test server)
 
 
 class GmailMailSource:

@@ -33,9 +33,10 @@ class ProviderCredentials(Credentials):  # type: ignore[misc]
         self.token = self._fetch(True)
 
 
-def gmail_service(token: TokenFetch, http: Any = None, timeout: float = 60.0) -> Any:
+def gmail_service(token: TokenFetch, http: Any = None, timeout: float = 60.0, base_url: str | None = None) -> Any:
     authed = google_auth_httplib2.AuthorizedHttp(ProviderCredentials(token), http=http or httplib2.Http(timeout=timeout))
-    return build("gmail", "v1", http=authed, static_discovery=True, cache_discovery=False)
+    options = {"api_endpoint": base_url} if base_url else None
+    return build("gmail", "v1", http=authed, static_discovery=True, cache_discovery=False, client_options=options)
 
 
 def rate_limited(exc: HttpError) -> bool:

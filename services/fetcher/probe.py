@@ -2,12 +2,14 @@
 error classification), then say what is there, or exactly which step failed and why.
 
 The fetcher's classification has one "network" kind (it decides a back-off); a person fixing a
-setting needs to know whether the name did not resolve (DNS) or nothing answered (TCP).
+setting needs to know whether the name did not resolve (DNS) or nothing answered (TCP). Accounts that
+sign in with OAuth (graph, gmail, IMAP/POP3 with XOAUTH2) get their token first (probe_oauth.py).
 """
 
 from __future__ import annotations
 
 import socket
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,6 +19,7 @@ from services.fetcher.failures import classify
 from services.fetcher.imap import ClientFactory, close_quietly, default_factory, open_imap
 from services.fetcher.mailconfig import ImapConfig, Pop3Config, password_from
 from services.fetcher.pop3 import Pop3Factory, default_pop3_factory, open_pop3
+from services.fetcher.probe_oauth import AccountToken, ProbeFailed, read_gmail, read_graph, sign_in
 
 
 @dataclass
@@ -26,25 +29,34 @@ class ProbeResult:
     stage: str | None = None  # dns | tcp | tls | auth | quota | protocol | config, on failure
     folders: list[str] = field(default_factory=list)
     messages: int | None = None  # in the folder the account reads (IMAP), the maildrop (POP3), the drop folder
+    counted_in: str | None = None  # where ``messages`` were counted, when not the kind's usual place
+
+
+# How the HTTP clients of the API kinds (requests, httplib2) say a name did not resolve.
+_DNS_TEXTS = ("NameResolutionError", "Name or service not known", "Unable to find the server")
 
 
 def failure_stage(exc: BaseException) -> tuple[str, str]:
     """(stage, text) of a failed connect or login, from the fetcher's own classification."""
     error = classify(exc)
-    if isinstance(exc, socket.gaierror | socket.herror):
+    if isinstance(exc, socket.gaierror | socket.herror) or any(t in str(exc) for t in _DNS_TEXTS):
         return "dns", str(error)
+    if error.kind == "auth_failed":  # the OAuth sign-in was refused
+        return "auth", str(error)
     return ("tcp" if error.kind == "network" else error.kind), str(error)
 
 
-def probe(kind: str, config: dict[str, Any], secrets: dict[str, Any], *,
-          imap_factory: ClientFactory = default_factory,
+def probe(kind: str, config: dict[str, Any], secrets: dict[str, Any], *, account: str = "",
+          token: AccountToken | None = None, imap_factory: ClientFactory = default_factory,
           pop3_factory: Pop3Factory = default_pop3_factory) -> ProbeResult:
+    """``token``: the account's OAuth access token (``None`` when it has no sign-in stored)."""
     if kind == "dropfolder":
         return _probe_dropfolder(Path(config["path"]))
     if kind == "stdin":
         return ProbeResult(True, "a stdin account has nothing to connect to: mail is piped in (postroom ingest)")
+    if kind in ("graph", "gmail") or config.get("auth") == "xoauth2":
+        return _probe_oauth(kind, config, account, token, imap_factory, pop3_factory)
     if kind not in ("imap", "pop3"):
-        # The OAuth kinds (graph, gmail) add their probe here, with the token step as the "auth" stage.
         return ProbeResult(False, f"testing a {kind} account is not supported", "config")
     try:
         password = password_from(secrets)
@@ -53,6 +65,25 @@ def probe(kind: str, config: dict[str, Any], secrets: dict[str, Any], *,
     if kind == "imap":
         return _probe_imap(ImapConfig.model_validate(config), password, imap_factory)
     return _probe_pop3(Pop3Config.model_validate(config), password, pop3_factory)
+
+
+def _probe_oauth(kind: str, config: dict[str, Any], account: str, token: AccountToken | None,
+                 imap_factory: ClientFactory, pop3_factory: Pop3Factory) -> ProbeResult:
+    provider = str((config.get("oauth") or {}).get("provider", "OAuth"))
+    try:
+        fetch = sign_in(token, account, provider)
+        if kind == "imap":
+            return _probe_imap(ImapConfig.model_validate(config), "", imap_factory, lambda: fetch(False))
+        if kind == "pop3":
+            return _probe_pop3(Pop3Config.model_validate(config), "", pop3_factory, lambda: fetch(False))
+        found = (read_graph if kind == "graph" else read_gmail)(config, fetch)
+    except ProbeFailed as exc:
+        return ProbeResult(False, str(exc), exc.stage)
+    except Exception as exc:
+        stage, text = failure_stage(exc)
+        return ProbeResult(False, f"{stage.upper()} error reading the {kind} mailbox: {text}", stage)
+    return ProbeResult(True, found.summary, folders=found.folders, messages=found.messages,
+                       counted_in=found.counted_in)
 
 
 def _where(config: ImapConfig | Pop3Config) -> str:
@@ -64,9 +95,10 @@ def _failed(exc: BaseException, config: ImapConfig | Pop3Config, step: str) -> P
     return ProbeResult(False, f"{stage.upper()} error {step} {_where(config)}: {text}", stage)
 
 
-def _probe_imap(config: ImapConfig, password: str, factory: ClientFactory) -> ProbeResult:
+def _probe_imap(config: ImapConfig, password: str, factory: ClientFactory,
+                token: Callable[[], str] | None = None) -> ProbeResult:
     try:
-        client = open_imap(config, password, factory)
+        client = open_imap(config, password, factory, token)
     except Exception as exc:
         return _failed(exc, config, "connecting to")
     try:
@@ -80,9 +112,10 @@ def _probe_imap(config: ImapConfig, password: str, factory: ClientFactory) -> Pr
     return ProbeResult(True, f"connected and logged in to {_where(config)}", folders=folders, messages=count)
 
 
-def _probe_pop3(config: Pop3Config, password: str, factory: Pop3Factory) -> ProbeResult:
+def _probe_pop3(config: Pop3Config, password: str, factory: Pop3Factory,
+                token: Callable[[], str] | None = None) -> ProbeResult:
     try:
-        mailbox = open_pop3(config, password, factory)
+        mailbox = open_pop3(config, password, factory, token)
     except Exception as exc:
         return _failed(exc, config, "connecting to")
     try:

@@ -94,7 +94,7 @@ def test_add_asks_only_what_pop3_needs_with_defaults_then_the_account_fetches(
         cli, mail_user, sessions, secret_box, memory_broker, fetcher):
     """Interactive add: provider menu, pre-filled defaults accepted with Enter, the password hidden."""
     mail_user.append(sample_mail(1))
-    answers = ["2",  # Other POP3
+    answers = ["4",  # Other POP3
                "legacy", "legacy@example.com", "Support",  # name, address, project
                "127.0.0.1", "none", str(mail_user.server.pop3_port), mail_user.name,  # host, tls, port, user
                "",  # after_fetch: the default
@@ -103,7 +103,7 @@ def test_add_asks_only_what_pop3_needs_with_defaults_then_the_account_fetches(
                ""]  # field mapping: the defaults
     result = cli("add", input="\n".join(answers) + "\n")
     assert result.exit_code == 0, result.output
-    assert "1) Other IMAP" in result.output and "2) Other POP3" in result.output
+    assert "3) Other IMAP" in result.output and "4) Other POP3" in result.output
     assert "[delete]" in result.output and "[incident]" in result.output and "title=subject" in result.output
     assert "Folder to read" not in result.output  # an IMAP question
     assert mail_user.password not in result.output

@@ -52,7 +52,11 @@ def aad_error(error: str, code: int, description: str = "") -> dict[str, Any]:
 
 
 class FakeAuthority:
-    def __init__(self) -> None:
+    """``host``: where its endpoints are (``serve_authority`` serves it over HTTPS); the issuer stays
+    ``HOST``, so the id tokens of ``tokens()`` fit either way."""
+
+    def __init__(self, host: str = HOST) -> None:
+        self.host = host
         self.answers: deque[tuple[int, dict[str, Any]]] = deque()
         self.token_requests: list[dict[str, Any]] = []
         self.device_scope = ""
@@ -62,9 +66,9 @@ class FakeAuthority:
 
     def get(self, url: str, params: Any = None, headers: Any = None, **kwargs: Any) -> FakeResponse:
         if url.endswith("/.well-known/openid-configuration"):
-            base = f"{HOST}/{TENANT}"
+            base = f"{self.host}/{TENANT}"
             return FakeResponse(200, json.dumps({
-                "issuer": f"{base}/v2.0", "authorization_endpoint": f"{base}/oauth2/v2.0/authorize",
+                "issuer": f"{HOST}/{TENANT}/v2.0", "authorization_endpoint": f"{base}/oauth2/v2.0/authorize",
                 "token_endpoint": f"{base}/oauth2/v2.0/token",
                 "device_authorization_endpoint": f"{base}/oauth2/v2.0/devicecode"}))
         return FakeResponse(404, "{}")

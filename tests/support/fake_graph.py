@@ -91,6 +91,9 @@ def serve_graph(mailbox: FakeMailbox) -> tuple[ThreadingHTTPServer, str]:
                     del mailbox.messages[mid]
                 mailbox._changed(mid)
                 return self._answer(204 if method == "DELETE" else 200, {"id": mid})
+            if m := re.fullmatch(r"/v1\.0/users/[^/]+/mailFolders/([^/]+)", url.path):
+                count = sum(1 for msg in mailbox.messages.values() if msg["folder"] == m.group(1))
+                return self._answer(200, {"id": m.group(1), "totalItemCount": count})
             if re.fullmatch(r"/v1\.0/users/[^/]+/mailFolders", url.path):
                 return self._answer(200, {"value": [{"displayName": "Inbox"}, {"displayName": "Archive"}]})
             return self._answer(404, {"error": {"code": "NotFound", "message": url.path}})

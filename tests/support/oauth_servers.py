@@ -1,0 +1,82 @@
+"""The in-process fakes of Microsoft's authority and Google's token endpoint served over real
+sockets, so a ``postroom`` command (in the test process or a child process) reaches them through its
+ordinary HTTP clients. msal refuses an ``http://`` authority: the authority is served over HTTPS with
+a throw-away CA, trusted through ``REQUESTS_CA_BUNDLE`` in the command's environment only."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qsl
+
+from tests.support.fake_authority import FakeAuthority
+from tests.support.fake_google import FakeGoogleToken
+from tests.support.tls import TestPki
+
+Respond = Callable[[str, str, bytes, Any], tuple[int, bytes]]  # (method, path, body, headers) -> (status, JSON)
+
+
+def serve(respond: Respond, pki: TestPki | None = None) -> tuple[ThreadingHTTPServer, str]:
+    """Serve ``respond`` on a free loopback port (HTTPS with ``pki``); the server and its base address."""
+
+    class Handler(BaseHTTPRequestHandler):
+        def _handle(self, method: str) -> None:
+            body = self.rfile.read(int(self.headers.get("Content-Length", 0) or 0))
+            status, data = respond(method, self.path, body, self.headers)
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def do_GET(self) -> None:  # noqa: N802
+            self._handle("GET")
+
+        def do_POST(self) -> None:  # noqa: N802
+            self._handle("POST")
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    if pki is not None:
+        server.socket = pki.server_context().wrap_socket(server.socket, server_side=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    scheme = "https" if pki is not None else "http"
+    return server, f"{scheme}://127.0.0.1:{server.server_address[1]}"
+
+
+def serve_authority(pki: TestPki) -> tuple[ThreadingHTTPServer, FakeAuthority]:
+    """A ``FakeAuthority`` at ``https://127.0.0.1:PORT`` (its ``host``)."""
+    authority = FakeAuthority()
+
+    def respond(method: str, path: str, body: bytes, headers: Any) -> tuple[int, bytes]:
+        url = authority.host + path
+        if method == "GET":
+            answer = authority.get(url)
+        else:
+            answer = authority.post(url, data=dict(parse_qsl(body.decode())))
+        return answer.status_code, answer.text.encode()
+
+    server, base = serve(respond, pki)
+    authority.host = base
+    return server, authority
+
+
+def serve_google_token(google: FakeGoogleToken) -> tuple[ThreadingHTTPServer, str]:
+    """``google`` answering at a plain-HTTP token address (google-auth posts to any ``token_uri``)."""
+
+    def respond(method: str, path: str, body: bytes, headers: Any) -> tuple[int, bytes]:
+        answer = google(path, method, body)
+        return answer.status, answer.data
+
+    server, base = serve(respond)
+    return server, f"{base}/token"
+
+
+def stop(*servers: Any) -> None:
+    for server in servers:
+        server.shutdown()
+        server.server_close()
