@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs, urlparse
 
 import pytest
+from structlog.testing import capture_logs
 
 from shared.oauth.errors import AuthFailed
 from shared.oauth.health import sweep, token_health
@@ -59,8 +60,7 @@ def test_invalid_grant_puts_the_account_into_auth_failed_naming_the_testing_mode
     assert len(world.google.requests) == 2
 
 
-def test_a_testing_mode_refresh_token_warns_days_before_its_seven_day_limit(
-        world: OAuthWorld, capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_testing_mode_refresh_token_warns_days_before_its_seven_day_limit(world: OAuthWorld) -> None:
     """Five days after consent the sweep says two days are left: gauge and log event."""
     world.add_account("gm", "gmail", {**GOOGLE, "testing_mode": True}, client_secret="gsecret")
     consented = datetime.now(UTC) - timedelta(days=5)
@@ -69,14 +69,16 @@ def test_a_testing_mode_refresh_token_warns_days_before_its_seven_day_limit(
     health = token_health(world.store.load("gm"), world.authenticators.configs()["gm"], "gm", now)
     assert health.refresh_lifetime_days == 7 and 4.9 < health.refresh_age_days < 5.1
     assert 1.9 < health.days_left(now) < 2.1
-    sweep(world.store, world.authenticators.configs(), now, warn_days=3)
+    with capture_logs() as logs:
+        sweep(world.store, world.authenticators.configs(), now, warn_days=3)
     assert metrics.ACCOUNT_TOKEN_EXPIRY.labels("gm")._value.get() == pytest.approx((consented + timedelta(days=7)).timestamp())
-    assert "oauth.token_expiring" in capsys.readouterr().out
+    assert [e["days_left"] for e in logs if e["event"] == "oauth.token_expiring"] == [pytest.approx(2.0, abs=0.1)]
 
 
-def test_a_published_app_has_no_warning_a_week_after_consent(
-        world: OAuthWorld, capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_published_app_has_no_warning_a_week_after_consent(world: OAuthWorld) -> None:
     world.add_account("gm", "gmail", GOOGLE, client_secret="gsecret")
     connect(world, now=datetime.now(UTC) - timedelta(days=8))
-    sweep(world.store, world.authenticators.configs(), datetime.now(UTC), warn_days=3)
-    assert "oauth.token_expiring" not in capsys.readouterr().out
+    with capture_logs() as logs:
+        [health] = sweep(world.store, world.authenticators.configs(), datetime.now(UTC), warn_days=3)
+    assert health.account == "gm" and health.state == "ok"
+    assert not [e for e in logs if e["event"] == "oauth.token_expiring"]
