@@ -130,7 +130,9 @@ class ImapSync:
         for uid in sorted(raws):
             if uid <= cursor.resync_until and digests[uid] in known:
                 continue  # published before the UIDVALIDITY change
-            self.ingest(self.source_id(cursor.uidvalidity, uid), raws[uid], uid <= cursor.archive_until)
+            source_id = self.source_id(cursor.uidvalidity, uid)
+            self.ingest(source_id, raws[uid], uid <= cursor.archive_until)
+            log.info("fetched", account=self.account, source_id=source_id, size=len(raws[uid]))
             published.append(digests[uid])
         cursor = cursor.advanced(max(uids), len(published), backlog)
         self.cursors.save(self.config.folder, cursor, published)

@@ -33,7 +33,7 @@ class Injector:
     plan: Plan
     restart_broker: Callable[[], float] | None
     restart_database: Callable[[], float] | None
-    drop_connection: Callable[[], bool]
+    drop_connection: Callable[[], str | None]
     events: list[tuple[float, str]] = field(default_factory=list)
     supervisor_restarts: int = 0
     _held_down: set[str] = field(default_factory=set)
@@ -83,8 +83,8 @@ class Injector:
                     self._restart_server(what)
             if drops_at and elapsed >= drops_at[0]:
                 drops_at.pop(0)
-                if self.drop_connection():
-                    self._note("mailbox connection dropped mid-batch")
+                if (what := self.drop_connection()) is not None:
+                    self._note(f"mailbox connection dropped: {what}")
             self._kill_one(rng)
             self._stop.wait(rng.uniform(*self.plan.kill_every))
         self._note("faults over")
