@@ -74,9 +74,11 @@ def _run(opts: Options, work: Path, rabbit: servers.PrivateRabbit, pg: servers.P
         run.source.load(originals)
         run.stack.start()
         injector.start()
+        injector.drop_while_reading()
         result["phase1_settled"] = phases.wait_settled(run, originals, opts.timeout, injector.supervise)
         replies = gen.replies_phase(replies_n, check.numbers_by_message_id(run.sessions))
         run.source.load(replies)
+        injector.drop_while_reading()
         result["phase2_settled"] = phases.wait_settled(run, replies, opts.timeout, injector.supervise)
         injector.stop()
         # Faults may have ended before the last mail: wait again with every service up.

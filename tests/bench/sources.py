@@ -129,18 +129,17 @@ class DovecotSource:
         return self._keys.get(uid)
 
     def drop_connection(self) -> str | None:
-        """Kick the account's IMAP sessions (``doveadm kick``): the fetcher's connection closes
-        under it, in the middle of a batch when mail is waiting."""
+        """Kick the account's IMAP sessions (``doveadm kick``) while the fetcher is reading: mail
+        waiting and its session open (None, and nothing done, otherwise)."""
         with self._lock:
-            if self._client is not None:  # ours goes too: let go of it first, reopened on next use
+            if self._client is not None:  # ours would go too: let go of it first, reopened on next use
                 _close(self._client)
                 self._client = None
             waiting = self.pending()
-            sessions = self._doveadm("who", "-1").count(f"{self.user.name} ")
+            if not waiting or f"{self.user.name} " not in self._doveadm("who", "-1"):
+                return None
             self._doveadm("kick", self.user.name)
-        if not sessions:
-            return None
-        return f"IMAP session kicked ({waiting} mails waiting in the mailbox)"
+        return f"the fetcher's IMAP session kicked mid-import ({waiting} mails still in the mailbox)"
 
     def pending(self) -> int:
         """Mails in the mailbox (not yet fetched and deleted), read from the Maildir."""
