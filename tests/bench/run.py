@@ -87,7 +87,7 @@ def main(argv: list[str] | None = None) -> int:
         run.stack.stop()
         run.sink.stop()
         run.source.close()
-        _cleanup(amqp_url, run.topology, server_url, database_url)
+        cleanup(amqp_url, run.topology, server_url, database_url)
     text, data, ok = bench_report(result)
     print(text)
     print(f"\nJSON: {phases_json(args.out, data)}")
@@ -111,7 +111,7 @@ def phases_json(out: Path, data: dict) -> Path:
     return write_json(out, "bench", data)
 
 
-def _cleanup(amqp_url: str, topology, server_url: str, database_url: str) -> None:  # type: ignore[no-untyped-def]
+def cleanup(amqp_url: str, topology, server_url: str, database_url: str) -> None:  # type: ignore[no-untyped-def]
     for step in (lambda: delete_topology(amqp_url, topology),
                  lambda: servers.drop_database(server_url, database_url)):
         try:
