@@ -2,8 +2,8 @@
 done to it on the server.
 
 Per batch: one FETCH of the sizes, FETCHes of at most ``batch_size`` mails and ``batch_bytes``
-bytes, store + publish each (``ingest``), checkpoint the cursor, then mark/move/delete exactly the
-UIDs the checkpoint covers. A crash between publish and checkpoint republishes that one batch, with
+bytes, store them side by side and publish each in UID order (``ingest``), checkpoint the cursor,
+then mark/move/delete exactly the UIDs the checkpoint covers. A crash between publish and checkpoint republishes that one batch, with
 the same message ids (the itemwriter drops the copies); a crash between checkpoint and release
 leaves the release to the next sync, which redoes it for the UIDs above ``released_uid`` only.
 """
@@ -24,6 +24,7 @@ from shared.logging import get_logger
 log = get_logger("postroom.fetcher.imap")
 
 Ingest = Callable[[str, bytes, bool], None]  # (source_id, raw, archive): store and publish
+IngestBatch = Callable[[list[tuple[str, bytes, bool]]], None]  # the same for a batch, published in order
 
 
 @dataclass
@@ -33,7 +34,7 @@ class ImapSync:
     folder: ImapFolder
     cursors: CursorRepo
     failed: FailedMailRepo
-    ingest: Ingest
+    ingest: IngestBatch
 
     @property
     def _prefix(self) -> str:
@@ -126,14 +127,14 @@ class ImapSync:
         raws = self._fetch(cursor, uids)
         digests = {uid: hashlib.sha256(raw).hexdigest() for uid, raw in raws.items()}
         known = self.cursors.published_before(d for u, d in digests.items() if u <= cursor.resync_until)
-        published = []
-        for uid in sorted(raws):
-            if uid <= cursor.resync_until and digests[uid] in known:
-                continue  # published before the UIDVALIDITY change
-            source_id = self.source_id(cursor.uidvalidity, uid)
-            self.ingest(source_id, raws[uid], uid <= cursor.archive_until)
-            log.info("fetched", account=self.account, source_id=source_id, size=len(raws[uid]))
-            published.append(digests[uid])
+        # published before the UIDVALIDITY change: skipped
+        fresh = [uid for uid in sorted(raws) if not (uid <= cursor.resync_until and digests[uid] in known)]
+        self.ingest([(self.source_id(cursor.uidvalidity, uid), raws[uid], uid <= cursor.archive_until)
+                     for uid in fresh])
+        for uid in fresh:
+            log.info("fetched", account=self.account, source_id=self.source_id(cursor.uidvalidity, uid),
+                     size=len(raws[uid]))
+        published = [digests[uid] for uid in fresh]
         cursor = cursor.advanced(max(uids), len(published), backlog)
         self.cursors.save(self.config.folder, cursor, published)
         log.info("batch published", account=self.account, folder=self.config.folder, published=len(published),
@@ -171,7 +172,7 @@ class ImapSync:
                 if not self.folder.existing([uid]):
                     self.failed.resolve(source_id)  # gone from the server: nothing left to fetch
                 continue
-            self.ingest(source_id, raws[uid], uid <= cursor.archive_until)
+            self.ingest([(source_id, raws[uid], uid <= cursor.archive_until)])
             self.cursors.save(self.config.folder, cursor, [hashlib.sha256(raws[uid]).hexdigest()])
             self.failed.resolve(source_id)
             self._act(str(uid))
