@@ -70,14 +70,15 @@ def bench_report(r: dict[str, Any]) -> tuple[str, dict[str, Any], bool]:
     notes = [
         f"measured {cond['when']} on {cond['cpus']} CPUs, load average {cond['load_avg_1_5_15']} "
         "(other work shares the machine: figures are pessimistic)",
-        f"mailbox: {r['source']}; latency is from the mail's atomic arrival in the folder to its row's commit "
-        "(the IMAP source with IDLE is not plugged into the bench yet)",
+        f"mailbox: {r['source']}; latency is from the mail's arrival in the mailbox (the APPEND answered, "
+        "or the file renamed into the drop folder) to its row's commit",
         "end-to-end: first fetch to the last item committed and the last auto-reply accepted by the SMTP server; "
         "replies are a second phase (their item numbers are read from the database), timed the same way",
         "own rate = messages / handler time; observed = messages / span of the stage's log lines "
         "(the fetcher: phase 1's originals over the span of its 'fetched' lines)",
         "loop governor caps at their defaults: every original has its own sender",
-        "the 20,000-mail first import with flat fetcher memory needs the IMAP source in the bench: not measured",
+        "the 20,000-mail first import and the fetcher's memory over it: make bench-import "
+        "(python -m tests.bench.large_import)",
     ]
     sections = [("Throughput", throughput), ("Stages", stages), ("Latency", latency), ("Memory", memory),
                 ("Correctness (against the generator's ground truth)", correctness_lines(v))]

@@ -41,7 +41,7 @@ def main(argv: list[str] | None = None) -> int:
     steady = Generator(args.seed + 1).originals_phase(args.steady_mails, prefix="s", malformed=False)
     factory, env = source_factory(args.source)
     run = phases.make_run(work, amqp_url, database_url, factory, env)
-    result: dict = {"source": run.source.name, "mails": args.mails, "work": str(work)}
+    result: dict = {"source": run.source.name, "mails": args.mails, "work": str(work), "rate": args.rate}
     try:
         print(f"bulk phase 1: {len(originals)} originals ...", flush=True)
         visible = run.source.load(originals)
