@@ -106,7 +106,9 @@ class DovecotSource:
         with self._lock:
             # A SELECT makes Dovecot index the new files now (UIDs given, dovecot-uidlist written):
             # before the fetcher starts, every bulk mail gets its UID -> key entry here.
-            self._session().select_folder(self.FOLDER, readonly=True)
+            client = self._session()
+            client.select_folder(self.FOLDER, readonly=True)
+            client.unselect_folder()  # no news of the fetcher's expunges piling up in this client
         self._learn_uids()
         return visible
 
