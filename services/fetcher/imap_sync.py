@@ -3,9 +3,11 @@ done to it on the server.
 
 Per batch: one FETCH of the sizes, FETCHes of at most ``batch_size`` mails and ``batch_bytes``
 bytes, store them side by side and publish each in UID order (``ingest``), checkpoint the cursor,
-then mark/move/delete exactly the UIDs the checkpoint covers. A crash between publish and checkpoint republishes that one batch, with
-the same message ids (the itemwriter drops the copies); a crash between checkpoint and release
-leaves the release to the next sync, which redoes it for the UIDs above ``released_uid`` only.
+then mark/move/delete exactly the UIDs the checkpoint covers. The next batch is fetched while one
+is stored and published (two batches in memory at most). A crash between publish and checkpoint
+republishes that one batch, with the same message ids (the itemwriter drops the copies); a crash
+between checkpoint and release leaves the release to the next sync, which redoes it for the UIDs
+above ``released_uid`` only.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import threading
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 
 from services.fetcher.cursors import Cursor, CursorRepo
@@ -53,16 +56,26 @@ class ImapSync:
         published = self._retry_failed(cursor)
         # Until a search finds nothing new: news of a mail that arrived during this pass may have
         # come (and been swallowed) in the answer to one of our commands, and IDLE would not repeat it.
-        while not stop.is_set() and (uids := self.folder.uids_after(cursor.last_uid)):
-            backlog = len(uids)
-            for batch in self._batches(uids):
-                if stop.is_set():
-                    break
-                backlog -= len(batch)
-                cursor, count = self._import(cursor, batch, backlog)
-                cursor = self._release(cursor)
-                published += count
+        # One thread fetches the next batch while this one is stored and published; the connection
+        # is never used by both at once (the release waits for the fetch).
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="imap-prefetch") as prefetch:
+            while not stop.is_set() and (uids := self.folder.uids_after(cursor.last_uid)):
+                backlog = len(uids)
+                batches = self._batches(uids)
+                ready = self._next(cursor, batches)
+                while ready is not None and not stop.is_set():
+                    batch, raws = ready
+                    following = prefetch.submit(self._next, cursor, batches)
+                    backlog -= len(batch)
+                    cursor, count = self._publish(cursor, batch, raws, backlog)
+                    ready = following.result()
+                    cursor = self._release(cursor)
+                    published += count
         return published
+
+    def _next(self, cursor: Cursor, batches: Iterator[list[int]]) -> tuple[list[int], dict[int, bytes]] | None:
+        batch = next(batches, None)
+        return None if batch is None else (batch, self._fetch(cursor, batch))
 
     def _start(self, uidvalidity: int, uidnext: int) -> Cursor:
         cursor = self.cursors.load(self.config.folder)
@@ -123,8 +136,7 @@ class ImapSync:
                         error=errors.get(uid, "no body"))
         return raws
 
-    def _import(self, cursor: Cursor, uids: list[int], backlog: int) -> tuple[Cursor, int]:
-        raws = self._fetch(cursor, uids)
+    def _publish(self, cursor: Cursor, uids: list[int], raws: dict[int, bytes], backlog: int) -> tuple[Cursor, int]:
         digests = {uid: hashlib.sha256(raw).hexdigest() for uid, raw in raws.items()}
         known = self.cursors.published_before(d for u, d in digests.items() if u <= cursor.resync_until)
         # published before the UIDVALIDITY change: skipped
