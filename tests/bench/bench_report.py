@@ -60,6 +60,11 @@ def bench_report(r: dict[str, Any]) -> tuple[str, dict[str, Any], bool]:
         Line("arrival -> item, p95", f"{p95 * 1000:.0f} ms", f"< {TARGET_P95 * 1000:.0f} ms", status(p95 < TARGET_P95)),
         Line("arrival -> item, p99", f"{p99 * 1000:.0f} ms"),
     ]
+    fetch = r.get("fetch_latencies") or []
+    f50, f95, f99 = (percentile(fetch, p) for p in (50, 95, 99))
+    if fetch:
+        latency.append(Line("arrival -> published by the fetcher, p50 / p95 / p99",
+                            f"{f50 * 1000:.0f} / {f95 * 1000:.0f} / {f99 * 1000:.0f} ms"))
     memory = [Line(f"{name}: peak (VmHWM) bulk+steady / with big mail",
                    f"{mb(r['memory_before_big'][name])} / {mb(r['memory_peak'][name])}")
               for name in r["memory_peak"]]
@@ -86,7 +91,8 @@ def bench_report(r: dict[str, Any]) -> tuple[str, dict[str, Any], bool]:
     data = {"conditions": cond, "source": r["source"], "throughput": {"end_to_end_per_s": e2e, "ratio": ratio,
             "windows": [asdict(w1), asdict(w2)], "baseline": base},
             "stages": [asdict(s) | {"observed_per_s": s.observed, "own_per_s": s.own} for s in r["stages"]],
-            "latency_s": {"p50": p50, "p95": p95, "p99": p99, "count": len(lat)},
+            "latency_s": {"p50": p50, "p95": p95, "p99": p99, "count": len(lat),
+                          "fetch": {"p50": f50, "p95": f95, "p99": f99, "count": len(fetch)}},
             "memory": {"before_big": r["memory_before_big"], "peak": r["memory_peak"], "big_size": r.get("big_size"),
                        "rss_samples": r["rss_samples"]},
             "verdict": asdict(v) | {"ok": ok}, "settled": {k: r.get(k) for k in

@@ -60,3 +60,12 @@ def stage_rate(path: Path, stage: str, since: float, until: float) -> StageRate:
 def first_fetch(path: Path, since: float) -> float | None:
     found = [at for entry in lines(path) if entry.get("event") == "fetched" and (at := timestamp(entry)) >= since]
     return min(found) if found else None
+
+
+def fetched_at(path: Path) -> dict[str, float]:
+    """When the fetcher published each mail: source_id -> time of its first ``fetched`` line."""
+    out: dict[str, float] = {}
+    for entry in lines(path):
+        if entry.get("event") == "fetched" and "source_id" in entry:
+            out.setdefault(entry["source_id"], timestamp(entry))
+    return out

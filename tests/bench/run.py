@@ -64,6 +64,7 @@ def main(argv: list[str] | None = None) -> int:
         arrivals = _steady(run, steady, args.rate)
         result["steady_settled"] = phases.wait_settled(run, steady, args.timeout)
         result["latencies"] = phases.latencies(run, arrivals)
+        result["fetch_latencies"] = phases.fetch_latencies(run, steady, arrivals)
         result["rss_samples"] = {k: v[:] for k, v in run.stack.memory.samples.items()}
         result["memory_before_big"] = dict(run.stack.memory.peak)
 
