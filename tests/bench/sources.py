@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from tests.bench.workload import SUPPORT, Mail
-from tests.support.dovecot import DovecotServer
+from tests.support.dovecot import DOVECOT, DovecotServer
 
 
 class MailSource(Protocol):
@@ -86,6 +86,9 @@ class DovecotSource:
     FOLDER = "INBOX"
 
     def __init__(self) -> None:
+        if not Path(DOVECOT).exists():
+            raise RuntimeError("Dovecot is not installed (Debian: apt-get install dovecot-imapd dovecot-pop3d); "
+                               "or run with --source dropfolder")
         self.server = DovecotServer(pool=1).start()
         self.user = self.server.add_user()
         self.name = "Dovecot IMAP INBOX (IDLE, delete after fetch; bulk as Maildir files, steady by APPEND)"
