@@ -5,7 +5,7 @@ PY      := $(VENV)/bin/python
 STAMP   := $(VENV)/.installed
 VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' pyproject.toml)
 
-.PHONY: install up test unit corpus deploy-check images clean bench chaos
+.PHONY: install up test unit corpus deploy-check images clean bench bench-import chaos
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -48,6 +48,10 @@ corpus: install
 bench: install
 	$(PY) -m tests.bench.run $(BENCH_ARGS)
 
-## The bench workload under faults: SIGKILLed services, a broker and a database restart (CHAOS_ARGS="--mails 500").
+## First import of a 20,000-mail Dovecot mailbox: fetcher rate and RSS over time (IMPORT_ARGS="--pipeline").
+bench-import: install
+	$(PY) -m tests.bench.large_import $(IMPORT_ARGS)
+
+## The bench workload in Dovecot under faults: SIGKILLed services, a broker and a database restart, a cut IMAP session (CHAOS_ARGS="--mails 500").
 chaos: install
 	$(PY) -m tests.bench.chaos $(CHAOS_ARGS)

@@ -13,7 +13,7 @@ from services.fetcher.cursors import CursorRepo
 from services.fetcher.failedmail import FailedMailRepo
 from services.fetcher.imap import ClientFactory, ImapFolder, default_factory, open_imap
 from services.fetcher.imap_sync import ImapSync
-from services.fetcher.ingest import ingest_raw
+from services.fetcher.ingest import ingest_batch, ingest_raw
 from services.fetcher.leases import LeaseRepo
 from services.fetcher.loop import FetcherService
 from shared.oauth.accounts import AccountAuthenticators
@@ -85,9 +85,13 @@ class _Wiring:
         imap = ImapConfig.model_validate(row.config)
         client = open_imap(imap, password, self.imap_factory, token)
         folder = ImapFolder(client, imap.folder, readonly=imap.after_fetch == "leave")
-        return ImapSession(client, folder, ImapSync(row.name, imap, folder, cursors, failed, ingest),
+        ingest_many = partial(self._ingest_batch, row.name, row.kind)
+        return ImapSession(client, folder, ImapSync(row.name, imap, folder, cursors, failed, ingest_many),
                            self.settings.reidle_after)
 
     def _ingest(self, account: str, source: str, source_id: str, raw: bytes, archive: bool) -> None:
         ingest_raw(account=account, source=source, source_id=source_id, raw=raw, store=self.store,
                    broker=self.broker, archive=archive)
+
+    def _ingest_batch(self, account: str, source: str, mails: list[tuple[str, bytes, bool]]) -> None:
+        ingest_batch(account=account, source=source, mails=mails, store=self.store, broker=self.broker)

@@ -2,10 +2,12 @@
 done to it on the server.
 
 Per batch: one FETCH of the sizes, FETCHes of at most ``batch_size`` mails and ``batch_bytes``
-bytes, store + publish each (``ingest``), checkpoint the cursor, then mark/move/delete exactly the
-UIDs the checkpoint covers. A crash between publish and checkpoint republishes that one batch, with
-the same message ids (the itemwriter drops the copies); a crash between checkpoint and release
-leaves the release to the next sync, which redoes it for the UIDs above ``released_uid`` only.
+bytes, store them side by side and publish each in UID order (``ingest``), checkpoint the cursor,
+then mark/move/delete exactly the UIDs the checkpoint covers. The next batch is fetched while one
+is stored and published (two batches in memory at most). A crash between publish and checkpoint
+republishes that one batch, with the same message ids (the itemwriter drops the copies); a crash
+between checkpoint and release leaves the release to the next sync, which redoes it for the UIDs
+above ``released_uid`` only.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import threading
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 
 from services.fetcher.cursors import Cursor, CursorRepo
@@ -24,6 +27,7 @@ from shared.logging import get_logger
 log = get_logger("postroom.fetcher.imap")
 
 Ingest = Callable[[str, bytes, bool], None]  # (source_id, raw, archive): store and publish
+IngestBatch = Callable[[list[tuple[str, bytes, bool]]], None]  # the same for a batch, published in order
 
 
 @dataclass
@@ -33,7 +37,7 @@ class ImapSync:
     folder: ImapFolder
     cursors: CursorRepo
     failed: FailedMailRepo
-    ingest: Ingest
+    ingest: IngestBatch
 
     @property
     def _prefix(self) -> str:
@@ -52,16 +56,26 @@ class ImapSync:
         published = self._retry_failed(cursor)
         # Until a search finds nothing new: news of a mail that arrived during this pass may have
         # come (and been swallowed) in the answer to one of our commands, and IDLE would not repeat it.
-        while not stop.is_set() and (uids := self.folder.uids_after(cursor.last_uid)):
-            backlog = len(uids)
-            for batch in self._batches(uids):
-                if stop.is_set():
-                    break
-                backlog -= len(batch)
-                cursor, count = self._import(cursor, batch, backlog)
-                cursor = self._release(cursor)
-                published += count
+        # One thread fetches the next batch while this one is stored and published; the connection
+        # is never used by both at once (the release waits for the fetch).
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="imap-prefetch") as prefetch:
+            while not stop.is_set() and (uids := self.folder.uids_after(cursor.last_uid)):
+                backlog = len(uids)
+                batches = self._batches(uids)
+                ready = self._next(cursor, batches)
+                while ready is not None and not stop.is_set():
+                    batch, raws = ready
+                    following = prefetch.submit(self._next, cursor, batches)
+                    backlog -= len(batch)
+                    cursor, count = self._publish(cursor, batch, raws, backlog)
+                    ready = following.result()
+                    cursor = self._release(cursor)
+                    published += count
         return published
+
+    def _next(self, cursor: Cursor, batches: Iterator[list[int]]) -> tuple[list[int], dict[int, bytes]] | None:
+        batch = next(batches, None)
+        return None if batch is None else (batch, self._fetch(cursor, batch))
 
     def _start(self, uidvalidity: int, uidnext: int) -> Cursor:
         cursor = self.cursors.load(self.config.folder)
@@ -122,16 +136,17 @@ class ImapSync:
                         error=errors.get(uid, "no body"))
         return raws
 
-    def _import(self, cursor: Cursor, uids: list[int], backlog: int) -> tuple[Cursor, int]:
-        raws = self._fetch(cursor, uids)
+    def _publish(self, cursor: Cursor, uids: list[int], raws: dict[int, bytes], backlog: int) -> tuple[Cursor, int]:
         digests = {uid: hashlib.sha256(raw).hexdigest() for uid, raw in raws.items()}
         known = self.cursors.published_before(d for u, d in digests.items() if u <= cursor.resync_until)
-        published = []
-        for uid in sorted(raws):
-            if uid <= cursor.resync_until and digests[uid] in known:
-                continue  # published before the UIDVALIDITY change
-            self.ingest(self.source_id(cursor.uidvalidity, uid), raws[uid], uid <= cursor.archive_until)
-            published.append(digests[uid])
+        # published before the UIDVALIDITY change: skipped
+        fresh = [uid for uid in sorted(raws) if not (uid <= cursor.resync_until and digests[uid] in known)]
+        self.ingest([(self.source_id(cursor.uidvalidity, uid), raws[uid], uid <= cursor.archive_until)
+                     for uid in fresh])
+        for uid in fresh:
+            log.info("fetched", account=self.account, source_id=self.source_id(cursor.uidvalidity, uid),
+                     size=len(raws[uid]))
+        published = [digests[uid] for uid in fresh]
         cursor = cursor.advanced(max(uids), len(published), backlog)
         self.cursors.save(self.config.folder, cursor, published)
         log.info("batch published", account=self.account, folder=self.config.folder, published=len(published),
@@ -169,7 +184,7 @@ class ImapSync:
                 if not self.folder.existing([uid]):
                     self.failed.resolve(source_id)  # gone from the server: nothing left to fetch
                 continue
-            self.ingest(source_id, raws[uid], uid <= cursor.archive_until)
+            self.ingest([(source_id, raws[uid], uid <= cursor.archive_until)])
             self.cursors.save(self.config.folder, cursor, [hashlib.sha256(raws[uid]).hexdigest()])
             self.failed.resolve(source_id)
             self._act(str(uid))

@@ -3,6 +3,8 @@ Only after this returns may the source release the mail (delete the file, flag t
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
 
@@ -10,12 +12,33 @@ from shared import metrics
 from shared.broker.port import Broker
 from shared.contracts import Envelope, MailFetched, derived_id
 from shared.runner import to_outgoing
+from shared.contracts.common import BlobRef
 from shared.store import BlobStore
 
 
 def ingest_raw(*, account: str, source: str, source_id: str, raw: bytes, store: BlobStore, broker: Broker,
                archive: bool = False) -> Envelope[Any]:
-    ref = store.put(raw)
+    return publish_fetched(account, source, source_id, store.put(raw), broker, archive)
+
+
+def ingest_batch(*, account: str, source: str, mails: Sequence[tuple[str, bytes, bool]], store: BlobStore,
+                 broker: Broker, parallel: int = 8) -> None:
+    """``ingest_raw`` for ``(source_id, raw, archive)`` mails: their bytes are stored side by side
+    (each put waits for the disk, and together their fsyncs overlap), and each mail is published,
+    in order, as soon as its own bytes are durable."""
+    if len(mails) == 1:
+        source_id, raw, archive = mails[0]
+        ingest_raw(account=account, source=source, source_id=source_id, raw=raw, store=store, broker=broker,
+                   archive=archive)
+        return
+    with ThreadPoolExecutor(max_workers=max(1, min(parallel, len(mails))), thread_name_prefix="store") as pool:
+        refs = [pool.submit(store.put, raw) for _, raw, _ in mails]
+        for (source_id, _, archive), ref in zip(mails, refs):
+            publish_fetched(account, source, source_id, ref.result(), broker, archive)
+
+
+def publish_fetched(account: str, source: str, source_id: str, ref: BlobRef, broker: Broker,
+                    archive: bool) -> Envelope[Any]:
     fetched = MailFetched(account=account, source=source, source_id=source_id, raw=ref,
                           received_at=datetime.now(UTC), archive=archive)
     # The id derives from the source, so a mail published twice (crash before release) is one

@@ -24,18 +24,28 @@ class MailboxSession(Protocol):
     def close(self) -> None: ...
 
 
+# While mail flows, look again this soon instead of IDLE: servers gather changes before they
+# announce them (Dovecot waits 0.5 s after a change, NOTIFY_DELAY_MSECS in mailbox-watch.c).
+FLOWING_RECHECK = 0.05
+
+
 @dataclass
 class ImapSession:
     client: Any
     folder: ImapFolder
     syncer: ImapSync
     reidle_after: float  # RFC 2177: re-issue IDLE at least every 29 minutes
+    _flowing: bool = False  # the last sync published mail: more is likely on its way
 
     def sync(self, stop: threading.Event) -> int:
-        return self.syncer.run(stop)
+        count = self.syncer.run(stop)
+        self._flowing = count > 0
+        return count
 
     def wait(self, stop: threading.Event) -> None:
-        if self.syncer.config.idle and self.folder.can_idle():
+        if self._flowing:
+            stop.wait(FLOWING_RECHECK)
+        elif self.syncer.config.idle and self.folder.can_idle():
             # A mail waiting for another attempt is retried after poll_interval, news or not.
             retry = self.syncer.retries_pending()
             self.folder.idle(stop, min(self.reidle_after, self.syncer.config.poll_interval) if retry else

@@ -20,10 +20,8 @@ from tests.bench import check, phases, servers
 from tests.bench.chaos_report import chaos_report
 from tests.bench.faults import Injector, Plan
 from tests.bench.report import write_json
-from tests.bench.sources import DropFolderSource
+from tests.bench.sources import SOURCES, source_factory
 from tests.bench.workload import Generator
-
-POLL = 0.1
 
 
 @dataclass
@@ -35,6 +33,8 @@ class Options:
     seed: int = 10
     timeout: float = 900.0
     kill_every: tuple[float, float] = (2.0, 5.0)
+    source: str = "dovecot"
+    connection_drops: int = 2  # where the source has a connection to cut
 
 
 def run_chaos(opts: Options, work: Path) -> tuple[str, dict[str, Any], bool]:
@@ -59,13 +59,13 @@ def run_chaos(opts: Options, work: Path) -> tuple[str, dict[str, Any], bool]:
 
 def _run(opts: Options, work: Path, rabbit: servers.PrivateRabbit, pg: servers.PrivatePostgres | None,
          server_url: str, database_url: str) -> tuple[str, dict[str, Any], bool]:
-    run = phases.make_run(work / "run", rabbit.url, database_url, lambda w: DropFolderSource(w, POLL),
-                          {"POSTROOM_POLL_INTERVAL": str(POLL), "POSTROOM_SETTLE_SECONDS": "0"})
+    factory, env = source_factory(opts.source)
+    run = phases.make_run(work / "run", rabbit.url, database_url, factory, env)
     gen = Generator(opts.seed)
     replies_n = round(opts.mails * 0.3)
     originals = gen.originals_phase(opts.mails - replies_n)
     plan = Plan(seconds=opts.fault_seconds, kill_every=opts.kill_every, seed=opts.seed,
-                database_at=0.6 if pg is not None else None)
+                database_at=0.6 if pg is not None else None, connection_drops=opts.connection_drops)
     injector = Injector(run.stack, plan, rabbit.restart, pg.restart if pg is not None else None,
                         run.source.drop_connection)
     result: dict[str, Any] = {"source": run.source.name, "plan": plan, "work": str(work)}
@@ -74,9 +74,11 @@ def _run(opts: Options, work: Path, rabbit: servers.PrivateRabbit, pg: servers.P
         run.source.load(originals)
         run.stack.start()
         injector.start()
+        injector.drop_while_reading()
         result["phase1_settled"] = phases.wait_settled(run, originals, opts.timeout, injector.supervise)
         replies = gen.replies_phase(replies_n, check.numbers_by_message_id(run.sessions))
         run.source.load(replies)
+        injector.drop_while_reading()
         result["phase2_settled"] = phases.wait_settled(run, replies, opts.timeout, injector.supervise)
         injector.stop()
         # Faults may have ended before the last mail: wait again with every service up.
@@ -92,6 +94,7 @@ def _run(opts: Options, work: Path, rabbit: servers.PrivateRabbit, pg: servers.P
         injector.stop()
         run.stack.stop()
         run.sink.stop()
+        run.source.close()
         run.sessions.kw["bind"].dispose()
         if pg is None:
             servers.drop_database(server_url, database_url)
@@ -104,6 +107,8 @@ def _args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--fault-seconds", type=float, default=90.0, help="how long faults go on (default 90)")
     p.add_argument("--shared-postgres", action="store_true",
                    help="use DATABASE_URL's server (a fresh database) instead of a private one; no database restart")
+    p.add_argument("--source", choices=SOURCES, default="dovecot",
+                   help="the mailbox: a private Dovecot over IMAP with IDLE (default), or a drop folder")
     p.add_argument("--seed", type=int, default=10)
     p.add_argument("--out", type=Path, default=Path("bench-results"))
     p.add_argument("--keep", action="store_true", help="keep the scratch directory (logs, server state)")
@@ -114,7 +119,7 @@ def main(argv: list[str] | None = None) -> int:
     args = _args(argv)
     work = Path(tempfile.mkdtemp(prefix="postroom-chaos-"))
     opts = Options(mails=args.mails, fault_seconds=args.fault_seconds, private_postgres=not args.shared_postgres,
-                   seed=args.seed)
+                   seed=args.seed, source=args.source)
     text, data, ok = run_chaos(opts, work)
     print(text)
     print(f"\nJSON: {write_json(args.out, 'chaos', data)}")

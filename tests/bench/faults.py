@@ -1,5 +1,6 @@
 """The fault injector: for a bounded time, SIGKILL a random service every few seconds, restart the
-broker once and the database once, and cut the mailbox connection where the source has one.
+broker once and the database once, and cut the mailbox connection (where the source has one) while
+the fetcher is reading a batch just loaded.
 
 Each fault is recorded with its time. A service that dies by itself (it cannot reach the broker
 at start, say) is started again, as a supervisor (systemd, Kubernetes) would; those are counted.
@@ -23,7 +24,7 @@ class Plan:
     down_for: tuple[float, float] = (0.2, 1.5)  # how long a killed service stays down
     broker_at: float | None = 0.3  # fraction of ``seconds`` at which the broker restarts (None: never)
     database_at: float | None = 0.6
-    connection_drops: int = 2  # mailbox connection cuts (when the source has a connection)
+    connection_drops: int = 2  # mailbox connection cuts, one per load at most (when the source has a connection)
     seed: int = 10
 
 
@@ -33,9 +34,10 @@ class Injector:
     plan: Plan
     restart_broker: Callable[[], float] | None
     restart_database: Callable[[], float] | None
-    drop_connection: Callable[[], bool]
+    drop_connection: Callable[[], str | None]
     events: list[tuple[float, str]] = field(default_factory=list)
     supervisor_restarts: int = 0
+    _drops_armed: int = 0
     _held_down: set[str] = field(default_factory=set)
     _stop: threading.Event = field(default_factory=threading.Event)
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -72,7 +74,6 @@ class Injector:
         rng = random.Random(self.plan.seed)
         started = time.monotonic()
         once = {"broker": self.plan.broker_at, "database": self.plan.database_at}
-        drops_at = sorted(rng.uniform(0.1, 0.9) for _ in range(self.plan.connection_drops))
         while not self._stop.is_set():
             elapsed = (time.monotonic() - started) / self.plan.seconds
             if elapsed >= 1:
@@ -81,13 +82,26 @@ class Injector:
                 if at is not None and elapsed >= at:
                     once[what] = None
                     self._restart_server(what)
-            if drops_at and elapsed >= drops_at[0]:
-                drops_at.pop(0)
-                if self.drop_connection():
-                    self._note("mailbox connection dropped mid-batch")
             self._kill_one(rng)
             self._stop.wait(rng.uniform(*self.plan.kill_every))
         self._note("faults over")
+
+    def drop_while_reading(self, within: float = 10.0) -> None:
+        """Right after a load: cut the mailbox connection once the fetcher is reading it (mail
+        waiting and a session open), at most ``plan.connection_drops`` times in the run."""
+        if self._drops_armed >= self.plan.connection_drops:
+            return
+        self._drops_armed += 1
+
+        def drop() -> None:
+            deadline = time.monotonic() + within
+            self._stop.wait(random.Random(self.plan.seed + self._drops_armed).uniform(0.3, 1.5))
+            while not self._stop.is_set() and time.monotonic() < deadline:
+                if (what := self.drop_connection()) is not None:
+                    self._note(f"mailbox connection dropped: {what}")
+                    return
+                self._stop.wait(0.1)
+        threading.Thread(target=drop, name="drop-connection", daemon=True).start()
 
     def _kill_one(self, rng: random.Random) -> None:
         name = rng.choice(SERVICES)

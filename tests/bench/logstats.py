@@ -27,7 +27,7 @@ class StageRate:
         return self.handled / self.busy_s if self.busy_s > 0 else self.observed
 
 
-def _lines(path: Path):  # type: ignore[no-untyped-def]
+def lines(path: Path):  # type: ignore[no-untyped-def]
     if not path.exists():
         return
     with path.open(errors="replace") as fh:
@@ -39,17 +39,17 @@ def _lines(path: Path):  # type: ignore[no-untyped-def]
                     continue
 
 
-def _ts(entry: dict) -> float:
+def timestamp(entry: dict) -> float:
     return datetime.fromisoformat(entry["timestamp"].replace("Z", "+00:00")).timestamp()
 
 
 def stage_rate(path: Path, stage: str, since: float, until: float) -> StageRate:
     event = "fetched" if stage == "fetcher" else "handled"
     times, busy = [], 0.0
-    for entry in _lines(path):
+    for entry in lines(path):
         if entry.get("event") != event or "timestamp" not in entry:
             continue
-        at = _ts(entry)
+        at = timestamp(entry)
         if since <= at <= until:
             times.append(at)
             busy += float(entry.get("duration_ms", 0)) / 1000
@@ -58,5 +58,14 @@ def stage_rate(path: Path, stage: str, since: float, until: float) -> StageRate:
 
 
 def first_fetch(path: Path, since: float) -> float | None:
-    found = [at for entry in _lines(path) if entry.get("event") == "fetched" and (at := _ts(entry)) >= since]
+    found = [at for entry in lines(path) if entry.get("event") == "fetched" and (at := timestamp(entry)) >= since]
     return min(found) if found else None
+
+
+def fetched_at(path: Path) -> dict[str, float]:
+    """When the fetcher published each mail: source_id -> time of its first ``fetched`` line."""
+    out: dict[str, float] = {}
+    for entry in lines(path):
+        if entry.get("event") == "fetched" and "source_id" in entry:
+            out.setdefault(entry["source_id"], timestamp(entry))
+    return out

@@ -103,6 +103,17 @@ def latencies(run: Run, arrivals: dict[str, float]) -> list[float]:
     return sorted(rows[mid][0].created_at.timestamp() - at for mid, at in arrivals.items() if mid in rows)
 
 
+def fetch_latencies(run: Run, mails: list[Mail], arrivals: dict[str, float]) -> list[float]:
+    """Seconds from each mail's arrival in the mailbox to its publication by the fetcher."""
+    by_key = {m.key: arrivals[m.message_id] for m in mails if m.message_id in arrivals}
+    out = []
+    for source_id, at in logstats.fetched_at(run.stack.logs("fetcher")).items():
+        key = run.source.key_of(source_id)
+        if key in by_key:
+            out.append(at - by_key[key])
+    return sorted(out)
+
+
 def percentile(values: list[float], p: float) -> float:
     if not values:
         return float("nan")

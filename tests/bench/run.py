@@ -11,11 +11,9 @@ from pathlib import Path
 
 from tests.bench import baseline, check, logstats, phases, servers
 from tests.bench.bench_report import bench_report
-from tests.bench.sources import DropFolderSource
+from tests.bench.sources import SOURCES, source_factory
 from tests.bench.workload import Generator, big_mail
 from tests.support.broker_admin import delete_topology
-
-POLL = 0.1
 
 
 def _args(argv: list[str] | None) -> argparse.Namespace:
@@ -24,6 +22,8 @@ def _args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--steady-mails", type=int, default=600, help="mails of the steady-arrival run (default 600)")
     p.add_argument("--rate", type=float, default=20.0, help="steady arrival rate, mails/s (default 20)")
     p.add_argument("--big-mb", type=float, default=50.0, help="size of the one big mail, MB (0: none)")
+    p.add_argument("--source", choices=SOURCES, default="dovecot",
+                   help="the mailbox: a private Dovecot over IMAP with IDLE (default), or a drop folder")
     p.add_argument("--seed", type=int, default=10)
     p.add_argument("--out", type=Path, default=Path("bench-results"))
     p.add_argument("--timeout", type=float, default=900.0, help="per phase, seconds")
@@ -39,9 +39,9 @@ def main(argv: list[str] | None = None) -> int:
     replies_n = round(args.mails * 0.3)
     originals = gen.originals_phase(args.mails - replies_n)
     steady = Generator(args.seed + 1).originals_phase(args.steady_mails, prefix="s", malformed=False)
-    env = {"POSTROOM_POLL_INTERVAL": str(POLL), "POSTROOM_SETTLE_SECONDS": "0"}
-    run = phases.make_run(work, amqp_url, database_url, lambda w: DropFolderSource(w, POLL), env)
-    result: dict = {"source": run.source.name, "mails": args.mails, "work": str(work)}
+    factory, env = source_factory(args.source)
+    run = phases.make_run(work, amqp_url, database_url, factory, env)
+    result: dict = {"source": run.source.name, "mails": args.mails, "work": str(work), "rate": args.rate}
     try:
         print(f"bulk phase 1: {len(originals)} originals ...", flush=True)
         visible = run.source.load(originals)
@@ -64,6 +64,7 @@ def main(argv: list[str] | None = None) -> int:
         arrivals = _steady(run, steady, args.rate)
         result["steady_settled"] = phases.wait_settled(run, steady, args.timeout)
         result["latencies"] = phases.latencies(run, arrivals)
+        result["fetch_latencies"] = phases.fetch_latencies(run, steady, arrivals)
         result["rss_samples"] = {k: v[:] for k, v in run.stack.memory.samples.items()}
         result["memory_before_big"] = dict(run.stack.memory.peak)
 
@@ -86,7 +87,8 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         run.stack.stop()
         run.sink.stop()
-        _cleanup(amqp_url, run.topology, server_url, database_url)
+        run.source.close()
+        cleanup(amqp_url, run.topology, server_url, database_url)
     text, data, ok = bench_report(result)
     print(text)
     print(f"\nJSON: {phases_json(args.out, data)}")
@@ -110,7 +112,7 @@ def phases_json(out: Path, data: dict) -> Path:
     return write_json(out, "bench", data)
 
 
-def _cleanup(amqp_url: str, topology, server_url: str, database_url: str) -> None:  # type: ignore[no-untyped-def]
+def cleanup(amqp_url: str, topology, server_url: str, database_url: str) -> None:  # type: ignore[no-untyped-def]
     for step in (lambda: delete_topology(amqp_url, topology),
                  lambda: servers.drop_database(server_url, database_url)):
         try:

@@ -23,7 +23,7 @@ from services.fetcher.cursors import CursorRepo
 from services.fetcher.failedmail import FailedMailRepo
 from services.fetcher.imap import ImapFolder, close_quietly, open_imap
 from services.fetcher.imap_sync import ImapSync
-from services.fetcher.ingest import ingest_raw
+from services.fetcher.ingest import ingest_batch
 from services.fetcher.leases import LeaseRepo
 from services.fetcher.mailconfig import ImapConfig
 from shared.db.engine import make_engine, make_sessionmaker
@@ -62,9 +62,8 @@ def test_importing_2000_mails_keeps_the_fetchers_memory_flat(mail_user, sqlite_s
     folder = ImapFolder(client, "INBOX", readonly=True)
     folder.select()  # Dovecot indexes the new Maildir now, outside the measurement
 
-    def ingest(source_id: str, raw: bytes, archive: bool) -> None:
-        ingest_raw(account="big", source="imap", source_id=source_id, raw=raw, store=store, broker=broker,
-                   archive=archive)
+    def ingest(mails: list[tuple[str, bytes, bool]]) -> None:
+        ingest_batch(account="big", source="imap", mails=mails, store=store, broker=broker)
 
     sync = ImapSync("big", config, folder, CursorRepo(sessions, leases, "big"), FailedMailRepo(sessions, "big", 3),
                     ingest)

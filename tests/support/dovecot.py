@@ -191,18 +191,45 @@ class MailUser:
         with self.imap() as client:
             client.create_folder(folder)
 
+    @property
+    def maildir(self) -> Path:
+        return self.server.home / self.name / "Maildir"
+
     def write_maildir(self, raws: Iterable[bytes]) -> int:
         """Put mails straight into ``~/Maildir/new`` (much faster than APPEND for thousands)."""
-        maildir = self.server.home / self.name / "Maildir"
+        return len(self.deliver_maildir((f"n{n}", raw) for n, raw in enumerate(raws)))
+
+    def deliver_maildir(self, mails: Iterable[tuple[str, bytes]]) -> list[str]:
+        """Deliver ``(tag, raw)`` pairs as an MTA does (written in ``tmp``, renamed into ``new``: a
+        running Dovecot never sees half a file); ``tag`` ends the file name. Return the names."""
+        maildir = self.maildir
         for sub in ("cur", "new", "tmp"):
             (maildir / sub).mkdir(parents=True, exist_ok=True)
-        count = 0
-        stamp = int(time.time())
-        for count, raw in enumerate(raws, start=1):
-            (maildir / "new" / f"{stamp}.P{count}Q{os.getpid()}.postroom-test").write_bytes(raw)
-        for path in [self.server.home / self.name, maildir, *maildir.rglob("*")]:
+        for path in (self.server.home / self.name, maildir, maildir / "cur", maildir / "new", maildir / "tmp"):
             os.chown(path, self.server._uid, self.server._gid)
-        return count
+        names = []
+        for tag, raw in mails:
+            # time.unique.host (the Maildir convention); the uuid keeps two calls in a second apart
+            name = f"{int(time.time())}.P{os.getpid()}Q{uuid.uuid4().hex[:12]}.{tag}"
+            tmp = maildir / "tmp" / name
+            tmp.write_bytes(raw)
+            os.chown(tmp, self.server._uid, self.server._gid)
+            tmp.rename(maildir / "new" / name)
+            names.append(name)
+        return names
+
+    def uids_by_file(self) -> dict[str, int]:
+        """File name -> UID of the mails Dovecot has indexed (its ``dovecot-uidlist``; a SELECT or
+        any session's sync adds newly delivered files)."""
+        path = self.maildir / "dovecot-uidlist"
+        if not path.exists():
+            return {}
+        out = {}
+        for line in path.read_text(errors="replace").splitlines()[1:]:  # the first line is the header
+            uid, sep, name = line.partition(" :")
+            if sep:
+                out[name.split(":", 1)[0]] = int(uid.split()[0])
+        return out
 
 
 def sample_mail(n: int, size: int = 0, subject: str = "") -> bytes:
