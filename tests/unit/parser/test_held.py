@@ -1,0 +1,84 @@
+"""Big base64 bodies held out of the stdlib parser come out exactly as the stdlib parser gives them:
+the same bytes and the same defects, whether the cut is kept or the mail is parsed whole."""
+
+from __future__ import annotations
+
+import base64
+import random
+from email.message import Message
+
+import pytest
+
+from services.parser import held
+from services.parser.limits import Limits, check_shape
+
+DATA = random.Random(5).randbytes(60_000)
+B64 = base64.encodebytes(DATA).replace(b"\n", b"\r\n")
+TEXT = (b"Content-Type: text/plain\r\n", b"hello")
+ATTACHED = (b"Content-Type: application/octet-stream\r\nContent-Transfer-Encoding: base64\r\n"
+            b"Content-Disposition: attachment; filename=a.bin\r\n")
+
+
+def _mail(parts: list[tuple[bytes, bytes]], boundary: bytes = b"BoUnD") -> bytes:
+    out = [b"From: a@example.com\r\nSubject: x\r\nMIME-Version: 1.0\r\n",
+           b'Content-Type: multipart/mixed; boundary="' + boundary + b'"\r\n\r\npreamble\r\n']
+    out += [b"--" + boundary + b"\r\n" + head + b"\r\n" + body + b"\r\n" for head, body in parts]
+    return b"".join(out) + b"--" + boundary + b"--\r\n"
+
+
+CASES = {
+    "plain base64": _mail([TEXT, (ATTACHED, B64)]),
+    "LF line ends": _mail([TEXT, (ATTACHED, B64)]).replace(b"\r\n", b"\n"),
+    "CR line ends in the body": _mail([TEXT, (ATTACHED, B64.replace(b"\r\n", b"\r"))]),
+    "a character outside base64": _mail([TEXT, (ATTACHED, B64[:30000] + b"!!" + B64[30000:])]),
+    "padding in the middle": _mail([TEXT, (ATTACHED, B64[:40000] + b"==\r\n" + B64[40000:])]),
+    "padding missing": _mail([TEXT, (ATTACHED, B64.rstrip(b"=\r\n") + b"\r\n")]),
+    "one character too many": _mail([TEXT, (ATTACHED, B64.rstrip(b"=\r\n") + b"A\r\n")]),
+    "a delimiter of another case": _mail([TEXT, (ATTACHED, B64)]).replace(b"\r\n--BoUnD--", b"\r\n--bound--"),
+    "white space after the delimiter": _mail([TEXT, (ATTACHED, B64)]).replace(b"\r\n--BoUnD--", b"\r\n--BoUnD-- \t"),
+    "a near-delimiter inside the body": _mail([TEXT, (ATTACHED, B64[:20000] + b"\r\n--BoUnDx\r\n" + B64[20000:])]),
+    "never closed": _mail([TEXT, (ATTACHED, B64)]).rsplit(b"--BoUnD--", 1)[0],
+    "two encodings declared": _mail([TEXT, (ATTACHED + b"Content-Transfer-Encoding: 7bit\r\n", B64)]),
+    "nested multipart": _mail([TEXT, (b"Content-Type: multipart/alternative; boundary=inner\r\n",
+                                      b"--inner\r\n" + ATTACHED + b"\r\n" + B64 + b"\r\n--inner--")]),
+    "inside an attached message": _mail([TEXT, (b"Content-Type: message/rfc822\r\n",
+                                                _mail([TEXT, (ATTACHED, B64)], b"zz"))]),
+    "a single-part mail": (b"From: a@example.com\r\nContent-Type: application/pdf\r\n"
+                           b"Content-Transfer-Encoding: base64\r\n\r\n" + B64),
+    "a digest's part with no headers": _mail([(b"", B64)]).replace(b"multipart/mixed", b"multipart/digest"),
+    "no blank line after the headers": _mail([TEXT, (ATTACHED + B64[:78], B64)]),
+}
+
+
+def _leaves(msg: Message) -> list[tuple[str, bytes | None, list[str]]]:
+    found = []
+    for part in msg.walk():
+        if not part.is_multipart():
+            data = part.get_payload(decode=True)
+            found.append((part.get_content_type(), data, [type(d).__name__ for d in part.defects]))
+    return found
+
+
+@pytest.mark.parametrize("raw", list(CASES.values()), ids=list(CASES))
+def test_a_held_body_decodes_to_what_the_stdlib_parser_gives(raw: bytes) -> None:
+    """Every leaf's decoded payload and defects match a whole parse of the same bytes."""
+    whole = held.parse(raw, [])  # no leaves to hold: the stdlib parser reads everything
+    cut = held.parse(raw, check_shape(raw, Limits()))
+    assert _leaves(cut) == _leaves(whole)
+    assert [type(d).__name__ for d in cut.defects] == [type(d).__name__ for d in whole.defects]
+
+
+def test_a_well_formed_big_attachment_is_kept_out_of_the_parser() -> None:
+    """The plain case takes the cut: the part decodes from the raw mail."""
+    raw = CASES["plain base64"]
+    msg = held.parse(raw, check_shape(raw, Limits()))
+    attached = [p for p in msg.walk() if isinstance(p, held.MailPart) and p.held is not None]
+    assert len(attached) == 1
+    assert attached[0].get_payload(decode=True) == DATA
+
+
+def test_a_body_split_by_a_delimiter_of_another_case_is_parsed_whole() -> None:
+    """When the parser would not end the body where the scan did, nothing is held."""
+    raw = CASES["a delimiter of another case"]
+    msg = held.parse(raw, check_shape(raw, Limits()))
+    assert not [p for p in msg.walk() if getattr(p, "held", None) is not None]
