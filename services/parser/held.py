@@ -29,10 +29,27 @@ _CHUNK = 4 * 1024 * 1024  # raw bytes decoded at a time
 _BASE64_LINES = re.compile(rb"[A-Za-z0-9+/=\r\n]*")
 
 
+_ABSENT = object()
+
+
 class MailPart(EmailMessage):
-    """A part whose base64 body may still be in the raw mail (``held``)."""
+    """A part whose base64 body may still be in the raw mail (``held``), and whose header values
+    are parsed once: ``policy.default`` parses a header again on every read, and the type of one
+    part is asked for a dozen times (by the parser itself, the body structure, the attachments)."""
 
     held: tuple[bytes, int, int] | None = None  # the raw mail, and where the body lies in it
+    _read: dict[str, object]
+    _read_from: list[tuple[str, str]] | None = None  # the headers ``_read`` was read from
+
+    def get(self, name, failobj=None):  # type: ignore[no-untyped-def, override]
+        if self._read_from != self._headers:  # first read, or the headers changed since
+            self._read, self._read_from = {}, list(self._headers)
+        key = name.lower()
+        try:
+            value = self._read[key]
+        except KeyError:
+            value = self._read[key] = super().get(name, _ABSENT)
+        return failobj if value is _ABSENT else value
 
     def get_payload(self, i=None, decode=False):  # type: ignore[no-untyped-def, override]
         if self.held is None or not decode:

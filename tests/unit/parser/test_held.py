@@ -82,3 +82,16 @@ def test_a_body_split_by_a_delimiter_of_another_case_is_parsed_whole() -> None:
     raw = CASES["a delimiter of another case"]
     msg = held.parse(raw, check_shape(raw, Limits()))
     assert not [p for p in msg.walk() if getattr(p, "held", None) is not None]
+
+
+def test_a_header_read_again_after_a_change_gives_the_new_value() -> None:
+    """Header values are parsed once per part, but never outlive a change to the headers."""
+    msg = held.parse(CASES["plain base64"], [])
+    part = msg.get_payload()[1]
+    assert part.get_content_type() == "application/octet-stream"
+    part.replace_header("Content-Type", "image/png")
+    assert part.get_content_type() == "image/png"
+    del part["Content-Type"]
+    assert part["Content-Type"] is None and part.get_content_type() == "text/plain"
+    part["Content-Type"] = "text/html"
+    assert part.get_content_type() == "text/html"
