@@ -16,8 +16,10 @@ mail is parsed whole, as before.
 from __future__ import annotations
 
 import binascii
+import functools
 import re
 import secrets
+from collections.abc import Callable, Iterator
 from email import errors, policy
 from email.message import EmailMessage, Message
 from email.parser import BytesParser
@@ -25,7 +27,7 @@ from email.parser import BytesParser
 from services.parser.limits import LeafBody
 
 MIN_HELD = 16 * 1024  # smaller bodies cost the parser less than the cut
-_CHUNK = 4 * 1024 * 1024  # raw bytes decoded at a time
+_CHUNK = 1024 * 1024  # raw bytes decoded at a time
 _BASE64_LINES = re.compile(rb"[A-Za-z0-9+/=\r\n]*")
 
 
@@ -54,15 +56,27 @@ class MailPart(EmailMessage):
     def get_payload(self, i=None, decode=False):  # type: ignore[no-untyped-def, override]
         if self.held is None or not decode:
             return super().get_payload(i, decode)
-        raw, start, end = self.held
-        data = _decoded(raw, start, end)
-        if data is None:  # not strictly valid base64: the stdlib's lenient decoding, as it would do it
+        chunks = self.decoded_chunks()
+        if chunks is None:  # not strict base64: the stdlib's lenient decoding, as it would do it
+            raw, start, end = self.held
             self.set_payload(raw[start:end].decode("ascii"))
             self.held = None
             return super().get_payload(i, decode)
-        if data[1]:
+        return b"".join(chunks())
+
+    def decoded_chunks(self) -> Callable[[], Iterator[bytes]] | None:
+        """``get_payload(decode=True)`` for a held body, as chunks decoded when read: its defect
+        is recorded now, as that call would. None when nothing is held, or when the body is not
+        strict base64 (``get_payload`` then decodes it leniently, as the stdlib does)."""
+        if self.held is None:
+            return None
+        raw, start, end = self.held
+        padded = _strict(raw, start, end)
+        if padded is None:
+            return None
+        if padded:
             self.policy.handle_defect(self, errors.InvalidBase64PaddingDefect())
-        return data[0]
+        return functools.partial(_decoded, raw, start, end)
 
 
 def parse(raw: bytes, leaves: list[LeafBody]) -> Message:
@@ -121,27 +135,39 @@ def _closes(raw: bytes, leaf: LeafBody, parent: Message | None) -> bool:
     return re.match(re.escape("--" + boundary) + r"(?:--)?[ \t]*\r?$", line) is not None
 
 
-def _decoded(raw: bytes, start: int, end: int) -> tuple[bytes, bool] | None:
-    """``raw[start:end]`` without its line breaks, decoded as strict base64 a chunk at a time, with
-    the padding the stdlib adds (and records a defect for); None when it is not strictly valid."""
-    out: list[bytes] = []
+def _strict(raw: bytes, start: int, end: int) -> bool | None:
+    """Whether ``decode_b``'s first, strict attempt succeeds on ``raw[start:end]`` without its line
+    breaks, and so what it returns: None when it fails, else whether it added padding (a defect).
+
+    Only the end needs reading: the body is base64 characters (``parse`` checked), so it fails or
+    pads in its last group and any "=" after it; one more group keeps a leading "=" visible.
+    """
+    length = end - start - raw.count(b"\r", start, end) - raw.count(b"\n", start, end)
+    pad = raw.find(b"=", start, end)
+    stop = end if pad < 0 else pad
+    before = stop - start - raw.count(b"\r", start, stop) - raw.count(b"\n", start, stop)  # characters before any "="
+    back = before % 4 + (4 if before >= before % 4 + 4 else 0)
+    at = stop
+    while back:
+        at -= 1
+        if raw[at] not in b"\r\n":
+            back -= 1
+    tail = raw[at:end].translate(None, b"\r\n") + b"=" * (-length % 4)
+    try:
+        binascii.a2b_base64(tail, strict_mode=True)
+    except binascii.Error:
+        return None
+    return length % 4 != 0
+
+
+def _decoded(raw: bytes, start: int, end: int) -> Iterator[bytes]:
+    """``raw[start:end]`` without its line breaks, decoded a chunk at a time (``_strict`` said yes)."""
     carry = b""
     for at in range(start, end, _CHUNK):
         chunk = carry + raw[at:min(at + _CHUNK, end)].translate(None, b"\r\n")
-        last = at + _CHUNK >= end
-        if not last:
+        if at + _CHUNK < end:
             cut = len(chunk) - len(chunk) % 4
             chunk, carry = chunk[:cut], chunk[cut:]
-            if b"=" in chunk:  # padding before the end: the stdlib's strict attempt fails too
-                return None
         else:
-            missing = -len(chunk) % 4
-            padded = missing != 0
-            chunk += b"=" * missing
-        try:
-            out.append(binascii.a2b_base64(chunk, strict_mode=True))
-        except binascii.Error:
-            return None
-    if start >= end:
-        return b"", False
-    return b"".join(out), padded
+            chunk += b"=" * (-len(chunk) % 4)
+        yield binascii.a2b_base64(chunk, strict_mode=True)

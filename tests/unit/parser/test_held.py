@@ -4,13 +4,18 @@ the same bytes and the same defects, whether the cut is kept or the mail is pars
 from __future__ import annotations
 
 import base64
+import hashlib
 import random
 from email.message import Message
+from pathlib import Path
 
 import pytest
 
 from services.parser import held
+from services.parser.handlers import normalize
 from services.parser.limits import Limits, check_shape
+from shared.store import FilesystemBlobStore
+from tests.unit.parser.conftest import FETCHED, TOKENS
 
 DATA = random.Random(5).randbytes(60_000)
 B64 = base64.encodebytes(DATA).replace(b"\n", b"\r\n")
@@ -95,3 +100,20 @@ def test_a_header_read_again_after_a_change_gives_the_new_value() -> None:
     assert part["Content-Type"] is None and part.get_content_type() == "text/plain"
     part["Content-Type"] = "text/html"
     assert part.get_content_type() == "text/html"
+
+
+@pytest.mark.parametrize("case", ["plain base64", "padding missing", "a character outside base64"])
+def test_a_held_attachment_is_published_with_the_bytes_the_stdlib_decodes(case: str, tmp_path: Path) -> None:
+    """Size, hash, stored bytes and defects of the attachment are those of a whole parse."""
+    raw = CASES[case]
+    expected = [p for p in held.parse(raw, []).walk() if p.get_filename() == "a.bin"][0]
+    data = expected.get_payload(decode=True)
+    store = FilesystemBlobStore(tmp_path)
+    got = normalize(raw, FETCHED, store, TOKENS, Limits())
+    bare = normalize(raw, FETCHED, None, TOKENS, Limits())
+    (attachment,) = got.attachments
+    assert (attachment.size, attachment.sha256) == (len(data), hashlib.sha256(data).hexdigest())
+    assert attachment.blob is not None and store.get(attachment.blob.key) == data
+    assert (bare.attachments[0].size, bare.attachments[0].sha256) == (attachment.size, attachment.sha256)
+    assert got.defects == bare.defects
+    assert [d for d in got.defects if "Base64" in d] == [f"message.2: {type(d).__name__}" for d in expected.defects]

@@ -1,5 +1,9 @@
 """The parser's peak memory on a mail that is nearly all one big base64 attachment (issue 10: the
-whole process under four times the mail's size for a 50 MB mail; here scaled down to 16 MB)."""
+whole process under four times the mail's size for a 50 MB mail; here scaled down to 24 MB).
+
+The stdlib parse alone peaked at seven times the mail over the mail itself; holding the decoded
+attachment whole would cost three quarters of it. Streamed from the raw mail to the store, the
+attachment costs a few chunks."""
 
 from __future__ import annotations
 
@@ -52,10 +56,10 @@ def _big_mail(path: Path, size: int) -> bytes:
     return data
 
 
-def test_a_big_attachment_costs_the_parser_less_than_twice_the_mail_beyond_the_mail_itself(tmp_path: Path) -> None:
-    """normalize's peak over the raw mail it is handed stays under two mail sizes (the stdlib parse alone took 7)."""
+def test_a_big_attachment_costs_the_parser_less_than_half_the_mail_beyond_the_mail_itself(tmp_path: Path) -> None:
+    """normalize's peak memory over the raw mail it is handed stays under half the mail's size."""
     mail = tmp_path / "big.eml"
-    data = _big_mail(mail, 16 * 1024 * 1024)
+    data = _big_mail(mail, 24 * 1024 * 1024)
     size = mail.stat().st_size
     store = tmp_path / "blobs"
     done = subprocess.run([sys.executable, "-c", _MEASURE, str(mail), str(store)], cwd=ROOT, capture_output=True,
@@ -64,4 +68,5 @@ def test_a_big_attachment_costs_the_parser_less_than_twice_the_mail_beyond_the_m
     figures = json.loads(done.stdout)
     assert figures["sizes"] == [len(data)]
     assert figures["sha256"] == [hashlib.sha256(data).hexdigest()]
-    assert figures["peak"] - figures["before"] < 2 * size, f"peak over the mail: {(figures['peak'] - figures['before']) / size:.1f} x"
+    extra = figures["peak"] - figures["before"]
+    assert extra < size / 2, f"peak over the mail: {extra / size:.2f} times the mail"
