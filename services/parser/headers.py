@@ -44,8 +44,9 @@ def first(msg: Message, name: str) -> str:
 
 def one_line(text: str) -> str:
     """No CR, LF or other control character survives: a subject is copied into replies' headers."""
-    text = "".join(" " if cat == "Cc" else "\ufffd" if cat == "Cs" else ch
-                   for ch, cat in ((c, unicodedata.category(c)) for c in text))
+    if not text.isprintable():  # printable text has no control character and no surrogate to replace
+        text = "".join(" " if cat == "Cc" else "\ufffd" if cat == "Cs" else ch
+                       for ch, cat in ((c, unicodedata.category(c)) for c in text))
     return " ".join(text.split())
 
 
