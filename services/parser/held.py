@@ -71,12 +71,13 @@ class MailPart(EmailMessage):
         if self.held is None:
             return None
         raw, start, end = self.held
-        padded = _strict(raw, start, end)
-        if padded is None:
+        strict = _strict(raw, start, end)
+        if strict is None:
             return None
+        padded, tail = strict
         if padded:
             self.policy.handle_defect(self, errors.InvalidBase64PaddingDefect())
-        return functools.partial(_decoded, raw, start, end)
+        return functools.partial(_decoded, raw, start, tail, end)
 
 
 def parse(raw: bytes, leaves: list[LeafBody]) -> Message:
@@ -135,11 +136,12 @@ def _closes(raw: bytes, leaf: LeafBody, parent: Message | None) -> bool:
     return re.match(re.escape("--" + boundary) + r"(?:--)?[ \t]*\r?$", line) is not None
 
 
-def _strict(raw: bytes, start: int, end: int) -> bool | None:
+def _strict(raw: bytes, start: int, end: int) -> tuple[bool, int] | None:
     """Whether ``decode_b``'s first, strict attempt succeeds on ``raw[start:end]`` without its line
-    breaks, and so what it returns: None when it fails, else whether it added padding (a defect).
+    breaks: None when it fails, else whether it added padding (a defect), and where the tail that
+    decides it starts (``_decoded`` decodes that tail in one piece).
 
-    Only the end needs reading: the body is base64 characters (``parse`` checked), so it fails or
+    Only the tail needs reading: the body is base64 characters (``parse`` checked), so it fails or
     pads in its last group and any "=" after it; one more group keeps a leading "=" visible.
     """
     length = end - start - raw.count(b"\r", start, end) - raw.count(b"\n", start, end)
@@ -147,27 +149,26 @@ def _strict(raw: bytes, start: int, end: int) -> bool | None:
     stop = end if pad < 0 else pad
     before = stop - start - raw.count(b"\r", start, stop) - raw.count(b"\n", start, stop)  # characters before any "="
     back = before % 4 + (4 if before >= before % 4 + 4 else 0)
-    at = stop
+    tail = stop
     while back:
-        at -= 1
-        if raw[at] not in b"\r\n":
+        tail -= 1
+        if raw[tail] not in b"\r\n":
             back -= 1
-    tail = raw[at:end].translate(None, b"\r\n") + b"=" * (-length % 4)
     try:
-        binascii.a2b_base64(tail, strict_mode=True)
+        binascii.a2b_base64(raw[tail:end].translate(None, b"\r\n") + b"=" * (-length % 4), strict_mode=True)
     except binascii.Error:
         return None
-    return length % 4 != 0
+    return length % 4 != 0, tail
 
 
-def _decoded(raw: bytes, start: int, end: int) -> Iterator[bytes]:
-    """``raw[start:end]`` without its line breaks, decoded a chunk at a time (``_strict`` said yes)."""
+def _decoded(raw: bytes, start: int, tail: int, end: int, size: int = _CHUNK) -> Iterator[bytes]:
+    """``raw[start:end]`` without its line breaks, decoded ``size`` raw bytes at a time up to
+    ``tail`` (whole groups of four, no "=" there), then the tail, padded, in one piece."""
     carry = b""
-    for at in range(start, end, _CHUNK):
-        chunk = carry + raw[at:min(at + _CHUNK, end)].translate(None, b"\r\n")
-        if at + _CHUNK < end:
-            cut = len(chunk) - len(chunk) % 4
-            chunk, carry = chunk[:cut], chunk[cut:]
-        else:
-            chunk += b"=" * (-len(chunk) % 4)
+    for at in range(start, tail, size):
+        chunk = carry + raw[at:min(at + size, tail)].translate(None, b"\r\n")
+        cut = len(chunk) - len(chunk) % 4
+        chunk, carry = chunk[:cut], chunk[cut:]
         yield binascii.a2b_base64(chunk, strict_mode=True)
+    last = carry + raw[tail:end].translate(None, b"\r\n")
+    yield binascii.a2b_base64(last + b"=" * (-len(last) % 4), strict_mode=True)

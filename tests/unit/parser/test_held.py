@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import itertools
 import random
+from email import policy
 from email.message import Message
 from pathlib import Path
 
@@ -117,3 +119,38 @@ def test_a_held_attachment_is_published_with_the_bytes_the_stdlib_decodes(case: 
     assert (bare.attachments[0].size, bare.attachments[0].sha256) == (attachment.size, attachment.sha256)
     assert got.defects == bare.defects
     assert [d for d in got.defects if "Base64" in d] == [f"message.2: {type(d).__name__}" for d in expected.defects]
+
+
+def _short_bodies() -> list[bytes]:
+    """Every text of up to six characters from A, B, / and "=", line breaks strewn in."""
+    rng = random.Random(3)
+    found = []
+    for n in range(7):
+        for chars in itertools.product(b"AB/=", repeat=n):
+            body = bytearray()
+            for ch in chars:
+                if rng.random() < 0.3:
+                    body += rng.choice([b"\r\n", b"\n", b"\r"])
+                body.append(ch)
+            found.append(bytes(body))
+    return found
+
+
+def test_every_short_body_decodes_held_as_the_stdlib_decodes_it() -> None:
+    """Bytes and defects match, strict or lenient, padded or not, read in chunks of any size."""
+    for body in _short_bodies():
+        raw = b"--" + body + b"\r\n--b--\r\n"
+        part = held.MailPart(policy=policy.default)
+        part["Content-Transfer-Encoding"] = "base64"
+        part.set_payload("PostroomHeld")
+        part.held = (raw, 2, 2 + len(body))
+        stdlib = Message(policy=policy.default)
+        stdlib["Content-Transfer-Encoding"] = "base64"
+        stdlib.set_payload(body.decode("ascii"))
+        expected = stdlib.get_payload(decode=True)
+        strict = held._strict(raw, 2, 2 + len(body))
+        assert part.get_payload(decode=True) == expected, body
+        assert [type(d) for d in part.defects] == [type(d) for d in stdlib.defects], body
+        if strict is not None:
+            for size in (1, 2, 3, 5):
+                assert b"".join(held._decoded(raw, 2, strict[1], 2 + len(body), size)) == expected, (body, size)
