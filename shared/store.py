@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Protocol
 
@@ -22,6 +23,7 @@ class BlobNotFound(Exception):
 
 class BlobStore(Protocol):
     def put(self, data: bytes) -> BlobRef: ...
+    def put_chunks(self, chunks: Iterable[bytes]) -> BlobRef: ...
     def get(self, key: str) -> bytes: ...
     def exists(self, key: str) -> bool: ...
 
@@ -53,11 +55,35 @@ class FilesystemBlobStore:
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
-        dir_fd = os.open(path.parent, os.O_RDONLY)
+        _fsync_dir(path.parent)
+        return ref
+
+    def put_chunks(self, chunks: Iterable[bytes]) -> BlobRef:
+        """``put`` for bytes that come a piece at a time (a big attachment as it is decoded), so
+        they are never all in memory. The key is known at the end: the temporary file is written
+        at the root, then renamed into place."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=self.root, prefix=".tmp-")
         try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
+            digest, size = hashlib.sha256(), 0
+            with os.fdopen(fd, "wb") as fh:
+                for chunk in chunks:
+                    digest.update(chunk)
+                    size += len(chunk)
+                    fh.write(chunk)
+                fh.flush()
+                os.fsync(fh.fileno())
+            ref = BlobRef(key=f"sha256:{digest.hexdigest()}", size=size, sha256=digest.hexdigest())
+            path = self._path(ref.key)
+            if path.exists() and path.stat().st_size == size:
+                Path(tmp).unlink()
+                return ref
+            path.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        _fsync_dir(path.parent)
         return ref
 
     def get(self, key: str) -> bytes:
@@ -68,3 +94,11 @@ class FilesystemBlobStore:
 
     def exists(self, key: str) -> bool:
         return self._path(key).exists()
+
+
+def _fsync_dir(path: Path) -> None:
+    dir_fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)

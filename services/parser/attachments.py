@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from email import policy
 from email.message import Message
@@ -10,7 +11,10 @@ from email.message import Message
 from services.parser.encoded_words import decode_words
 from services.parser.filenames import clean_filename, extension, fallback_name
 from services.parser.headers import first, one_line
+from services.parser.held import MailPart
 from services.parser.structure import content_type
+from shared.contracts.common import BlobRef
+from shared.store import BlobStore
 
 TNEF_TYPES = {"application/ms-tnef", "application/vnd.ms-tnef"}
 _EML_POLICY = policy.default.clone(linesep="\r\n", max_line_length=0)
@@ -23,10 +27,19 @@ class Part:
     data: bytes
     inline: bool
     content_id: str | None
+    # A big body still in the raw mail (``held``): decoded as it is read, ``data`` stays empty.
+    chunks: Callable[[], Iterator[bytes]] | None = None
 
-    @property
-    def sha256(self) -> str:
-        return hashlib.sha256(self.data).hexdigest()
+    def stored(self, store: BlobStore | None) -> tuple[BlobRef | None, int, str]:
+        """The blob (when there is a store), the size and the SHA-256 of the attachment's bytes."""
+        if store is not None:
+            ref = store.put(self.data) if self.chunks is None else store.put_chunks(self.chunks())
+            return ref, ref.size, ref.sha256
+        digest, size = hashlib.sha256(), 0
+        for chunk in [self.data] if self.chunks is None else self.chunks():
+            digest.update(chunk)
+            size += len(chunk)
+        return None, size, digest.hexdigest()
 
     @property
     def extension(self) -> str:
@@ -38,12 +51,14 @@ def attachment(part: Message, index: int, defects: list[str]) -> list[Part]:
     ctype = _content_type(part, defects)
     name, issues = clean_filename(_raw_name(part, defects), fallback_name(ctype, index))
     defects.extend(f"attachment {index}: {issue}" for issue in issues)
-    data = _payload(part, ctype, index, defects)
+    tnef = ctype in TNEF_TYPES or name.lower() == "winmail.dat"
+    chunks = part.decoded_chunks() if isinstance(part, MailPart) and not tnef else None
+    data = _payload(part, ctype, index, defects) if chunks is None else b""
     disposition = _disposition(part)
     cid = one_line(first(part, "Content-ID")) or None
     found = [Part(filename=name, content_type=ctype, data=data, inline=disposition == "inline" or
-                  (disposition is None and cid is not None), content_id=cid[:998] if cid else None)]
-    if ctype in TNEF_TYPES or name.lower() == "winmail.dat":
+                  (disposition is None and cid is not None), content_id=cid[:998] if cid else None, chunks=chunks)]
+    if tnef:
         from services.parser.tnef import unpack
 
         found.extend(unpack(data, index, defects))

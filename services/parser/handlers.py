@@ -22,12 +22,12 @@ def normalize(raw: bytes, fetched: MailFetched, store: BlobStore | None, tokens:
     Raises ``Reject`` (with the reason) for a mail past a limit; any other input gives a message.
     """
     mail = parse_bytes(raw, limits)
-    attachments = [
-        Attachment(blob=store.put(p.data) if store is not None else None, filename=p.filename,
-                   content_type=p.content_type, size=len(p.data), sha256=p.sha256, inline=p.inline,
-                   content_id=p.content_id, extension=p.extension)
-        for p in mail.parts
-    ]
+    attachments = []
+    for p in mail.parts:
+        blob, size, sha256 = p.stored(store)
+        attachments.append(Attachment(blob=blob, filename=p.filename, content_type=p.content_type, size=size,
+                                      sha256=sha256, inline=p.inline, content_id=p.content_id,
+                                      extension=p.extension))
     text = _cut(mail.text, limits.max_text_chars, mail.defects, "text body")
     sender = (mail.from_.name or mail.from_.address) if mail.from_ else ""
     reply = extract_reply(_cut(mail.reply_source, limits.max_text_chars, [], ""), sender).text

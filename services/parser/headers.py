@@ -8,6 +8,7 @@ in a display name becomes a second address.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from datetime import UTC, datetime
@@ -27,6 +28,7 @@ _COMMENT = re.compile(r"\([^()]*\)")
 _ID = re.compile(r"^[^@\s<>]+@[^@\s<>]+$")
 MAX_ADDRESSES = 1000
 MAX_IDS = 500
+_CACHED_VALUE = 1000  # longer address lists are parsed every time, so the cache stays small
 
 
 def raw_values(msg: Message, name: str) -> list[str]:
@@ -42,8 +44,9 @@ def first(msg: Message, name: str) -> str:
 
 def one_line(text: str) -> str:
     """No CR, LF or other control character survives: a subject is copied into replies' headers."""
-    text = "".join(" " if cat == "Cc" else "\ufffd" if cat == "Cs" else ch
-                   for ch, cat in ((c, unicodedata.category(c)) for c in text))
+    if not text.isprintable():  # printable text has no control character and no surrogate to replace
+        text = "".join(" " if cat == "Cc" else "\ufffd" if cat == "Cs" else ch
+                       for ch, cat in ((c, unicodedata.category(c)) for c in text))
     return " ".join(text.split())
 
 
@@ -74,13 +77,12 @@ def parse_addresses(value: str, name: str, defects: list[str]) -> list[Address]:
 
 def _parse_addresses(value: str, name: str, defects: list[str]) -> list[Address]:
     value = _ADJACENT_WORDS.sub(r"\1\2", value)  # RFC 2047 section 6.2: the space between words goes
-    try:
-        header = _REGISTRY(name, value)
-        parsed = [(a.display_name, a.addr_spec) for a in header.addresses]  # type: ignore[attr-defined]
-    except Exception as exc:  # the stdlib parser has raised on odd input before; never let it stop us
-        defects.append(f"{name}: unparseable address list ({type(exc).__name__})")
+    parse = _registry_parse_cached if len(value) <= _CACHED_VALUE else _registry_parse
+    parsed, malformed, failure = parse(name, value)
+    if failure:
+        defects.append(f"{name}: unparseable address list ({failure})")
         return []
-    if any(type(d).__name__ == "InvalidHeaderDefect" for d in header.defects):
+    if malformed:
         defects.append(f"{name}: malformed address list")
     out = []
     for display, spec in parsed:
@@ -91,6 +93,22 @@ def _parse_addresses(value: str, name: str, defects: list[str]) -> list[Address]
             continue
         out.append(Address(name=one_line(display), address=spec))
     return out
+
+
+def _registry_parse(name: str, value: str) -> tuple[tuple[tuple[str, str], ...], bool, str]:
+    """(display name, address) pairs, whether the list is malformed, and the exception's name when
+    the stdlib parser raised."""
+    try:
+        header = _REGISTRY(name, value)
+        parsed = tuple((a.display_name, a.addr_spec) for a in header.addresses)  # type: ignore[attr-defined]
+    except Exception as exc:  # the stdlib parser has raised on odd input before; never let it stop us
+        return (), False, type(exc).__name__
+    return parsed, any(type(d).__name__ == "InvalidHeaderDefect" for d in header.defects), ""
+
+
+# The same mailboxes write to us all day, and this parse is most of the cost of a small mail's
+# headers: values seen again are not parsed again (short ones only, so the cache stays small).
+_registry_parse_cached = functools.lru_cache(maxsize=1024)(_registry_parse)
 
 
 def _chunks(value: str, size: int = 8192) -> list[str]:

@@ -1,16 +1,15 @@
 """From raw bytes to the parts of a mail we publish, with ``email.policy.default`` (never the legacy
 policy the parser defaults to). Pure: no store, no broker. ``limits.check_shape`` runs first, so
-the stdlib parser only ever sees a mail of bounded size, depth and part count."""
+the stdlib parser only ever sees a mail of bounded size, depth and part count; ``held`` keeps big
+base64 bodies out of it."""
 
 from __future__ import annotations
 
-import email
 from dataclasses import dataclass, field
 from datetime import datetime
-from email import policy
 from email.message import Message
 
-from services.parser import headers
+from services.parser import headers, held
 from services.parser.attachments import Part, attachment
 from services.parser.bodies import Bodies, bodies
 from services.parser.limits import Limits, check_shape
@@ -39,8 +38,7 @@ class Mail:
 def parse_bytes(raw: bytes, limits: Limits | None = None) -> Mail:
     """The normalized mail, or ``Reject`` (from ``check_shape``) when it is past a limit."""
     limits = limits or Limits()
-    check_shape(raw, limits)
-    msg = email.message_from_bytes(raw, policy=policy.default)
+    msg = held.parse(raw, check_shape(raw, limits))
     defects: list[str] = []
     from_list = headers.addresses(msg, "From", defects)
     if len(from_list) > 1:

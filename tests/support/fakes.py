@@ -6,7 +6,7 @@ import hashlib
 import json
 import threading
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 from shared.broker.port import Delivery, Outgoing
 from shared.contracts import BlobRef
@@ -40,6 +40,13 @@ class DigestOnlyStore:
     def put(self, data: bytes) -> BlobRef:
         digest = hashlib.sha256(data).hexdigest()
         return BlobRef(key=f"sha256:{digest}", size=len(data), sha256=digest)
+
+    def put_chunks(self, chunks: Iterable[bytes]) -> BlobRef:
+        digest, size = hashlib.sha256(), 0
+        for chunk in chunks:
+            digest.update(chunk)
+            size += len(chunk)
+        return BlobRef(key=f"sha256:{digest.hexdigest()}", size=size, sha256=digest.hexdigest())
 
     def get(self, key: str) -> bytes:
         raise BlobNotFound(key)

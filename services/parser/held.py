@@ -1,0 +1,174 @@
+"""Big base64 bodies kept out of the stdlib parser, and decoded from the raw mail when asked for.
+
+``email.message_from_bytes`` holds a body three times over (the decoded text, its lines, the joined
+payload): a 50 MB attachment costs it 400 MB. Here each big base64 leaf body that the limits scan
+found is cut out of the bytes the parser reads and replaced by a one-line marker; the part the
+parser makes of it (a ``MailPart``) decodes the body straight from the raw mail, in chunks, when
+its payload is asked for. What the stdlib would have made of the body is what comes out: the
+decoded bytes and the same defects (RFC 2045 section 6.8; ``email._encoded_words.decode_b``).
+
+The cut is only kept when the parse proves it harmless: every marker must come back as the whole
+payload of a base64 leaf, and the line after the body must be its own multipart's delimiter
+exactly as the parser matches it. A body that is not plain base64 lines, or any doubt, and the
+mail is parsed whole, as before.
+"""
+
+from __future__ import annotations
+
+import binascii
+import functools
+import re
+import secrets
+from collections.abc import Callable, Iterator
+from email import errors, policy
+from email.message import EmailMessage, Message
+from email.parser import BytesParser
+
+from services.parser.limits import LeafBody
+
+MIN_HELD = 16 * 1024  # smaller bodies cost the parser less than the cut
+_CHUNK = 1024 * 1024  # raw bytes decoded at a time
+_BASE64_LINES = re.compile(rb"[A-Za-z0-9+/=\r\n]*")
+
+
+_ABSENT = object()
+
+
+class MailPart(EmailMessage):
+    """A part whose base64 body may still be in the raw mail (``held``), and whose header values
+    are parsed once: ``policy.default`` parses a header again on every read, and the type of one
+    part is asked for a dozen times (by the parser itself, the body structure, the attachments)."""
+
+    held: tuple[bytes, int, int] | None = None  # the raw mail, and where the body lies in it
+    _read: dict[str, object]
+    _read_from: list[tuple[str, str]] | None = None  # the headers ``_read`` was read from
+
+    def get(self, name, failobj=None):  # type: ignore[no-untyped-def, override]
+        if self._read_from != self._headers:  # first read, or the headers changed since
+            self._read, self._read_from = {}, list(self._headers)
+        key = name.lower()
+        try:
+            value = self._read[key]
+        except KeyError:
+            value = self._read[key] = super().get(name, _ABSENT)
+        return failobj if value is _ABSENT else value
+
+    def get_payload(self, i=None, decode=False):  # type: ignore[no-untyped-def, override]
+        if self.held is None or not decode:
+            return super().get_payload(i, decode)
+        chunks = self.decoded_chunks()
+        if chunks is None:  # not strict base64: the stdlib's lenient decoding, as it would do it
+            raw, start, end = self.held
+            self.set_payload(raw[start:end].decode("ascii"))
+            self.held = None
+            return super().get_payload(i, decode)
+        return b"".join(chunks())
+
+    def decoded_chunks(self) -> Callable[[], Iterator[bytes]] | None:
+        """``get_payload(decode=True)`` for a held body, as chunks decoded when read: its defect
+        is recorded now, as that call would. None when nothing is held, or when the body is not
+        strict base64 (``get_payload`` then decodes it leniently, as the stdlib does)."""
+        if self.held is None:
+            return None
+        raw, start, end = self.held
+        strict = _strict(raw, start, end)
+        if strict is None:
+            return None
+        padded, tail = strict
+        if padded:
+            self.policy.handle_defect(self, errors.InvalidBase64PaddingDefect())
+        return functools.partial(_decoded, raw, start, tail, end)
+
+
+def parse(raw: bytes, leaves: list[LeafBody]) -> Message:
+    """The parsed mail, big base64 bodies held out of the parse when that is provably harmless."""
+    parser = BytesParser(_class=MailPart, policy=policy.default)
+    big = [leaf for leaf in leaves if leaf.base64 and not leaf.in_message and leaf.end - leaf.start >= MIN_HELD
+           and _BASE64_LINES.fullmatch(memoryview(raw)[leaf.start:leaf.end])]
+    if not big:
+        return parser.parsebytes(raw)
+    nonce = secrets.token_hex(8)
+    markers = {f"PostroomHeld{n}x{nonce}": leaf for n, leaf in enumerate(big)}
+    pieces, pos = [], 0
+    for marker, leaf in markers.items():
+        pieces += [raw[pos:leaf.start], marker.encode("ascii")]
+        pos = leaf.end
+    pieces.append(raw[pos:])
+    msg = parser.parsebytes(b"".join(pieces))
+    del pieces
+    if _attach(msg, raw, markers):
+        return msg
+    return parser.parsebytes(raw)
+
+
+def _attach(msg: Message, raw: bytes, markers: dict[str, LeafBody]) -> bool:
+    """Point each marker's part at its body in ``raw``; False when any marker is not where it must be."""
+    found = 0
+    stack: list[tuple[Message, Message | None]] = [(msg, None)]
+    while stack:
+        part, parent = stack.pop()
+        payload = part.get_payload()
+        if isinstance(payload, list):
+            stack.extend((p, part) for p in payload if isinstance(p, Message))
+            continue
+        leaf = markers.get(payload) if isinstance(payload, str) else None
+        if leaf is None:
+            continue
+        if not isinstance(part, MailPart) or str(part.get("content-transfer-encoding", "")).lower() != "base64":
+            return False
+        if not _closes(raw, leaf, parent):
+            return False
+        part.held = (raw, leaf.start, leaf.end)
+        found += 1
+    return found == len(markers)
+
+
+def _closes(raw: bytes, leaf: LeafBody, parent: Message | None) -> bool:
+    """The line after the body is the delimiter the parser itself looks for (``feedparser``'s
+    ``boundaryre``): the parent's boundary, exactly, or the mail ends there for a lone body."""
+    if parent is None:
+        return leaf.end == len(raw)
+    boundary = parent.get_boundary()
+    if not boundary or leaf.end >= len(raw):
+        return False
+    eol = raw.find(b"\n", leaf.end + 1)
+    line = raw[leaf.end + 1:eol if eol >= 0 else len(raw)].decode("ascii", "surrogateescape")
+    return re.match(re.escape("--" + boundary) + r"(?:--)?[ \t]*\r?$", line) is not None
+
+
+def _strict(raw: bytes, start: int, end: int) -> tuple[bool, int] | None:
+    """Whether ``decode_b``'s first, strict attempt succeeds on ``raw[start:end]`` without its line
+    breaks: None when it fails, else whether it added padding (a defect), and where the tail that
+    decides it starts (``_decoded`` decodes that tail in one piece).
+
+    Only the tail needs reading: the body is base64 characters (``parse`` checked), so it fails or
+    pads in its last group and any "=" after it; one more group keeps a leading "=" visible.
+    """
+    length = end - start - raw.count(b"\r", start, end) - raw.count(b"\n", start, end)
+    pad = raw.find(b"=", start, end)
+    stop = end if pad < 0 else pad
+    before = stop - start - raw.count(b"\r", start, stop) - raw.count(b"\n", start, stop)  # characters before any "="
+    back = before % 4 + (4 if before >= before % 4 + 4 else 0)
+    tail = stop
+    while back:
+        tail -= 1
+        if raw[tail] not in b"\r\n":
+            back -= 1
+    try:
+        binascii.a2b_base64(raw[tail:end].translate(None, b"\r\n") + b"=" * (-length % 4), strict_mode=True)
+    except binascii.Error:
+        return None
+    return length % 4 != 0, tail
+
+
+def _decoded(raw: bytes, start: int, tail: int, end: int, size: int = _CHUNK) -> Iterator[bytes]:
+    """``raw[start:end]`` without its line breaks, decoded ``size`` raw bytes at a time up to
+    ``tail`` (whole groups of four, no "=" there), then the tail, padded, in one piece."""
+    carry = b""
+    for at in range(start, tail, size):
+        chunk = carry + raw[at:min(at + size, tail)].translate(None, b"\r\n")
+        cut = len(chunk) - len(chunk) % 4
+        chunk, carry = chunk[:cut], chunk[cut:]
+        yield binascii.a2b_base64(chunk, strict_mode=True)
+    last = carry + raw[tail:end].translate(None, b"\r\n")
+    yield binascii.a2b_base64(last + b"=" * (-len(last) % 4), strict_mode=True)

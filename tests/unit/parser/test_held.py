@@ -1,0 +1,156 @@
+"""Big base64 bodies held out of the stdlib parser come out exactly as the stdlib parser gives them:
+the same bytes and the same defects, whether the cut is kept or the mail is parsed whole."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import itertools
+import random
+from email import policy
+from email.message import Message
+from pathlib import Path
+
+import pytest
+
+from services.parser import held
+from services.parser.handlers import normalize
+from services.parser.limits import Limits, check_shape
+from shared.store import FilesystemBlobStore
+from tests.unit.parser.conftest import FETCHED, TOKENS
+
+DATA = random.Random(5).randbytes(60_000)
+B64 = base64.encodebytes(DATA).replace(b"\n", b"\r\n")
+TEXT = (b"Content-Type: text/plain\r\n", b"hello")
+ATTACHED = (b"Content-Type: application/octet-stream\r\nContent-Transfer-Encoding: base64\r\n"
+            b"Content-Disposition: attachment; filename=a.bin\r\n")
+
+
+def _mail(parts: list[tuple[bytes, bytes]], boundary: bytes = b"BoUnD") -> bytes:
+    out = [b"From: a@example.com\r\nSubject: x\r\nMIME-Version: 1.0\r\n",
+           b'Content-Type: multipart/mixed; boundary="' + boundary + b'"\r\n\r\npreamble\r\n']
+    out += [b"--" + boundary + b"\r\n" + head + b"\r\n" + body + b"\r\n" for head, body in parts]
+    return b"".join(out) + b"--" + boundary + b"--\r\n"
+
+
+CASES = {
+    "plain base64": _mail([TEXT, (ATTACHED, B64)]),
+    "LF line ends": _mail([TEXT, (ATTACHED, B64)]).replace(b"\r\n", b"\n"),
+    "CR line ends in the body": _mail([TEXT, (ATTACHED, B64.replace(b"\r\n", b"\r"))]),
+    "a character outside base64": _mail([TEXT, (ATTACHED, B64[:30000] + b"!!" + B64[30000:])]),
+    "padding in the middle": _mail([TEXT, (ATTACHED, B64[:40000] + b"==\r\n" + B64[40000:])]),
+    "padding missing": _mail([TEXT, (ATTACHED, B64.rstrip(b"=\r\n") + b"\r\n")]),
+    "one character too many": _mail([TEXT, (ATTACHED, B64.rstrip(b"=\r\n") + b"A\r\n")]),
+    "a delimiter of another case": _mail([TEXT, (ATTACHED, B64)]).replace(b"\r\n--BoUnD--", b"\r\n--bound--"),
+    "white space after the delimiter": _mail([TEXT, (ATTACHED, B64)]).replace(b"\r\n--BoUnD--", b"\r\n--BoUnD-- \t"),
+    "a near-delimiter inside the body": _mail([TEXT, (ATTACHED, B64[:20000] + b"\r\n--BoUnDx\r\n" + B64[20000:])]),
+    "never closed": _mail([TEXT, (ATTACHED, B64)]).rsplit(b"--BoUnD--", 1)[0],
+    "two encodings declared": _mail([TEXT, (ATTACHED + b"Content-Transfer-Encoding: 7bit\r\n", B64)]),
+    "nested multipart": _mail([TEXT, (b"Content-Type: multipart/alternative; boundary=inner\r\n",
+                                      b"--inner\r\n" + ATTACHED + b"\r\n" + B64 + b"\r\n--inner--")]),
+    "inside an attached message": _mail([TEXT, (b"Content-Type: message/rfc822\r\n",
+                                                _mail([TEXT, (ATTACHED, B64)], b"zz"))]),
+    "a single-part mail": (b"From: a@example.com\r\nContent-Type: application/pdf\r\n"
+                           b"Content-Transfer-Encoding: base64\r\n\r\n" + B64),
+    "a digest's part with no headers": _mail([(b"", B64)]).replace(b"multipart/mixed", b"multipart/digest"),
+    "no blank line after the headers": _mail([TEXT, (ATTACHED + B64[:78], B64)]),
+}
+
+
+def _leaves(msg: Message) -> list[tuple[str, bytes | None, list[str]]]:
+    found = []
+    for part in msg.walk():
+        if not part.is_multipart():
+            data = part.get_payload(decode=True)
+            found.append((part.get_content_type(), data, [type(d).__name__ for d in part.defects]))
+    return found
+
+
+@pytest.mark.parametrize("raw", list(CASES.values()), ids=list(CASES))
+def test_a_held_body_decodes_to_what_the_stdlib_parser_gives(raw: bytes) -> None:
+    """Every leaf's decoded payload and defects match a whole parse of the same bytes."""
+    whole = held.parse(raw, [])  # no leaves to hold: the stdlib parser reads everything
+    cut = held.parse(raw, check_shape(raw, Limits()))
+    assert _leaves(cut) == _leaves(whole)
+    assert [type(d).__name__ for d in cut.defects] == [type(d).__name__ for d in whole.defects]
+
+
+def test_a_well_formed_big_attachment_is_kept_out_of_the_parser() -> None:
+    """The plain case takes the cut: the part decodes from the raw mail."""
+    raw = CASES["plain base64"]
+    msg = held.parse(raw, check_shape(raw, Limits()))
+    attached = [p for p in msg.walk() if isinstance(p, held.MailPart) and p.held is not None]
+    assert len(attached) == 1
+    assert attached[0].get_payload(decode=True) == DATA
+
+
+def test_a_body_split_by_a_delimiter_of_another_case_is_parsed_whole() -> None:
+    """When the parser would not end the body where the scan did, nothing is held."""
+    raw = CASES["a delimiter of another case"]
+    msg = held.parse(raw, check_shape(raw, Limits()))
+    assert not [p for p in msg.walk() if getattr(p, "held", None) is not None]
+
+
+def test_a_header_read_again_after_a_change_gives_the_new_value() -> None:
+    """Header values are parsed once per part, but never outlive a change to the headers."""
+    msg = held.parse(CASES["plain base64"], [])
+    part = msg.get_payload()[1]
+    assert part.get_content_type() == "application/octet-stream"
+    part.replace_header("Content-Type", "image/png")
+    assert part.get_content_type() == "image/png"
+    del part["Content-Type"]
+    assert part["Content-Type"] is None and part.get_content_type() == "text/plain"
+    part["Content-Type"] = "text/html"
+    assert part.get_content_type() == "text/html"
+
+
+@pytest.mark.parametrize("case", ["plain base64", "padding missing", "a character outside base64"])
+def test_a_held_attachment_is_published_with_the_bytes_the_stdlib_decodes(case: str, tmp_path: Path) -> None:
+    """Size, hash, stored bytes and defects of the attachment are those of a whole parse."""
+    raw = CASES[case]
+    expected = [p for p in held.parse(raw, []).walk() if p.get_filename() == "a.bin"][0]
+    data = expected.get_payload(decode=True)
+    store = FilesystemBlobStore(tmp_path)
+    got = normalize(raw, FETCHED, store, TOKENS, Limits())
+    bare = normalize(raw, FETCHED, None, TOKENS, Limits())
+    (attachment,) = got.attachments
+    assert (attachment.size, attachment.sha256) == (len(data), hashlib.sha256(data).hexdigest())
+    assert attachment.blob is not None and store.get(attachment.blob.key) == data
+    assert (bare.attachments[0].size, bare.attachments[0].sha256) == (attachment.size, attachment.sha256)
+    assert got.defects == bare.defects
+    assert [d for d in got.defects if "Base64" in d] == [f"message.2: {type(d).__name__}" for d in expected.defects]
+
+
+def _short_bodies() -> list[bytes]:
+    """Every text of up to six characters from A, B, / and "=", line breaks strewn in."""
+    rng = random.Random(3)
+    found = []
+    for n in range(7):
+        for chars in itertools.product(b"AB/=", repeat=n):
+            body = bytearray()
+            for ch in chars:
+                if rng.random() < 0.3:
+                    body += rng.choice([b"\r\n", b"\n", b"\r"])
+                body.append(ch)
+            found.append(bytes(body))
+    return found
+
+
+def test_every_short_body_decodes_held_as_the_stdlib_decodes_it() -> None:
+    """Bytes and defects match, strict or lenient, padded or not, read in chunks of any size."""
+    for body in _short_bodies():
+        raw = b"--" + body + b"\r\n--b--\r\n"
+        part = held.MailPart(policy=policy.default)
+        part["Content-Transfer-Encoding"] = "base64"
+        part.set_payload("PostroomHeld")
+        part.held = (raw, 2, 2 + len(body))
+        stdlib = Message(policy=policy.default)
+        stdlib["Content-Transfer-Encoding"] = "base64"
+        stdlib.set_payload(body.decode("ascii"))
+        expected = stdlib.get_payload(decode=True)
+        strict = held._strict(raw, 2, 2 + len(body))
+        assert part.get_payload(decode=True) == expected, body
+        assert [type(d) for d in part.defects] == [type(d) for d in stdlib.defects], body
+        if strict is not None:
+            for size in (1, 2, 3, 5):
+                assert b"".join(held._decoded(raw, 2, strict[1], 2 + len(body), size)) == expected, (body, size)
