@@ -37,14 +37,36 @@ class ConnectionLost(Exception):
     pass
 
 
-class _Returned:
-    """Collects basic.return frames: confirms alone do not catch an unroutable message."""
+class _Confirms:
+    """Publisher confirms of one channel with many messages outstanding: after ``confirm.select`` the
+    broker numbers publishes 1, 2, ... and acks or nacks each, or every tag up to one (``multiple``),
+    possibly out of order across queues. A ``basic.return`` (``mandatory``, no queue bound) arrives
+    before the ack of the message it returns, so once every tag is settled every return is known."""
 
     def __init__(self) -> None:
-        self.keys: list[str] = []
+        self.sent = 0
+        self.outstanding: set[int] = set()
+        self.nacked: set[int] = set()
+        self.returned: list[tuple[str, str]] = []  # (routing key, message id)
 
-    def __call__(self, exception: Exception, exchange: str, routing_key: str, message: Any) -> None:
-        self.keys.append(routing_key)
+    def published(self) -> int:
+        self.sent += 1
+        self.outstanding.add(self.sent)
+        return self.sent
+
+    def _settle(self, tag: int, multiple: bool) -> set[int]:
+        done = {t for t in self.outstanding if t <= tag} if multiple else {tag} & self.outstanding
+        self.outstanding -= done
+        return done
+
+    def on_ack(self, tag: int, multiple: bool) -> None:
+        self._settle(tag, multiple)
+
+    def on_nack(self, tag: int, multiple: bool) -> None:
+        self.nacked |= self._settle(tag, multiple)
+
+    def on_return(self, exception: Exception, exchange: str, routing_key: str, message: Any) -> None:
+        self.returned.append((routing_key, (getattr(message, "properties", None) or {}).get("message_id", "")))
 
 
 class _Publisher:
@@ -53,48 +75,72 @@ class _Publisher:
         self._lock = threading.Lock()
         self._conn: Connection | None = None
         self._producer: Producer | None = None
-        self._returned = _Returned()
+        self._confirms = _Confirms()
 
     def _ensure(self) -> Producer:
         if self._producer is None:
             # No heartbeat on the publishing connection: nothing drains it between publishes.
             # A dead connection shows at the next publish, which reconnects once.
-            self._conn = Connection(self._url, heartbeat=0, connect_timeout=self._timeout,
-                                    transport_options={"confirm_publish": True})
+            self._conn = Connection(self._url, heartbeat=0, connect_timeout=self._timeout)
             self._conn.ensure_connection(max_retries=2, interval_start=0.2, interval_step=0.5)
-            self._producer = Producer(self._conn.channel(), on_return=self._returned)
+            channel = self._conn.channel()
+            # Confirms driven here rather than by kombu's ``confirm_publish``, which waits for each
+            # message's confirm before sending the next: a batch pays one round trip, not one each.
+            self._confirms = _Confirms()
+            channel.confirm_select()
+            channel.events["basic_ack"].add(self._confirms.on_ack)
+            channel.events["basic_nack"].add(self._confirms.on_nack)
+            self._producer = Producer(channel, on_return=self._confirms.on_return)
         return self._producer
 
-    def publish(self, exchange: str, messages: Sequence[Outgoing]) -> None:
+    def publish(self, exchange: str, groups: Sequence[Sequence[Outgoing]]) -> list[PublishFailed | None]:
         with self._lock:
             for attempt in (1, 2):
                 try:
-                    self._publish(exchange, messages)
-                    return
-                except PublishFailed:
-                    raise
+                    return self._publish(exchange, groups)
                 except Exception as exc:  # connection-level: reconnect once, then give up
                     self.close()
                     if attempt == 2:
-                        raise PublishFailed(f"publish failed: {type(exc).__name__}: {exc}") from None
+                        failed = PublishFailed(f"publish failed: {type(exc).__name__}: {exc}")
+                        return [failed if group else None for group in groups]
+        raise AssertionError("unreachable")
 
-    def _publish(self, exchange: str, messages: Sequence[Outgoing]) -> None:
+    def _publish(self, exchange: str, groups: Sequence[Sequence[Outgoing]]) -> list[PublishFailed | None]:
         producer = self._ensure()
-        for msg in messages:
-            self._returned.keys.clear()
-            try:
+        confirms = self._confirms
+        confirms.returned.clear()
+        tags: list[list[int]] = []
+        for group in groups:
+            tags.append([])
+            for msg in group:
                 producer.publish(
                     msg.body, exchange=exchange, routing_key=msg.routing_key, mandatory=True,
                     delivery_mode=2, content_type="application/json", content_encoding="utf-8",
                     headers=dict(msg.headers), message_id=msg.message_id,
                     correlation_id=msg.correlation_id, timeout=self._timeout, retry=False,
                 )
-            except Exception as exc:
-                if type(exc).__name__ == "MessageNacked":
-                    raise PublishFailed(f"broker nacked {msg.routing_key}") from None
-                raise
-            if self._returned.keys:
-                raise PublishFailed(f"unroutable: no queue bound to {msg.routing_key!r} on {exchange!r}")
+                tags[-1].append(confirms.published())
+        deadline = time.monotonic() + self._timeout
+        while confirms.outstanding:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise TimeoutError(f"{len(confirms.outstanding)} publishes not confirmed in {self._timeout:g} s")
+            assert self._conn is not None
+            self._conn.drain_events(timeout=left)
+        returned = set(confirms.returned)
+        results: list[PublishFailed | None] = []
+        for group, group_tags in zip(groups, tags):
+            nacked = [m for m, t in zip(group, group_tags) if t in confirms.nacked]
+            # Matched by routing key and message id: two messages alike in both fail together.
+            lost = [m for m in group if (m.routing_key, m.message_id) in returned]
+            if nacked:
+                results.append(PublishFailed(f"broker nacked {nacked[0].routing_key}"))
+            elif lost:
+                results.append(PublishFailed(f"unroutable: no queue bound to {lost[0].routing_key!r} on {exchange!r}"))
+            else:
+                results.append(None)
+        confirms.nacked.clear()
+        return results
 
     def close(self) -> None:
         if self._conn is not None:
@@ -118,20 +164,20 @@ class KombuDelivery:
 
     def retry(self, body: bytes, step: int, headers: Mapping[str, Any]) -> None:
         broker = self._session.broker
-        broker._publisher.publish("", [Outgoing(
+        broker._publish_one("", Outgoing(
             routing_key=broker.topology.retry_queue(self._session.consumer, step), body=body,
             message_id=self._message.properties.get("message_id", ""),
-            correlation_id=self._message.properties.get("correlation_id", ""), headers=headers)])
+            correlation_id=self._message.properties.get("correlation_id", ""), headers=headers))
         self.ack()
 
     def dead_letter(self, headers: Mapping[str, Any]) -> None:
         broker = self._session.broker
         dlq = broker.topology.dead_letter_queue(self._session.consumer)
-        broker._publisher.publish(broker.topology.dead_letter_exchange, [Outgoing(
+        broker._publish_one(broker.topology.dead_letter_exchange, Outgoing(
             routing_key=dlq, body=self.body,
             message_id=self._message.properties.get("message_id", ""),
             correlation_id=self._message.properties.get("correlation_id", ""),
-            headers={**self.headers, **headers})])
+            headers={**self.headers, **headers}))
         self.ack()
 
 
@@ -203,8 +249,8 @@ class _ConsumeSession:
                 return
             done.set_exception(ConnectionLost("connection lost before the ack"))
 
-    def run(self, callback: Callable[[Delivery], None], stop: threading.Event,
-            on_ready: Callable[[bool], None]) -> None:
+    def run(self, callback: Callable[[Sequence[Delivery]], None], stop: threading.Event,
+            on_ready: Callable[[bool], None], batch: int) -> None:
         b = self.broker
         pending: deque[Any] = deque()
         current: Future[None] | None = None
@@ -217,10 +263,12 @@ class _ConsumeSession:
                                 on_message=pending.append, prefetch_count=b.prefetch, no_ack=False)
             consumer.consume()
             on_ready(True)
-            log.info("consuming", queue=self.queue, prefetch=b.prefetch)
+            log.info("consuming", queue=self.queue, prefetch=b.prefetch, batch=batch)
             while True:
                 if current is None and pending and not stop.is_set():
-                    current = executor.submit(callback, KombuDelivery(self, pending.popleft()))
+                    # What has arrived, up to ``batch``: never waiting for more.
+                    taken = [KombuDelivery(self, pending.popleft()) for _ in range(min(batch, len(pending)))]
+                    current = executor.submit(callback, taken)
                     current.add_done_callback(self._wake)
                 self._run_actions()
                 if current is not None and current.done():
@@ -273,15 +321,25 @@ class KombuBroker:
 
     def publish(self, messages: Sequence[Outgoing]) -> None:
         if messages:
-            self._publisher.publish(self.topology.exchange, messages)
+            self._publish_one(self.topology.exchange, *messages)
 
-    def consume(self, consumer: str, callback: Callable[[Delivery], None], stop: threading.Event,
-                on_ready: Callable[[bool], None] = lambda ready: None) -> None:
+    def publish_groups(self, groups: Sequence[Sequence[Outgoing]]) -> list[PublishFailed | None]:
+        if not any(groups):
+            return [None for _ in groups]
+        return self._publisher.publish(self.topology.exchange, groups)
+
+    def _publish_one(self, exchange: str, *messages: Outgoing) -> None:
+        failed = self._publisher.publish(exchange, [messages])[0]
+        if failed is not None:
+            raise failed
+
+    def consume(self, consumer: str, callback: Callable[[Sequence[Delivery]], None], stop: threading.Event,
+                on_ready: Callable[[bool], None] = lambda ready: None, batch: int = 1) -> None:
         backoff = 0.5
         while not stop.is_set():
             started = time.monotonic()
             try:
-                _ConsumeSession(self, consumer).run(callback, stop, on_ready)
+                _ConsumeSession(self, consumer).run(callback, stop, on_ready, max(1, batch))
             except Exception as exc:
                 log.warning("consume interrupted", consumer=consumer, error=f"{type(exc).__name__}: {exc}")
                 if time.monotonic() - started > 30:
