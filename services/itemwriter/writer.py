@@ -17,7 +17,7 @@ from services.itemwriter.lookups import Lookups
 from services.itemwriter.mapping import Mapped, apply_defaults, map_mail
 from services.itemwriter.matching import Match, find_item
 from services.itemwriter.notifications import Recipients, Situation, recipients
-from services.itemwriter.repository import (add_to_notify, dedupe_key, failing_addresses, find_duplicate,
+from services.itemwriter.repository import (add_to_notify, dedupe_key, find_duplicate,
                                             link_follow_up, lock_item, next_number, notify_list,
                                             record_outputs, recorded_outputs)
 from services.itemwriter.senders import Sender, identify
@@ -72,14 +72,13 @@ def write_item(session: Session, envelope: Envelope[Any], lookups: Lookups | Non
         add_to_notify(session, item.id, sender.address, sender.name, "the account adds senders")
     situation = Situation(change, sender.address, sender.verified, mail.classification.automatic, mail.archive,
                           bounce is not None, account.auto_reply, account.quiet_on_create)
-    listed = notify_list(session, item.id)
-    who = recipients(situation, listed, failing_addresses(session, [a for a, _ in listed]))
+    listed, failing = notify_list(session, item.id)
+    who = recipients(situation, listed, failing)
     decision = _decision(matched_by, reason, match, bounce, sender, mapped, placement, who, account)
-    row = _record_mail(session, item, account, mail, f"{matched_by}: {reason}", decision)
     event = item_changed(session, envelope, change=change, item=item, matched_by=matched_by, before=before,
                          placement=placement, recipients=who, sender_verified=sender.verified,
                          delivery_failure=bounce is not None, failing=bounce.failing if bounce else [])
-    record_outputs(row, [event])
+    _record_mail(session, item, account, mail, f"{matched_by}: {reason}", decision, [event])
     return Outcome(change, item, matched_by, reason, [event], decision, who)
 
 
@@ -124,16 +123,17 @@ def _append(item: Item, account: Account, mail: MailParsed, catalog: Catalog) ->
 
 
 def _record_mail(session: Session, item: Item, account: Account, mail: MailParsed, matched_by: str,
-                 decision: dict[str, Any]) -> ItemMail:
+                 decision: dict[str, Any], outputs: list[Envelope[Any]]) -> ItemMail:
     row = ItemMail(item_id=item.id, item_type=item.type, direction="in", account=account.name,
                    source_id=mail.source_id, dedupe_key=dedupe_key(mail), message_id=mail.message_id,
                    subject=mail.subject, from_address=mail.from_.address if mail.from_ else "",
                    from_name=mail.from_.name if mail.from_ else "", text=mail.text, raw_key=mail.raw.key,
                    classification=mail.classification.kind, matched_by=matched_by[:200], mail_date=mail.date,
                    decision=decision)
+    record_outputs(row, outputs)  # in the same INSERT: the outputs a redelivery re-publishes
     session.add(row)
-    session.flush()
-    if account.save_attachments:
+    if account.save_attachments and mail.attachments:
+        session.flush()  # the attachments need the row's id
         for att in mail.attachments:
             session.add(ItemAttachment(item_id=item.id, mail_id=row.id, filename=att.filename[:255],
                                        content_type=att.content_type[:255], size=att.size, sha256=att.sha256,
