@@ -25,9 +25,9 @@ def stable_unique(event_id: str, recipient: str, kind: str) -> str:
 
 
 def add(session: Session, *, event_id: str, recipient: str, kind: str, item_id: int, account: str, status: str,
-        message_id: str = "", reason: str = "") -> OutboundMail:
+        message_id: str = "", reason: str = "", attempts: int = 0) -> OutboundMail:
     row = OutboundMail(event_id=event_id, recipient=recipient, kind=kind, item_id=item_id, account=account,
-                       message_id=message_id, status=status, reason=reason, attempts=0, created_at=utcnow())
+                       message_id=message_id, status=status, reason=reason, attempts=attempts, created_at=utcnow())
     session.add(row)
     session.flush()
     return row

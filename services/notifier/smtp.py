@@ -6,6 +6,7 @@ from __future__ import annotations
 import smtplib
 import socket
 import ssl
+import time
 from collections.abc import Callable
 from email.message import EmailMessage
 
@@ -23,6 +24,11 @@ class SmtpSetupFailure(Exception):
     configuration; the event waits in the dead-letter queue for a replay."""
 
 
+# A connection used this recently is trusted without a NOOP first (a round trip per mail otherwise);
+# servers drop idle clients after minutes (RFC 5321 §4.5.3.2.7 suggests 5), not seconds.
+TRUSTED_IDLE_SECONDS = 5.0
+
+
 class SmtpSender:
     def __init__(self, host: str, port: int, tls: str = "none", user: str = "", password: str = "",
                  timeout: float = 30.0, ssl_context: ssl.SSLContext | None = None,
@@ -31,6 +37,7 @@ class SmtpSender:
         self._user, self._password, self._oauth_token = user, password, oauth_token
         self._ctx = ssl_context or ssl.create_default_context()
         self._conn: smtplib.SMTP | None = None
+        self._last_used = 0.0
 
     def _connect(self) -> smtplib.SMTP:
         if self.tls == "implicit":
@@ -54,6 +61,8 @@ class SmtpSender:
         return conn
 
     def _connection(self) -> smtplib.SMTP:
+        if self._conn is not None and time.monotonic() - self._last_used < TRUSTED_IDLE_SECONDS:
+            return self._conn
         if self._conn is not None:
             try:
                 if self._conn.noop()[0] == 250:
@@ -83,6 +92,7 @@ class SmtpSender:
         except (smtplib.SMTPException, OSError, socket.timeout) as exc:
             self.close()
             raise TransientSendFailure(f"{type(exc).__name__}: {exc}") from None
+        self._last_used = time.monotonic()
         if refused:
             self._raise_for(refused)
 
