@@ -20,7 +20,7 @@ from services.notifier.governor import Governor
 from services.notifier.intents import Intents, Send, count
 from services.notifier.planning import AUTO_REPLY
 from services.notifier.senders import SenderPool
-from services.notifier.smtp import PermanentSendFailure, SmtpSetupFailure, TransientSendFailure
+from services.notifier.smtp import PermanentSendFailure, ServerUnavailable, SmtpSetupFailure, TransientSendFailure
 from services.notifier.templates import Templates
 from shared.contracts import Envelope
 from shared.db.engine import transaction
@@ -55,12 +55,18 @@ class Notifier:
     def handle_batch(self, envelopes: Sequence[Envelope[Any]]) -> list[Result]:
         results: list[Result] = [[] for _ in envelopes]
         sends = self._record_intents(envelopes, results)
+        deferring: set[str] = set()  # accounts whose SMTP server did not answer in this batch
         for send in sends:
             if isinstance(results[send.index], Exception):
                 continue  # an earlier send of the same event failed: its retry sends the rest
             with envelope_context(send.envelope):
+                if send.account.name in deferring:
+                    # One timeout per server and batch, not one per mail: SIGTERM waits for the batch.
+                    results[send.index] = RetryLater(f"SMTP: an earlier send of account {send.account.name} "
+                                                     "in the same batch failed")
+                    continue
                 try:
-                    self._send(send)
+                    self._send(send, deferring)
                 except Exception as exc:  # RetryLater, Reject, or a bug: this event's own outcome
                     results[send.index] = exc
         finished = [s for s in sends if s.outcome]
@@ -98,7 +104,7 @@ class Notifier:
                     sends.extend(recorded)
         return sends
 
-    def _send(self, send: Send) -> None:
+    def _send(self, send: Send, deferring: set[str]) -> None:
         event, account, kind = send.event, send.account, send.kind
         token = self.tokens.subject_token(event.item.number)
         rendered = self.templates.render(kind, compose.template_context(event, token, account.address),
@@ -111,6 +117,8 @@ class Notifier:
             sender.send(message, envelope_from="" if kind == AUTO_REPLY else account.address,
                         recipients=[send.to.address])
         except TransientSendFailure as exc:
+            if isinstance(exc, ServerUnavailable):
+                deferring.add(account.name)
             count(kind, account.name, "deferred")
             raise RetryLater(f"SMTP: {exc}") from None
         except TokenUnavailable as exc:

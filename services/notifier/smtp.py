@@ -19,6 +19,10 @@ class TransientSendFailure(Exception):
     """4xx or the network: try again later."""
 
 
+class ServerUnavailable(TransientSendFailure):
+    """The server did not answer, or dropped the connection: other mail through it waits too."""
+
+
 class SmtpSetupFailure(Exception):
     """TLS not offered or not trusted, or the login refused: no retry helps until an operator fixes the
     configuration; the event waits in the dead-letter queue for a replay."""
@@ -89,7 +93,10 @@ class SmtpSender:
         except ssl.SSLError as exc:
             self.close()
             raise SmtpSetupFailure(f"TLS with {self.host}:{self.port} failed: {exc.reason}") from None
-        except (smtplib.SMTPException, OSError, socket.timeout) as exc:
+        except (smtplib.SMTPServerDisconnected, OSError, socket.timeout) as exc:
+            self.close()
+            raise ServerUnavailable(f"{type(exc).__name__}: {exc}") from None
+        except smtplib.SMTPException as exc:
             self.close()
             raise TransientSendFailure(f"{type(exc).__name__}: {exc}") from None
         self._last_used = time.monotonic()

@@ -198,3 +198,13 @@ def test_a_batch_records_every_intent_before_sending_and_a_deferred_recipient_re
         assert {r.status for r in outbox(sessions)} == {"sent"}
     finally:
         controller.stop()
+
+
+def test_when_the_smtp_server_does_not_answer_the_rest_of_the_batch_waits_without_trying(sessions: Any,
+                                                                                          item_id: int) -> None:
+    """One connection failure defers the batch's other mail through that server; all stay pending."""
+    results = handler_for(sessions, 1).handle_batch([event(item_id, sender=f"u{i}@example.com") for i in range(3)])
+    assert [type(r).__name__ for r in results] == ["RetryLater"] * 3
+    assert "SMTP: ConnectionRefusedError" in str(results[0])
+    assert all("an earlier send of account support in the same batch failed" in str(r) for r in results[1:])
+    assert [r.status for r in outbox(sessions)] == ["pending"] * 3
