@@ -2,9 +2,9 @@
 send and marked sent after it: a redelivered event never sends twice, and a send interrupted between
 the server's acceptance and our record goes again with the same Message-ID, so clients collapse it.
 
-A batch of events pays two transactions, not three per event: every intent is committed before the
-first SMTP exchange, every completion after the last; mail goes out over the account's kept
-connection in between."""
+A batch of events records every intent in one transaction, before the first SMTP exchange; each
+completion is recorded right after its send (a crash re-sends at most the mail in flight), in a
+transaction that does not wait for the disk. Mail goes out over the account's kept connection."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ from services.notifier.senders import SenderPool
 from services.notifier.smtp import PermanentSendFailure, ServerUnavailable, SmtpSetupFailure, TransientSendFailure
 from services.notifier.templates import Templates
 from shared.contracts import Envelope
-from shared.db.engine import transaction
+from shared.db.engine import commit_without_flush_wait, transaction
 from shared.errors import Reject, RetryLater
 from shared.logging import get_logger
 from shared.oauth.errors import AuthFailed, TokenUnavailable
@@ -67,24 +67,26 @@ class Notifier:
                     continue
                 try:
                     self._send(send, deferring)
+                    self._finish(send)
+                except (IntegrityError, OperationalError) as exc:  # the completion was not recorded
+                    results[send.index] = RetryLater(f"database: {type(exc).__name__}")
                 except Exception as exc:  # RetryLater, Reject, or a bug: this event's own outcome
                     results[send.index] = exc
-        finished = [s for s in sends if s.outcome]
-        if finished:
-            # Raising here (the database is away) leaves the rows pending: the runner hands each event
-            # again on its own, and those sends go again with the same Message-ID.
-            with transaction(self.sessions) as session:
-                for s in finished:
-                    assert s.message is not None
-                    outbox.finish(session, s.row_id, s.outcome, s.reason, s.message, s.event.item.type)
-        for s in finished:
-            with envelope_context(s.envelope):
-                count(s.kind, s.account.name, s.outcome)
-                if s.outcome == "sent":
-                    log.info(f"{s.kind} sent", item_number=s.event.item.number)
-                else:
-                    log.warning("refused by the SMTP server", kind=s.kind, error=s.reason)
         return results
+
+    def _finish(self, send: Send) -> None:
+        """Record the server's answer at once, so a crash re-sends at most the mail in flight. The
+        commit does not wait for the database's disk: losing it to a database crash means one mail
+        goes again with the same Message-ID, which clients collapse; it is the intent that must last."""
+        assert send.message is not None
+        with transaction(self.sessions) as session:
+            commit_without_flush_wait(session)
+            outbox.finish(session, send.row_id, send.outcome, send.reason, send.message, send.event.item.type)
+        count(send.kind, send.account.name, send.outcome)
+        if send.outcome == "sent":
+            log.info(f"{send.kind} sent", item_number=send.event.item.number)
+        else:
+            log.warning("refused by the SMTP server", kind=send.kind, error=send.reason)
 
     def _record_intents(self, envelopes: Sequence[Envelope[Any]], results: list[Result]) -> list[Send]:
         sends: list[Send] = []
