@@ -53,9 +53,10 @@ def ensure_contact(session: Session, address: str, name: str, customer: Customer
     contact = known if looked_up else session.scalar(select(Contact).where(Contact.email == address))
     if contact is not None:
         return contact
-    session.execute(insert_unless_present(session, Contact, {
-        "email": address, "name": name[:200], "customer_id": customer.id if customer else None}))
-    contact = session.scalar(select(Contact).where(Contact.email == address))
+    contact = session.scalar(insert_unless_present(session, Contact, {
+        "email": address, "name": name[:200], "customer_id": customer.id if customer else None}).returning(Contact))
+    if contact is None:  # a concurrent writer's row
+        contact = session.scalar(select(Contact).where(Contact.email == address))
     assert contact is not None
     return contact
 

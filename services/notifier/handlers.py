@@ -76,12 +76,15 @@ class Notifier:
 
     def _finish(self, send: Send) -> None:
         """Record the server's answer at once, so a crash re-sends at most the mail in flight. The
-        commit does not wait for the database's disk: losing it to a database crash means one mail
-        goes again with the same Message-ID, which clients collapse; it is the intent that must last."""
+        commit does not wait for the database's disk: a database crash may lose the last few, and
+        those mails go again with the same Message-ID, which clients collapse; the intent must last."""
         assert send.message is not None
         with transaction(self.sessions) as session:
             commit_without_flush_wait(session)
-            outbox.finish(session, send.row_id, send.outcome, send.reason, send.message, send.event.item.type)
+            outbox.finish(session, send.row_id, send.outcome, send.reason, send.message,
+                          message_id=send.message_id, item_id=send.event.item.id,
+                          item_type=send.event.item.type, account=send.account.name, kind=send.kind,
+                          recipient=send.to.address)
         count(send.kind, send.account.name, send.outcome)
         if send.outcome == "sent":
             log.info(f"{send.kind} sent", item_number=send.event.item.number)
