@@ -1,13 +1,16 @@
 """The one consumer runner: turns a handler's outcome into broker actions.
 
-- success: publish the outputs (confirmed, mandatory), then ack;
+It takes the messages already waiting, up to the batch size, and settles each on its own:
+- success: publish the outputs (confirmed, mandatory), then ack; the outputs of every success of a
+  batch are published together and their confirms awaited once;
 - ``RetryLater`` or an unexpected exception: republish to the retry ladder with ``attempt + 1``,
   then ack; after ``max_retries`` the message goes to the dead-letter queue instead;
 - ``Reject`` or an undecodable body: straight to the dead-letter queue, stage/exception/reason in
   headers.
 
 A failure is never acked without being kept somewhere, and never requeued in a loop. A publish that
-fails leaves the delivery unsettled: the broker redelivers it (bounded by ``x-delivery-limit``).
+fails leaves the delivery unsettled: the broker redelivers it (bounded by ``x-delivery-limit``). One
+message's failure never retries or fails its batch-mates.
 """
 
 from __future__ import annotations
@@ -15,19 +18,36 @@ from __future__ import annotations
 import time
 import traceback
 from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 import structlog
 
 from shared.broker.port import (H_ATTEMPTS, H_DEAD_AT, H_EXCEPTION, H_QUEUE, H_REASON, H_STAGE, Broker,
-                                Delivery, Outgoing)
+                                Delivery, Outgoing, PublishFailed)
 from shared.contracts.envelope import Envelope, UndecodableMessage, decode
 from shared.errors import Reject, RetryLater
 from shared.logging import get_logger
 from shared import metrics
 
 Handler = Callable[[Envelope[Any]], Sequence[Envelope[Any]]]
+Result = Sequence[Envelope[Any]] | Exception  # the outputs, or what stands for the failure
+
+
+class BatchHandler(Protocol):
+    """A handler that can do several messages in one unit of work (one transaction, one connection).
+
+    ``handle_batch`` returns, per envelope and in order, its outputs or the exception that stands for
+    its failure: one message's failure must not undo its batch-mates' work. Raising fails the whole
+    batch: the runner then hands each message to it alone.
+    """
+
+    def __call__(self, envelope: Envelope[Any]) -> Sequence[Envelope[Any]]: ...
+
+    def handle_batch(self, envelopes: Sequence[Envelope[Any]]) -> list[Result]: ...
+
 
 log = get_logger("postroom.runner")
 
@@ -37,52 +57,97 @@ def to_outgoing(envelope: Envelope[Any]) -> Outgoing:
                     correlation_id=envelope.correlation_id)
 
 
+def envelope_context(envelope: Envelope[Any]) -> AbstractContextManager[None]:
+    """Log lines inside carry the message's ids (batch handlers wrap each message's work in it)."""
+    return structlog.contextvars.bound_contextvars(
+        message_id=envelope.message_id, correlation_id=envelope.correlation_id, type=envelope.type,
+        attempt=envelope.attempt)
+
+
+@dataclass
+class _Done:
+    outcome: str
+    envelope: Envelope[Any] | None
+    fields: dict[str, Any]
+
+
 class Runner:
-    def __init__(self, stage: str, broker: Broker, handler: Handler, *, max_retries: int,
+    def __init__(self, stage: str, broker: Broker, handler: Handler | BatchHandler, *, max_retries: int,
                  retry_step: Callable[[int], int]) -> None:
         self.stage, self.broker, self.handler = stage, broker, handler
         self.max_retries, self.retry_step = max_retries, retry_step
         self.last_progress = time.monotonic()
 
-    def __call__(self, delivery: Delivery) -> None:
+    def __call__(self, deliveries: Sequence[Delivery]) -> None:
+        """Settle a batch of deliveries: failures first, each on its own; then the outputs of every
+        success are published together, and each success is acked once its outputs are confirmed."""
         started = time.perf_counter()
         structlog.contextvars.clear_contextvars()
-        try:
-            envelope = decode(delivery.body)
-        except UndecodableMessage as exc:
-            self._dead_letter(delivery, "undecodable", exc, attempts=0, kind="undecodable")
-            self._done("dead-lettered", started, reason="undecodable")
-            return
-        structlog.contextvars.bind_contextvars(
-            message_id=envelope.message_id, correlation_id=envelope.correlation_id, type=envelope.type,
-            stage=self.stage, attempt=envelope.attempt)
-        try:
-            outputs = self.handler(envelope)
-        except Reject as exc:
-            self._dead_letter(delivery, "rejected", exc, attempts=envelope.attempt + 1, kind="rejected")
-            self._done("dead-lettered", started, reason=str(exc))
-            return
-        except Exception as exc:  # RetryLater and anything unexpected: transient, bounded
-            self._retry_or_dead_letter(delivery, envelope, exc, started)
-            return
-        self.broker.publish([to_outgoing(e) for e in outputs])
-        delivery.ack()
-        self._done("ok", started, outputs=[e.type for e in outputs])
+        structlog.contextvars.bind_contextvars(stage=self.stage)
+        done: list[_Done] = []
+        decoded: list[tuple[Delivery, Envelope[Any]]] = []
+        for delivery in deliveries:
+            try:
+                decoded.append((delivery, decode(delivery.body)))
+            except UndecodableMessage as exc:
+                self._dead_letter(delivery, "undecodable", exc, attempts=0, kind="undecodable")
+                done.append(_Done("dead-lettered", None, {"reason": "undecodable"}))
+        results = self._handle([envelope for _, envelope in decoded])
+        succeeded: list[tuple[Delivery, Envelope[Any], Sequence[Envelope[Any]]]] = []
+        for (delivery, envelope), result in zip(decoded, results, strict=True):
+            with envelope_context(envelope):
+                if isinstance(result, Reject):
+                    self._dead_letter(delivery, "rejected", result, attempts=envelope.attempt + 1, kind="rejected")
+                    done.append(_Done("dead-lettered", envelope, {"reason": str(result)}))
+                elif isinstance(result, Exception):  # RetryLater and anything unexpected: transient, bounded
+                    done.append(self._retry_or_dead_letter(delivery, envelope, result))
+                else:
+                    succeeded.append((delivery, envelope, result))
+        failures = self.broker.publish_groups([[to_outgoing(e) for e in outputs] for _, _, outputs in succeeded])
+        unpublished: PublishFailed | None = None
+        for (delivery, envelope, outputs), failed in zip(succeeded, failures, strict=True):
+            if failed is not None:  # left unsettled: the broker redelivers it
+                unpublished = unpublished or failed
+                with envelope_context(envelope):
+                    log.warning("outputs not published; the message stays unsettled", error=str(failed))
+                continue
+            delivery.ack()
+            done.append(_Done("ok", envelope, {"outputs": [e.type for e in outputs]}))
+        self._log(done, started, len(deliveries))
+        if unpublished is not None:
+            raise unpublished
 
-    def _retry_or_dead_letter(self, delivery: Delivery, envelope: Envelope[Any], exc: Exception,
-                              started: float) -> None:
+    def _handle(self, envelopes: Sequence[Envelope[Any]]) -> list[Result]:
+        handle_batch = getattr(self.handler, "handle_batch", None)
+        if handle_batch is None or len(envelopes) < 2:
+            return [self._handle_one(envelope) for envelope in envelopes]
+        try:
+            results: list[Result] = handle_batch(envelopes)
+        except Exception as exc:  # the batch's unit of work failed as a whole: each message on its own
+            log.warning("batch failed; handling its messages one by one", size=len(envelopes), exc_info=exc)
+            return [self._handle_one(envelope) for envelope in envelopes]
+        assert len(results) == len(envelopes), "a batch handler returns one result per envelope"
+        return results
+
+    def _handle_one(self, envelope: Envelope[Any]) -> Result:
+        with envelope_context(envelope):
+            try:
+                return self.handler(envelope)
+            except Exception as exc:
+                return exc
+
+    def _retry_or_dead_letter(self, delivery: Delivery, envelope: Envelope[Any], exc: Exception) -> _Done:
         if not isinstance(exc, RetryLater):
             log.warning("handler raised", exc_info=exc)
         if envelope.attempt >= self.max_retries:
             self._dead_letter(delivery, "retries exhausted", exc, attempts=envelope.attempt + 1,
                               kind="retries_exhausted")
-            self._done("dead-lettered", started, reason="retries exhausted")
-            return
+            return _Done("dead-lettered", envelope, {"reason": "retries exhausted"})
         step = self.retry_step(envelope.attempt)
         delivery.retry(envelope.next_attempt().to_json(), step,
                        {**delivery.headers, H_ATTEMPTS: envelope.attempt + 1, H_REASON: _describe(exc)})
         metrics.RETRIES.labels(self.stage).inc()
-        self._done("retry", started, step=step, reason=_describe(exc))
+        return _Done("retry", envelope, {"step": step, "reason": _describe(exc)})
 
     def _dead_letter(self, delivery: Delivery, reason: str, exc: Exception, attempts: int, kind: str) -> None:
         delivery.dead_letter({
@@ -95,12 +160,17 @@ class Runner:
         })
         metrics.DEAD_LETTERS.labels(self.stage, kind).inc()
 
-    def _done(self, outcome: str, started: float, **fields: Any) -> None:
-        duration = time.perf_counter() - started
+    def _log(self, done: list[_Done], started: float, size: int) -> None:
+        """One line per message; a batch's time is shared evenly among its messages."""
+        share = (time.perf_counter() - started) / max(size, 1)
         self.last_progress = time.monotonic()
-        metrics.HANDLED.labels(self.stage, outcome).inc()
-        metrics.DURATION.labels(self.stage).observe(duration)
-        log.info("handled", outcome=outcome, duration_ms=round(duration * 1000, 1), **fields)
+        for d in done:
+            metrics.HANDLED.labels(self.stage, d.outcome).inc()
+            metrics.DURATION.labels(self.stage).observe(share)
+            context = envelope_context(d.envelope) if d.envelope is not None else nullcontext()
+            with context:
+                log.info("handled", outcome=d.outcome, duration_ms=round(share * 1000, 1),
+                         **({"batch": size} if size > 1 else {}), **d.fields)
         structlog.contextvars.clear_contextvars()
 
 

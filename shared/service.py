@@ -11,7 +11,7 @@ from shared.broker.port import Broker
 from shared.broker.topology import Topology
 from shared.health import HealthState, serve_health
 from shared.logging import get_logger
-from shared.runner import Handler, Runner
+from shared.runner import BatchHandler, Handler, Runner
 from shared.settings import CommonSettings
 
 log = get_logger("postroom.service")
@@ -35,7 +35,7 @@ class ConsumerService:
 
     stage: str
     broker: Broker
-    handler: Handler
+    handler: Handler | BatchHandler
     settings: CommonSettings
     health: HealthState
     _busy: bool = False
@@ -45,17 +45,18 @@ class ConsumerService:
         runner = Runner(self.stage, self.broker, self.handler, max_retries=self.settings.max_retries,
                         retry_step=topology.retry_step)
 
-        def on_delivery(delivery):  # type: ignore[no-untyped-def]
+        def on_deliveries(deliveries):  # type: ignore[no-untyped-def]
             self._busy = True
             try:
-                runner(delivery)
+                runner(deliveries)
             finally:
                 self._busy = False
                 self.health.tick()
 
         ticker = threading.Thread(target=self._tick_while_idle, args=(stop,), daemon=True)
         ticker.start()
-        self.broker.consume(self.stage, on_delivery, stop, on_ready=self.health.set_ready)
+        self.broker.consume(self.stage, on_deliveries, stop, on_ready=self.health.set_ready,
+                            batch=self.settings.batch_size)
 
     def _tick_while_idle(self, stop: threading.Event) -> None:
         # An idle consumer is alive; a consumer stuck in one handler past stall_after is not.
@@ -65,7 +66,7 @@ class ConsumerService:
 
 
 def install_stop_signals(stop: threading.Event) -> None:
-    """SIGTERM/SIGINT finish the message in flight, give prefetched ones back, then exit."""
+    """SIGTERM/SIGINT finish the batch in flight, give prefetched ones back, then exit."""
 
     def _stop(signum: int, _frame: object) -> None:
         log.info("stopping", signal=signal.Signals(signum).name)

@@ -36,7 +36,11 @@ class CommonSettings(BaseSettings):
     store_dir: Path | None = None
     # Prefix for every exchange and queue name: lets tests (and tenants) share one broker.
     broker_namespace: str = ""
-    prefetch: int = 8
+    # Unacked messages the broker sends ahead; a consumer hands its handler those already waiting, up
+    # to batch_size at a time (one publish-confirm wait, one transaction), never waiting for more.
+    # Prefetch above the batch size keeps the next batch arriving while one is handled.
+    prefetch: int = 64
+    batch_size: int = 32
     heartbeat: int = 30
     # The retry ladder: a fixed-TTL queue per step; a message that fails more often goes to the DLQ.
     # NoDecode: the variables are comma-separated (the validators split them), not JSON.

@@ -6,7 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import or_, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from shared.contracts import Envelope, MailParsed, decode
@@ -33,16 +34,16 @@ def find_duplicate(session: Session, item_type: str, mail: MailParsed) -> ItemMa
 def next_number(session: Session, item_type: str) -> int:
     """Take the next number of ``item_type``. The UPDATE holds the counter's row lock until commit,
     so concurrent writers queue here instead of taking the same number."""
-    updated = session.execute(
+    taken = session.scalar(
         update(ItemSequence).where(ItemSequence.item_type == item_type)
-        .values(last_number=ItemSequence.last_number + 1)
-    ).rowcount
-    if not updated:
+        .values(last_number=ItemSequence.last_number + 1).returning(ItemSequence.last_number)
+    )
+    if taken is None:
         # First item of this type. Two writers racing here: one gets an IntegrityError and retries.
         with session.begin_nested():
             session.add(ItemSequence(item_type=item_type, last_number=1))
         return 1
-    return session.scalar(select(ItemSequence.last_number).where(ItemSequence.item_type == item_type)) or 1
+    return taken
 
 
 def record_outputs(row: ItemMail, outputs: list[Envelope[Any]]) -> None:
@@ -55,29 +56,27 @@ def recorded_outputs(row: ItemMail) -> list[Envelope[Any]]:
     return [decode(json.dumps(e).encode()) for e in (row.outputs or {}).get("envelopes", [])]
 
 
-def notify_list(session: Session, item_id: int) -> list[tuple[str, str]]:
-    rows = session.execute(select(ItemNotify.address, ItemNotify.name)
-                           .where(ItemNotify.item_id == item_id).order_by(ItemNotify.id))
-    return [(r.address, r.name) for r in rows]
+def notify_list(session: Session, item_id: int) -> tuple[list[tuple[str, str]], set[str]]:
+    """The item's notification list in order, and which of its addresses are flagged as failing."""
+    rows = session.execute(select(ItemNotify.address, ItemNotify.name, Contact.failing)
+                           .outerjoin(Contact, Contact.email == ItemNotify.address)
+                           .where(ItemNotify.item_id == item_id).order_by(ItemNotify.id)).all()
+    return [(r.address, r.name) for r in rows], {r.address for r in rows if r.failing}
 
 
 def add_to_notify(session: Session, item_id: int, address: str, name: str, because: str) -> bool:
-    """Put ``address`` on the item's notification list; False when it already was."""
-    address = address.lower()
-    if session.scalar(select(ItemNotify.id).where(ItemNotify.item_id == item_id, ItemNotify.address == address)):
-        return False
-    try:
-        with session.begin_nested():
-            session.add(ItemNotify(item_id=item_id, address=address, name=name[:200], added_because=because[:200]))
-    except IntegrityError:  # a concurrent writer added it
-        return False
-    return True
+    """Put ``address`` on the item's notification list; False when it already was (or a concurrent
+    writer just put it there): one statement, no savepoint."""
+    row = {"item_id": item_id, "address": address.lower(), "name": name[:200], "added_because": because[:200]}
+    return bool(session.execute(insert_unless_present(session, ItemNotify, row)).rowcount)
 
 
-def failing_addresses(session: Session, addresses: list[str]) -> set[str]:
-    if not addresses:
-        return set()
-    return set(session.scalars(select(Contact.email).where(Contact.email.in_(addresses), Contact.failing.is_(True))))
+def insert_unless_present(session: Session, model: Any, row: dict[str, Any]) -> Any:
+    """INSERT ... ON CONFLICT DO NOTHING on PostgreSQL and SQLite: rowcount 0 when a unique key
+    already held the row."""
+    dialect = session.get_bind().dialect.name
+    insert = {"postgresql": pg_insert, "sqlite": sqlite_insert}[dialect]
+    return insert(model).values(**row).on_conflict_do_nothing()
 
 
 def link_follow_up(session: Session, new_item: Item, other: Item, reason: str) -> None:

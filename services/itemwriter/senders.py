@@ -7,11 +7,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from services.itemwriter.authentication import SenderAuth
 from services.itemwriter.forwards import original_sender
+from services.itemwriter.repository import insert_unless_present
 from shared.contracts import Address, MailParsed
 from shared.db.models import Account, Contact, Customer, User
 
@@ -34,7 +34,11 @@ class Sender:
 
 def customer_of(session: Session, address: str) -> Customer | None:
     """The customer an address belongs to: its contact's customer, else a customer owning its domain."""
-    contact = session.scalar(select(Contact).where(Contact.email == address))
+    return customer_for(session, address, session.scalar(select(Contact).where(Contact.email == address)))
+
+
+def customer_for(session: Session, address: str, contact: Contact | None) -> Customer | None:
+    """``customer_of`` when the address's contact row (or its absence) is already known."""
     if contact is not None and contact.customer_id is not None:
         return session.get(Customer, contact.customer_id)
     domain = address.rpartition("@")[2]
@@ -42,18 +46,18 @@ def customer_of(session: Session, address: str) -> Customer | None:
                  if domain in {d.lower() for d in c.domains}), None)
 
 
-def ensure_contact(session: Session, address: str, name: str, customer: Customer | None) -> Contact:
-    """The contact row of ``address``, made on first sight; a concurrent writer's row wins."""
-    contact = session.scalar(select(Contact).where(Contact.email == address))
+def ensure_contact(session: Session, address: str, name: str, customer: Customer | None,
+                   known: Contact | None = None, looked_up: bool = False) -> Contact:
+    """The contact row of ``address``, made on first sight; a concurrent writer's row wins.
+    ``looked_up``: the caller already read the row (``known``, None when there was none)."""
+    contact = known if looked_up else session.scalar(select(Contact).where(Contact.email == address))
     if contact is not None:
         return contact
-    try:
-        with session.begin_nested():
-            contact = Contact(email=address, name=name[:200], customer_id=customer.id if customer else None)
-            session.add(contact)
-    except IntegrityError:
+    contact = session.scalar(insert_unless_present(session, Contact, {
+        "email": address, "name": name[:200], "customer_id": customer.id if customer else None}).returning(Contact))
+    if contact is None:  # a concurrent writer's row
         contact = session.scalar(select(Contact).where(Contact.email == address))
-        assert contact is not None
+    assert contact is not None
     return contact
 
 
@@ -80,8 +84,9 @@ def identify(session: Session, account: Account, mail: MailParsed, mapped: Addre
         sender.notes.append(f"{sender.address} is our user {sender.user.name or sender.user.email}")
         return sender
     assert sender.address is not None
-    sender.customer = customer_of(session, sender.address)
-    sender.contact = ensure_contact(session, sender.address, sender.name, sender.customer)
+    known = session.scalar(select(Contact).where(Contact.email == sender.address))
+    sender.customer = customer_for(session, sender.address, known)
+    sender.contact = ensure_contact(session, sender.address, sender.name, sender.customer, known, looked_up=True)
     sender.notes.append(f"{sender.address} belongs to customer {sender.customer.name}" if sender.customer
                         else f"{sender.address} belongs to no customer")
     return sender

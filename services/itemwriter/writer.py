@@ -11,18 +11,19 @@ from sqlalchemy.orm import Session
 
 from services.itemwriter.authentication import assess
 from services.itemwriter.bounces import Bounce, find_bounce, flag_failing
-from services.itemwriter.catalog import Catalog, load_catalog
+from services.itemwriter.catalog import Catalog
 from services.itemwriter.events import item_changed
+from services.itemwriter.lookups import Lookups
 from services.itemwriter.mapping import Mapped, apply_defaults, map_mail
 from services.itemwriter.matching import Match, find_item
 from services.itemwriter.notifications import Recipients, Situation, recipients
-from services.itemwriter.repository import (add_to_notify, dedupe_key, failing_addresses, find_duplicate,
+from services.itemwriter.repository import (add_to_notify, dedupe_key, find_duplicate,
                                             link_follow_up, lock_item, next_number, notify_list,
                                             record_outputs, recorded_outputs)
 from services.itemwriter.senders import Sender, identify
 from services.itemwriter.workflow import Placement, ReplyActions, initial, on_reply
 from shared.contracts import Envelope, MailParsed
-from shared.db.models import Account, Customer, Item, ItemAttachment, ItemMail, Project, User, utcnow
+from shared.db.models import Account, Customer, Item, ItemAttachment, ItemMail, utcnow
 from shared.errors import Reject
 
 
@@ -37,9 +38,10 @@ class Outcome:
     recipients: Recipients | None = None
 
 
-def write_item(session: Session, envelope: Envelope[Any]) -> Outcome:
+def write_item(session: Session, envelope: Envelope[Any], lookups: Lookups | None = None) -> Outcome:
     mail: MailParsed = envelope.payload
-    account = session.scalar(select(Account).where(Account.name == mail.account))
+    lookups = lookups or Lookups(session)
+    account = lookups.account(mail.account)
     if account is None:
         raise Reject(f"unknown account {mail.account!r}: apply it with 'postroom accounts apply'")
     duplicate = find_duplicate(session, account.item_type, mail)
@@ -47,7 +49,7 @@ def write_item(session: Session, envelope: Envelope[Any]) -> Outcome:
         return Outcome("duplicate", session.get_one(Item, duplicate.item_id), duplicate.matched_by,
                        "the same mail was handled before: its recorded outputs are published again",
                        recorded_outputs(duplicate), dict(duplicate.decision or {}))
-    catalog = load_catalog(session)
+    catalog = lookups.catalog()
     auth = assess(mail.authentication_results, account.trusted_authserv_ids or [])
     mapped = map_mail(mail, account.field_mapping or {}, catalog.fields)
     sender = identify(session, account, mail, mapped.contact, auth)
@@ -61,7 +63,7 @@ def write_item(session: Session, envelope: Envelope[Any]) -> Outcome:
         match = find_item(session, account.item_type, mail, sender)
         change, matched_by, reason = ("created" if match.item is None else "appended"), match.signal, match.reason
         if match.item is None:
-            item, placement = _create(session, account, mail, mapped, sender, catalog, match)
+            item, placement = _create(session, lookups, account, mail, mapped, sender, catalog, match)
         else:
             item = lock_item(session, match.item.id)
             before = (item.status, item.step)
@@ -70,19 +72,18 @@ def write_item(session: Session, envelope: Envelope[Any]) -> Outcome:
         add_to_notify(session, item.id, sender.address, sender.name, "the account adds senders")
     situation = Situation(change, sender.address, sender.verified, mail.classification.automatic, mail.archive,
                           bounce is not None, account.auto_reply, account.quiet_on_create)
-    listed = notify_list(session, item.id)
-    who = recipients(situation, listed, failing_addresses(session, [a for a, _ in listed]))
+    listed, failing = notify_list(session, item.id)
+    who = recipients(situation, listed, failing)
     decision = _decision(matched_by, reason, match, bounce, sender, mapped, placement, who, account)
-    row = _record_mail(session, item, account, mail, f"{matched_by}: {reason}", decision)
     event = item_changed(session, envelope, change=change, item=item, matched_by=matched_by, before=before,
                          placement=placement, recipients=who, sender_verified=sender.verified,
                          delivery_failure=bounce is not None, failing=bounce.failing if bounce else [])
-    record_outputs(row, [event])
+    _record_mail(session, item, account, mail, f"{matched_by}: {reason}", decision, [event])
     return Outcome(change, item, matched_by, reason, [event], decision, who)
 
 
-def _create(session: Session, account: Account, mail: MailParsed, mapped: Mapped, sender: Sender,
-            catalog: Catalog, match: Match) -> tuple[Item, Placement]:
+def _create(session: Session, lookups: Lookups, account: Account, mail: MailParsed, mapped: Mapped,
+            sender: Sender, catalog: Catalog, match: Match) -> tuple[Item, Placement]:
     apply_defaults(mapped, account.default_values or {}, catalog.fields)
     placement = initial(mapped.builtin_defaults, catalog)
     customer = sender.customer
@@ -91,7 +92,7 @@ def _create(session: Session, account: Account, mail: MailParsed, mapped: Mapped
         mapped.notes.append(f"default customer {mapped.builtin_defaults['customer']!r}: "
                             + ("set" if named else "no such customer, ignored"))
         customer = named or customer
-    creator = session.scalar(select(User).where(User.email == account.creator.lower())) if account.creator else None
+    creator = lookups.user(account.creator.lower()) if account.creator else None
     if account.creator and creator is None:
         mapped.notes.append(f"creator {account.creator!r} is not a user: the item has no creator")
     item = Item(type=account.item_type, number=next_number(session, account.item_type), project=account.project,
@@ -104,7 +105,7 @@ def _create(session: Session, account: Account, mail: MailParsed, mapped: Mapped
     session.flush()
     for other in match.follow_up_of:
         link_follow_up(session, item, other, match.reason)
-    project = session.scalar(select(Project).where(Project.name == account.project))
+    project = lookups.project(account.project)
     for address in (project.notify if project else []):
         add_to_notify(session, item.id, address, "", f"project {account.project} notifies")
     return item, placement
@@ -122,16 +123,17 @@ def _append(item: Item, account: Account, mail: MailParsed, catalog: Catalog) ->
 
 
 def _record_mail(session: Session, item: Item, account: Account, mail: MailParsed, matched_by: str,
-                 decision: dict[str, Any]) -> ItemMail:
+                 decision: dict[str, Any], outputs: list[Envelope[Any]]) -> ItemMail:
     row = ItemMail(item_id=item.id, item_type=item.type, direction="in", account=account.name,
                    source_id=mail.source_id, dedupe_key=dedupe_key(mail), message_id=mail.message_id,
                    subject=mail.subject, from_address=mail.from_.address if mail.from_ else "",
                    from_name=mail.from_.name if mail.from_ else "", text=mail.text, raw_key=mail.raw.key,
                    classification=mail.classification.kind, matched_by=matched_by[:200], mail_date=mail.date,
                    decision=decision)
+    record_outputs(row, outputs)  # in the same INSERT: the outputs a redelivery re-publishes
     session.add(row)
-    session.flush()
-    if account.save_attachments:
+    if account.save_attachments and mail.attachments:
+        session.flush()  # the attachments need the row's id
         for att in mail.attachments:
             session.add(ItemAttachment(item_id=item.id, mail_id=row.id, filename=att.filename[:255],
                                        content_type=att.content_type[:255], size=att.size, sha256=att.sha256,

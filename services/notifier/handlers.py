@@ -1,6 +1,10 @@
 """The notifier's handler. An outbox row per (event, recipient, kind) is written before the SMTP
 send and marked sent after it: a redelivered event never sends twice, and a send interrupted between
-the server's acceptance and our record goes again with the same Message-ID, so clients collapse it."""
+the server's acceptance and our record goes again with the same Message-ID, so clients collapse it.
+
+A batch of events records every intent in one transaction, before the first SMTP exchange; each
+completion is recorded right after its send (a crash re-sends at most the mail in flight), in a
+transaction that does not wait for the disk. Mail goes out over the account's kept connection."""
 
 from __future__ import annotations
 
@@ -8,34 +12,25 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from services.notifier import compose, outbox
 from services.notifier.governor import Governor
-from services.notifier.planning import AUTO_REPLY, planned_sends
+from services.notifier.intents import Intents, Send, count
+from services.notifier.planning import AUTO_REPLY
 from services.notifier.senders import SenderPool
-from services.notifier.smtp import PermanentSendFailure, SmtpSetupFailure, TransientSendFailure
+from services.notifier.smtp import PermanentSendFailure, ServerUnavailable, SmtpSetupFailure, TransientSendFailure
 from services.notifier.templates import Templates
-from shared import metrics
-from shared.contracts import Address, Envelope, ItemChanged
-from shared.db.engine import transaction
-from shared.db.models import Account
+from shared.contracts import Envelope
+from shared.db.engine import commit_without_flush_wait, transaction
 from shared.errors import Reject, RetryLater
 from shared.logging import get_logger
 from shared.oauth.errors import AuthFailed, TokenUnavailable
+from shared.runner import Result, envelope_context
 from shared.tokens import ItemTokens
 
 log = get_logger("postroom.notifier")
-
-
-@dataclass(frozen=True)
-class AccountView:
-    name: str
-    address: str
-    config: dict[str, Any]
-    sealed: str | None
 
 
 @dataclass
@@ -49,61 +44,87 @@ class Notifier:
     loop_id: str
 
     def __call__(self, envelope: Envelope[Any]) -> Sequence[Envelope[Any]]:
-        event: ItemChanged = envelope.payload
-        with transaction(self.sessions) as session:
-            account = session.scalar(select(Account).where(Account.name == event.account))
-            if account is None:
-                raise Reject(f"unknown account {event.account!r}")
-            view = AccountView(account.name, account.address, dict(account.config or {}), account.sealed_secrets)
-            ours = {a.lower() for a in self.own_addresses} | {a.lower() for a in session.scalars(select(Account.address))}
-        plans = planned_sends(event, view.config)
-        if not plans:
-            log.info("no auto-reply", reason="the account sends none for this change")
-        for kind, to in plans:
-            try:
-                self._deliver(envelope, event, kind, to, view, ours)
-            except (IntegrityError, OperationalError) as exc:
-                raise RetryLater(f"database: {type(exc).__name__}") from None
-        return []
+        try:
+            result = self.handle_batch([envelope])[0]
+        except (IntegrityError, OperationalError) as exc:
+            raise RetryLater(f"database: {type(exc).__name__}") from None
+        if isinstance(result, Exception):
+            raise result
+        return result
 
-    def _deliver(self, envelope: Envelope[Any], event: ItemChanged, kind: str, to: Address, account: AccountView,
-                 ours: set[str]) -> None:
-        recipient = to.address
+    def handle_batch(self, envelopes: Sequence[Envelope[Any]]) -> list[Result]:
+        results: list[Result] = [[] for _ in envelopes]
+        sends = self._record_intents(envelopes, results)
+        deferring: set[str] = set()  # accounts whose SMTP server did not answer in this batch
+        for send in sends:
+            if isinstance(results[send.index], Exception):
+                continue  # an earlier send of the same event failed: its retry sends the rest
+            with envelope_context(send.envelope):
+                if send.account.name in deferring:
+                    # One timeout per server and batch, not one per mail: SIGTERM waits for the batch.
+                    results[send.index] = RetryLater(f"SMTP: an earlier send of account {send.account.name} "
+                                                     "in the same batch failed")
+                    continue
+                try:
+                    self._send(send, deferring)
+                    self._finish(send)
+                except (IntegrityError, OperationalError) as exc:  # the completion was not recorded
+                    results[send.index] = RetryLater(f"database: {type(exc).__name__}")
+                except Exception as exc:  # RetryLater, Reject, or a bug: this event's own outcome
+                    results[send.index] = exc
+        return results
+
+    def _finish(self, send: Send) -> None:
+        """Record the server's answer at once, so a crash re-sends at most the mail in flight. The
+        commit does not wait for the database's disk: a database crash may lose the last few, and
+        those mails go again with the same Message-ID, which clients collapse; the intent must last."""
+        assert send.message is not None
         with transaction(self.sessions) as session:
-            row = outbox.find(session, envelope.message_id, recipient, kind)
-            if row is not None and row.status != "pending":
-                log.info("already settled", kind=kind, status=row.status)
-                return
-            if row is None:
-                refusal = (self.governor.mail_refusal(event, recipient, ours, kind)
-                           or self.governor.volume_refusal(session, event, recipient))
-                if refusal is not None:
-                    outbox.add(session, event_id=envelope.message_id, recipient=recipient, kind=kind,
-                               item_id=event.item.id, account=event.account, status="suppressed",
-                               reason=refusal.reason)
-                    _count(kind, event.account, "suppressed", refusal.rule)
-                    log.info("no auto-reply" if kind == AUTO_REPLY else "no notification", rule=refusal.rule,
-                             reason=refusal.reason)
-                    return
-                domain = account.address.rpartition("@")[2] or "postroom.invalid"
-                row = outbox.add(session, event_id=envelope.message_id, recipient=recipient, kind=kind,
-                                 item_id=event.item.id, account=event.account, status="pending",
-                                 message_id=self.tokens.message_id(event.item.type, event.item.number, domain,
-                                                                   unique=outbox.stable_unique(envelope.message_id,
-                                                                                               recipient, kind)))
-            row.attempts += 1
-            row_id, message_id = row.id, row.message_id
+            commit_without_flush_wait(session)
+            outbox.finish(session, send.row_id, send.outcome, send.reason, send.message,
+                          message_id=send.message_id, item_id=send.event.item.id,
+                          item_type=send.event.item.type, account=send.account.name, kind=send.kind,
+                          recipient=send.to.address)
+        count(send.kind, send.account.name, send.outcome)
+        if send.outcome == "sent":
+            log.info(f"{send.kind} sent", item_number=send.event.item.number)
+        else:
+            log.warning("refused by the SMTP server", kind=send.kind, error=send.reason)
+
+    def _record_intents(self, envelopes: Sequence[Envelope[Any]], results: list[Result]) -> list[Send]:
+        sends: list[Send] = []
+        with transaction(self.sessions) as session:
+            intents = Intents(session, self.governor, self.tokens, self.own_addresses)
+            for index, envelope in enumerate(envelopes):
+                with envelope_context(envelope):
+                    try:
+                        with session.begin_nested():
+                            recorded = intents.record(index, envelope)
+                    except (IntegrityError, OperationalError) as exc:
+                        results[index] = RetryLater(f"database: {type(exc).__name__}")
+                        continue
+                    except Exception as exc:  # Reject (unknown account) or a bug: this event's outcome
+                        results[index] = exc
+                        continue
+                    sends.extend(recorded)
+        return sends
+
+    def _send(self, send: Send, deferring: set[str]) -> None:
+        event, account, kind = send.event, send.account, send.kind
         token = self.tokens.subject_token(event.item.number)
         rendered = self.templates.render(kind, compose.template_context(event, token, account.address),
                                          (account.config.get("templates") or {}).get(kind))
-        message = compose.build(event, rendered, kind=kind, from_address=account.address, to=to,
-                                message_id=message_id, loop_id=self.loop_id)
+        message = compose.build(event, rendered, kind=kind, from_address=account.address, to=send.to,
+                                message_id=send.message_id, loop_id=self.loop_id)
         try:
             sender = self.senders.for_account(account.name, account.config, account.sealed)
             # RFC 3834 §3.3: an auto-response goes with a null return path, so it cannot bounce back.
-            sender.send(message, envelope_from="" if kind == AUTO_REPLY else account.address, recipients=[recipient])
+            sender.send(message, envelope_from="" if kind == AUTO_REPLY else account.address,
+                        recipients=[send.to.address])
         except TransientSendFailure as exc:
-            _count(kind, account.name, "deferred")
+            if isinstance(exc, ServerUnavailable):
+                deferring.add(account.name)
+            count(kind, account.name, "deferred")
             raise RetryLater(f"SMTP: {exc}") from None
         except TokenUnavailable as exc:
             raise RetryLater(f"OAuth token for SMTP: {exc}") from None
@@ -111,20 +132,6 @@ class Notifier:
             # Waits in the dead-letter queue: replay it once the account is fixed or reconnected.
             raise Reject(f"SMTP setup of account {account.name}: {exc}") from None
         except PermanentSendFailure as exc:
-            with transaction(self.sessions) as session:
-                outbox.finish(session, row_id, "failed", str(exc), message, event.item.type)
-            _count(kind, account.name, "failed")
-            log.warning("refused by the SMTP server", kind=kind, error=str(exc))
+            send.outcome, send.reason, send.message = "failed", str(exc), message
             return
-        with transaction(self.sessions) as session:
-            outbox.finish(session, row_id, "sent", "", message, event.item.type)
-        _count(kind, account.name, "sent")
-        log.info(f"{kind} sent", item_number=event.item.number)
-
-
-def _count(kind: str, account: str, outcome: str, rule: str = "") -> None:
-    metrics.OUTBOUND.labels(kind, outcome).inc()
-    if kind == AUTO_REPLY and outcome == "sent":
-        metrics.AUTO_REPLIES_SENT.labels(account).inc()
-    elif kind == AUTO_REPLY and outcome == "suppressed":
-        metrics.AUTO_REPLIES_SUPPRESSED.labels(account, rule).inc()
+        send.outcome, send.message = "sent", message

@@ -6,6 +6,7 @@ from __future__ import annotations
 import smtplib
 import socket
 import ssl
+import time
 from collections.abc import Callable
 from email.message import EmailMessage
 
@@ -18,9 +19,18 @@ class TransientSendFailure(Exception):
     """4xx or the network: try again later."""
 
 
+class ServerUnavailable(TransientSendFailure):
+    """The server did not answer, or dropped the connection: other mail through it waits too."""
+
+
 class SmtpSetupFailure(Exception):
     """TLS not offered or not trusted, or the login refused: no retry helps until an operator fixes the
     configuration; the event waits in the dead-letter queue for a replay."""
+
+
+# A connection used this recently is trusted without a NOOP first (a round trip per mail otherwise);
+# servers drop idle clients after minutes (RFC 5321 §4.5.3.2.7 suggests 5), not seconds.
+TRUSTED_IDLE_SECONDS = 5.0
 
 
 class SmtpSender:
@@ -31,6 +41,7 @@ class SmtpSender:
         self._user, self._password, self._oauth_token = user, password, oauth_token
         self._ctx = ssl_context or ssl.create_default_context()
         self._conn: smtplib.SMTP | None = None
+        self._last_used = 0.0
 
     def _connect(self) -> smtplib.SMTP:
         if self.tls == "implicit":
@@ -54,6 +65,8 @@ class SmtpSender:
         return conn
 
     def _connection(self) -> smtplib.SMTP:
+        if self._conn is not None and time.monotonic() - self._last_used < TRUSTED_IDLE_SECONDS:
+            return self._conn
         if self._conn is not None:
             try:
                 if self._conn.noop()[0] == 250:
@@ -80,9 +93,13 @@ class SmtpSender:
         except ssl.SSLError as exc:
             self.close()
             raise SmtpSetupFailure(f"TLS with {self.host}:{self.port} failed: {exc.reason}") from None
-        except (smtplib.SMTPException, OSError, socket.timeout) as exc:
+        except (smtplib.SMTPServerDisconnected, OSError, socket.timeout) as exc:
+            self.close()
+            raise ServerUnavailable(f"{type(exc).__name__}: {exc}") from None
+        except smtplib.SMTPException as exc:
             self.close()
             raise TransientSendFailure(f"{type(exc).__name__}: {exc}") from None
+        self._last_used = time.monotonic()
         if refused:
             self._raise_for(refused)
 

@@ -1,9 +1,10 @@
 """RabbitMQ through kombu: publisher confirms with ``mandatory``, per-consumer prefetch, raw bodies.
 
-Consuming and publishing use separate connections. The handler runs in a worker thread while this
-thread keeps draining the connection and sending heartbeats (kombu only sends them from the drain
-loop, so a long handler would otherwise get its connection reset and its message redelivered);
-acks are marshalled back to this thread, since py-amqp channels are not thread-safe.
+Consuming and publishing use separate connections (publishing: ``kombu_publisher``). The handler
+runs in a worker thread while this thread keeps draining the connection and sending heartbeats
+(kombu only sends them from the drain loop, so a long handler would otherwise get its connection
+reset and its messages redelivered); acks are marshalled back to this thread, since py-amqp
+channels are not thread-safe. The handler gets every message already arrived, up to the batch size.
 
 The connection thread sleeps in ``select`` on the broker's socket and a wake-up socket: a queued ack
 or a finished handler wakes it at once. (Polling ``drain_events`` with a timeout cost up to two
@@ -23,9 +24,10 @@ from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
-from kombu import Connection, Consumer, Exchange, Producer
+from kombu import Connection, Consumer, Exchange
 from kombu import Queue as KQueue
 
+from shared.broker.kombu_publisher import ConfirmedPublisher
 from shared.broker.port import Delivery, Outgoing, PublishFailed
 from shared.broker.topology import Topology
 from shared.logging import get_logger
@@ -35,74 +37,6 @@ log = get_logger("postroom.broker")
 
 class ConnectionLost(Exception):
     pass
-
-
-class _Returned:
-    """Collects basic.return frames: confirms alone do not catch an unroutable message."""
-
-    def __init__(self) -> None:
-        self.keys: list[str] = []
-
-    def __call__(self, exception: Exception, exchange: str, routing_key: str, message: Any) -> None:
-        self.keys.append(routing_key)
-
-
-class _Publisher:
-    def __init__(self, url: str, timeout: float) -> None:
-        self._url, self._timeout = url, timeout
-        self._lock = threading.Lock()
-        self._conn: Connection | None = None
-        self._producer: Producer | None = None
-        self._returned = _Returned()
-
-    def _ensure(self) -> Producer:
-        if self._producer is None:
-            # No heartbeat on the publishing connection: nothing drains it between publishes.
-            # A dead connection shows at the next publish, which reconnects once.
-            self._conn = Connection(self._url, heartbeat=0, connect_timeout=self._timeout,
-                                    transport_options={"confirm_publish": True})
-            self._conn.ensure_connection(max_retries=2, interval_start=0.2, interval_step=0.5)
-            self._producer = Producer(self._conn.channel(), on_return=self._returned)
-        return self._producer
-
-    def publish(self, exchange: str, messages: Sequence[Outgoing]) -> None:
-        with self._lock:
-            for attempt in (1, 2):
-                try:
-                    self._publish(exchange, messages)
-                    return
-                except PublishFailed:
-                    raise
-                except Exception as exc:  # connection-level: reconnect once, then give up
-                    self.close()
-                    if attempt == 2:
-                        raise PublishFailed(f"publish failed: {type(exc).__name__}: {exc}") from None
-
-    def _publish(self, exchange: str, messages: Sequence[Outgoing]) -> None:
-        producer = self._ensure()
-        for msg in messages:
-            self._returned.keys.clear()
-            try:
-                producer.publish(
-                    msg.body, exchange=exchange, routing_key=msg.routing_key, mandatory=True,
-                    delivery_mode=2, content_type="application/json", content_encoding="utf-8",
-                    headers=dict(msg.headers), message_id=msg.message_id,
-                    correlation_id=msg.correlation_id, timeout=self._timeout, retry=False,
-                )
-            except Exception as exc:
-                if type(exc).__name__ == "MessageNacked":
-                    raise PublishFailed(f"broker nacked {msg.routing_key}") from None
-                raise
-            if self._returned.keys:
-                raise PublishFailed(f"unroutable: no queue bound to {msg.routing_key!r} on {exchange!r}")
-
-    def close(self) -> None:
-        if self._conn is not None:
-            try:
-                self._conn.release()
-            except Exception:  # already dead
-                pass
-        self._conn, self._producer = None, None
 
 
 class KombuDelivery:
@@ -118,20 +52,20 @@ class KombuDelivery:
 
     def retry(self, body: bytes, step: int, headers: Mapping[str, Any]) -> None:
         broker = self._session.broker
-        broker._publisher.publish("", [Outgoing(
+        broker._publish_one("", Outgoing(
             routing_key=broker.topology.retry_queue(self._session.consumer, step), body=body,
             message_id=self._message.properties.get("message_id", ""),
-            correlation_id=self._message.properties.get("correlation_id", ""), headers=headers)])
+            correlation_id=self._message.properties.get("correlation_id", ""), headers=headers))
         self.ack()
 
     def dead_letter(self, headers: Mapping[str, Any]) -> None:
         broker = self._session.broker
         dlq = broker.topology.dead_letter_queue(self._session.consumer)
-        broker._publisher.publish(broker.topology.dead_letter_exchange, [Outgoing(
+        broker._publish_one(broker.topology.dead_letter_exchange, Outgoing(
             routing_key=dlq, body=self.body,
             message_id=self._message.properties.get("message_id", ""),
             correlation_id=self._message.properties.get("correlation_id", ""),
-            headers={**self.headers, **headers})])
+            headers={**self.headers, **headers}))
         self.ack()
 
 
@@ -203,8 +137,8 @@ class _ConsumeSession:
                 return
             done.set_exception(ConnectionLost("connection lost before the ack"))
 
-    def run(self, callback: Callable[[Delivery], None], stop: threading.Event,
-            on_ready: Callable[[bool], None]) -> None:
+    def run(self, callback: Callable[[Sequence[Delivery]], None], stop: threading.Event,
+            on_ready: Callable[[bool], None], batch: int) -> None:
         b = self.broker
         pending: deque[Any] = deque()
         current: Future[None] | None = None
@@ -217,10 +151,12 @@ class _ConsumeSession:
                                 on_message=pending.append, prefetch_count=b.prefetch, no_ack=False)
             consumer.consume()
             on_ready(True)
-            log.info("consuming", queue=self.queue, prefetch=b.prefetch)
+            log.info("consuming", queue=self.queue, prefetch=b.prefetch, batch=batch)
             while True:
                 if current is None and pending and not stop.is_set():
-                    current = executor.submit(callback, KombuDelivery(self, pending.popleft()))
+                    # What has arrived, up to ``batch``: never waiting for more.
+                    taken = [KombuDelivery(self, pending.popleft()) for _ in range(min(batch, len(pending)))]
+                    current = executor.submit(callback, taken)
                     current.add_done_callback(self._wake)
                 self._run_actions()
                 if current is not None and current.done():
@@ -256,7 +192,7 @@ class KombuBroker:
                  timeout: float = 10.0) -> None:
         self.url, self.topology = url, topology
         self.prefetch, self.heartbeat, self.timeout = prefetch, heartbeat, timeout
-        self._publisher = _Publisher(url, timeout)
+        self._publisher = ConfirmedPublisher(url, timeout)
 
     def declare(self, connect_retries: int = 3) -> None:
         with Connection(self.url, connect_timeout=self.timeout) as conn:
@@ -273,15 +209,25 @@ class KombuBroker:
 
     def publish(self, messages: Sequence[Outgoing]) -> None:
         if messages:
-            self._publisher.publish(self.topology.exchange, messages)
+            self._publish_one(self.topology.exchange, *messages)
 
-    def consume(self, consumer: str, callback: Callable[[Delivery], None], stop: threading.Event,
-                on_ready: Callable[[bool], None] = lambda ready: None) -> None:
+    def publish_groups(self, groups: Sequence[Sequence[Outgoing]]) -> list[PublishFailed | None]:
+        if not any(groups):
+            return [None for _ in groups]
+        return self._publisher.publish(self.topology.exchange, groups)
+
+    def _publish_one(self, exchange: str, *messages: Outgoing) -> None:
+        failed = self._publisher.publish(exchange, [messages])[0]
+        if failed is not None:
+            raise failed
+
+    def consume(self, consumer: str, callback: Callable[[Sequence[Delivery]], None], stop: threading.Event,
+                on_ready: Callable[[bool], None] = lambda ready: None, batch: int = 1) -> None:
         backoff = 0.5
         while not stop.is_set():
             started = time.monotonic()
             try:
-                _ConsumeSession(self, consumer).run(callback, stop, on_ready)
+                _ConsumeSession(self, consumer).run(callback, stop, on_ready, max(1, batch))
             except Exception as exc:
                 log.warning("consume interrupted", consumer=consumer, error=f"{type(exc).__name__}: {exc}")
                 if time.monotonic() - started > 30:

@@ -73,19 +73,34 @@ class MemoryBroker:
                 self._queues.setdefault(self.topology.dead_letter_queue(name), _Queue())
 
     def publish(self, messages: Sequence[Outgoing]) -> None:
+        failed = self.publish_groups([messages])[0]
+        if failed is not None:
+            raise failed
+
+    def publish_groups(self, groups: Sequence[Sequence[Outgoing]]) -> list[PublishFailed | None]:
+        results: list[PublishFailed | None] = []
         with self._cond:
-            targets = []
-            for msg in messages:
-                queues = [q for q, state in self._queues.items() if msg.routing_key in state.binds]
-                if not queues:
-                    raise PublishFailed(f"unroutable: no queue bound to {msg.routing_key!r}")
-                targets.append((msg, queues))
-            for msg, queues in targets:
-                self.published.append(msg)
-                headers = {**msg.headers, "message_id": msg.message_id, "correlation_id": msg.correlation_id}
-                for q in queues:
-                    self._queues[q].messages.append(_Message(msg.body, dict(headers), msg.routing_key))
+            for group in groups:
+                targets = []
+                for msg in group:
+                    queues = [q for q, state in self._queues.items() if msg.routing_key in state.binds]
+                    if not queues:
+                        break
+                    targets.append((msg, queues))
+                else:
+                    results.append(None)
+                    self._route(targets)
+                    continue
+                results.append(PublishFailed(f"unroutable: no queue bound to {msg.routing_key!r}"))
             self._cond.notify_all()
+        return results
+
+    def _route(self, targets: list[tuple[Outgoing, list[str]]]) -> None:
+        for msg, queues in targets:
+            self.published.append(msg)
+            headers = {**msg.headers, "message_id": msg.message_id, "correlation_id": msg.correlation_id}
+            for q in queues:
+                self._queues[q].messages.append(_Message(msg.body, dict(headers), msg.routing_key))
 
     def _enqueue(self, queue: str, message: _Message) -> None:
         with self._cond:
@@ -105,8 +120,8 @@ class MemoryBroker:
             self._queues.setdefault(queue, _Queue()).messages.append(message)
         return self._delayed[0][0] - now if self._delayed else None
 
-    def consume(self, consumer: str, callback: Callable[[Delivery], None], stop: threading.Event,
-                on_ready: Callable[[bool], None] = lambda ready: None) -> None:
+    def consume(self, consumer: str, callback: Callable[[Sequence[Delivery]], None], stop: threading.Event,
+                on_ready: Callable[[bool], None] = lambda ready: None, batch: int = 1) -> None:
         queue = self.topology.queue(consumer)
         on_ready(True)
         try:
@@ -117,13 +132,16 @@ class MemoryBroker:
                     if not q.messages:
                         self._cond.wait(timeout=min(due, 0.2) if due is not None else 0.2)
                         continue
-                    message = q.messages.popleft()
-                delivery = MemoryDelivery(self, consumer, message)
+                    messages = [q.messages.popleft() for _ in range(min(batch, len(q.messages)))]
+                deliveries = [MemoryDelivery(self, consumer, m) for m in messages]
                 try:
-                    callback(delivery)
+                    callback(deliveries)
                 finally:
-                    if not delivery.settled:  # the callback died without settling: like a crash
-                        self._return_unsettled(consumer, message)
+                    # What the callback left unsettled (it died, or a publish failed): like a crash,
+                    # back to the head of the queue in order.
+                    for delivery, message in reversed(list(zip(deliveries, messages))):
+                        if not delivery.settled:
+                            self._return_unsettled(consumer, message)
         finally:
             on_ready(False)
 

@@ -60,8 +60,13 @@ class Broker(Protocol):
     def publish(self, messages: Sequence[Outgoing]) -> None:
         """Publish each with confirms and ``mandatory``; raise ``PublishFailed`` unless all are routed."""
 
-    def consume(self, consumer: str, callback: Callable[[Delivery], None], stop: threading.Event,
-                on_ready: Callable[[bool], None] = lambda ready: None) -> None:
-        """Deliver messages of ``consumer``'s queue to ``callback`` until ``stop`` is set."""
+    def publish_groups(self, groups: Sequence[Sequence[Outgoing]]) -> list[PublishFailed | None]:
+        """Publish every group's messages, waiting for all their confirms at once; per group, None when
+        each of its messages was confirmed and routed, else why not (the other groups still count)."""
+
+    def consume(self, consumer: str, callback: Callable[[Sequence[Delivery]], None], stop: threading.Event,
+                on_ready: Callable[[bool], None] = lambda ready: None, batch: int = 1) -> None:
+        """Hand the messages of ``consumer``'s queue to ``callback`` until ``stop`` is set: those already
+        waiting, up to ``batch`` at a time (never waiting for more to arrive)."""
 
     def close(self) -> None: ...

@@ -34,9 +34,9 @@ def item_id(sessions: Any) -> int:
 
 
 def event(item_id: int, *, subject: str = "Printer jammed", classification: Classification | None = None,
-          auto_reply: bool = True, sender: str = "ada@example.com") -> Envelope[Any]:
+          auto_reply: bool = True, sender: str = "ada@example.com", account: str = "support") -> Envelope[Any]:
     payload = ItemChanged(
-        change="created", account="support", auto_reply=auto_reply,
+        change="created", account=account, auto_reply=auto_reply,
         item=ItemSummary(id=item_id, type="incident", number=7, title="Printer jammed", status="new", project="IT"),
         mail=MailSummary(message_id="<p1@example.com>", subject=subject, from_=Address(name="Ada", address=sender),
                          references=["<p1@example.com>"], classification=classification or Classification()))
@@ -144,3 +144,69 @@ def test_a_permanent_refusal_is_recorded_and_a_temporary_one_is_retried(
             assert row.status == "failed" and "550" in row.reason
     finally:
         controller.stop()
+
+
+class WatchingHandler(RecordingHandler):
+    """Defers one recipient (451) and notes, at each accepted mail, the outbox as the database has it."""
+
+    def __init__(self, sessions: Any, deferred: str) -> None:
+        super().__init__()
+        self.sessions, self.deferred = sessions, deferred
+        self.outbox_seen: list[list[str]] = []
+
+    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str, options: Any) -> str:  # noqa: N802
+        if address == self.deferred:
+            return "451 4.3.0 try later"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+        self.outbox_seen.append(sorted(f"{r.recipient}:{r.status}" for r in outbox(self.sessions)))
+        return await super().handle_DATA(server, session, envelope)
+
+
+def test_a_batch_records_every_intent_before_sending_and_each_completion_after_its_send(
+        sessions: Any, item_id: int) -> None:
+    """An event of the batch whose recipient is deferred is retried; its batch-mates are sent once, and
+    the unknown account's event is rejected without stopping them."""
+    from aiosmtpd.controller import Controller
+
+    from shared.errors import Reject
+    from tests.support.servers import free_port
+
+    port = free_port()
+    server = WatchingHandler(sessions, "bob@example.com")
+    controller = Controller(server, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        handle = handler_for(sessions, port)
+        batch = [event(item_id, sender="ada@example.com"), event(item_id, sender="bob@example.com"),
+                 event(item_id, sender="eve@example.com", account="nobody"),  # an account since deleted
+                 event(item_id, sender="cy@example.com")]
+        results = handle.handle_batch(batch)
+        assert [type(r).__name__ for r in results] == ["list", "RetryLater", "Reject", "list"]
+        assert isinstance(results[2], Reject) and "unknown account 'nobody'" in str(results[2])
+        # Every intent was committed before the first send; each completion right after its send.
+        assert server.outbox_seen == [
+            ["ada@example.com:pending", "bob@example.com:pending", "cy@example.com:pending"],
+            ["ada@example.com:sent", "bob@example.com:pending", "cy@example.com:pending"]]
+        assert [r.rcpt_tos for r in server.received] == [["ada@example.com"], ["cy@example.com"]]
+        assert [(r.recipient, r.status) for r in outbox(sessions)] == [
+            ("ada@example.com", "sent"), ("bob@example.com", "pending"), ("cy@example.com", "sent")]
+
+        server.deferred = ""
+        assert handle.handle_batch(batch[:2]) == [[], []]  # the whole batch again: only bob's mail goes
+        assert [r.rcpt_tos for r in server.received][2:] == [["bob@example.com"]]
+        assert {r.status for r in outbox(sessions)} == {"sent"}
+    finally:
+        controller.stop()
+
+
+def test_when_the_smtp_server_does_not_answer_the_rest_of_the_batch_waits_without_trying(sessions: Any,
+                                                                                          item_id: int) -> None:
+    """One connection failure defers the batch's other mail through that server; all stay pending."""
+    results = handler_for(sessions, 1).handle_batch([event(item_id, sender=f"u{i}@example.com") for i in range(3)])
+    assert [type(r).__name__ for r in results] == ["RetryLater"] * 3
+    assert "SMTP: ConnectionRefusedError" in str(results[0])
+    assert all("an earlier send of account support in the same batch failed" in str(r) for r in results[1:])
+    assert [r.status for r in outbox(sessions)] == ["pending"] * 3

@@ -26,8 +26,8 @@ class CountingBroker:
         for message in messages:
             self.source_ids[json.loads(message.body)["payload"]["source_id"]] += 1
 
-    def consume(self, consumer: str, callback: Callable[[Delivery], None], stop: threading.Event,
-                on_ready: Callable[[bool], None] = lambda ready: None) -> None:
+    def consume(self, consumer: str, callback: Callable[[Sequence[Delivery]], None], stop: threading.Event,
+                on_ready: Callable[[bool], None] = lambda ready: None, batch: int = 1) -> None:
         raise NotImplementedError("publish-only fake")
 
     def close(self) -> None:

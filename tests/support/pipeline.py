@@ -10,7 +10,7 @@ from typing import Any
 
 from shared.broker.port import Broker
 from shared.contracts import BlobRef, Envelope, MailFetched
-from shared.runner import Handler, Runner
+from shared.runner import BatchHandler, Handler, Runner
 
 
 def fetched(source_id: str, account: str = "demo") -> Envelope[Any]:
@@ -21,13 +21,14 @@ def fetched(source_id: str, account: str = "demo") -> Envelope[Any]:
 
 
 @contextmanager
-def consuming(broker: Broker, consumer: str, handler: Handler, *, max_retries: int,
-              retry_step: Any) -> Iterator[threading.Event]:
+def consuming(broker: Broker, consumer: str, handler: Handler | BatchHandler, *, max_retries: int,
+              retry_step: Any, batch: int = 1) -> Iterator[threading.Event]:
     stop = threading.Event()
     ready = threading.Event()
     runner = Runner(consumer, broker, handler, max_retries=max_retries, retry_step=retry_step)
     thread = threading.Thread(target=broker.consume, args=(consumer, runner, stop),
-                              kwargs={"on_ready": lambda r: ready.set() if r else None}, daemon=True)
+                              kwargs={"on_ready": lambda r: ready.set() if r else None, "batch": batch},
+                              daemon=True)
     thread.start()
     assert ready.wait(10), "consumer did not become ready"
     try:

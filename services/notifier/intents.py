@@ -1,0 +1,129 @@
+"""The first step of a send: the outbox row that records the intent (or the governor's refusal),
+committed before any SMTP exchange. A batch of events records all its intents in one transaction,
+each event in its own savepoint."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from email.message import EmailMessage
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from services.notifier import outbox
+from services.notifier.governor import Governor
+from services.notifier.planning import AUTO_REPLY, planned_sends
+from shared import metrics
+from shared.contracts import Address, Envelope, ItemChanged
+from shared.db.models import Account
+from shared.errors import Reject
+from shared.logging import get_logger
+from shared.tokens import ItemTokens
+
+log = get_logger("postroom.notifier")
+
+
+@dataclass(frozen=True)
+class AccountView:
+    name: str
+    address: str
+    config: dict[str, Any]
+    sealed: str | None
+
+
+@dataclass
+class Send:
+    """One pending outbox row to deliver; ``outcome`` (sent | failed) once the SMTP server answered."""
+
+    index: int  # which event of the batch
+    envelope: Envelope[Any]
+    kind: str
+    to: Address
+    account: AccountView
+    row_id: int
+    message_id: str
+    outcome: str = ""
+    reason: str = ""
+    message: EmailMessage | None = None
+
+    @property
+    def event(self) -> ItemChanged:
+        return self.envelope.payload
+
+
+class Intents:
+    """Per batch: accounts and our own addresses read once."""
+
+    def __init__(self, session: Session, governor: Governor, tokens: ItemTokens, own_addresses: Sequence[str]) -> None:
+        self.session, self.governor, self.tokens = session, governor, tokens
+        self._own_addresses = own_addresses
+        self._accounts: dict[str, AccountView | None] = {}
+        self._ours: set[str] | None = None
+
+    def _account(self, name: str) -> AccountView | None:
+        if name not in self._accounts:
+            row = self.session.scalar(select(Account).where(Account.name == name))
+            self._accounts[name] = None if row is None else AccountView(row.name, row.address, dict(row.config or {}),
+                                                                        row.sealed_secrets)
+        return self._accounts[name]
+
+    def ours(self) -> set[str]:
+        if self._ours is None:
+            self._ours = ({a.lower() for a in self._own_addresses}
+                          | {a.lower() for a in self.session.scalars(select(Account.address))})
+        return self._ours
+
+    def record(self, index: int, envelope: Envelope[Any]) -> list[Send]:
+        """The sends this event still needs, each with its pending row; refusals recorded as such."""
+        event: ItemChanged = envelope.payload
+        account = self._account(event.account)
+        if account is None:
+            raise Reject(f"unknown account {event.account!r}")
+        plans = planned_sends(event, account.config)
+        if not plans:
+            log.info("no auto-reply", reason="the account sends none for this change")
+        sends = []
+        for kind, to in plans:
+            row_id, message_id = self._intent(envelope, event, kind, to.address, account)
+            if row_id is not None:
+                sends.append(Send(index, envelope, kind, to, account, row_id, message_id))
+        return sends
+
+    def _intent(self, envelope: Envelope[Any], event: ItemChanged, kind: str, recipient: str,
+                account: AccountView) -> tuple[int | None, str]:
+        session = self.session
+        row = outbox.find(session, envelope.message_id, recipient, kind)
+        if row is not None and row.status != "pending":
+            log.info("already settled", kind=kind, status=row.status)
+            return None, ""
+        if row is None:
+            refusal = (self.governor.mail_refusal(event, recipient, self.ours(), kind)
+                       or self.governor.volume_refusal(session, event, recipient))
+            if refusal is not None:
+                outbox.add(session, event_id=envelope.message_id, recipient=recipient, kind=kind,
+                           item_id=event.item.id, account=event.account, status="suppressed", reason=refusal.reason)
+                count(kind, event.account, "suppressed", refusal.rule)
+                log.info("no auto-reply" if kind == AUTO_REPLY else "no notification", rule=refusal.rule,
+                         reason=refusal.reason)
+                return None, ""
+            domain = account.address.rpartition("@")[2] or "postroom.invalid"
+            unique = outbox.stable_unique(envelope.message_id, recipient, kind)
+            row = outbox.add(session, event_id=envelope.message_id, recipient=recipient, kind=kind,
+                             item_id=event.item.id, account=event.account, status="pending", attempts=1,
+                             message_id=self.tokens.message_id(event.item.type, event.item.number, domain,
+                                                               unique=unique))
+        else:
+            row.attempts += 1
+        return row.id, row.message_id
+
+
+def count(kind: str, account: str, outcome: str, rule: str = "") -> None:
+    metrics.OUTBOUND.labels(kind, outcome).inc()
+    if kind == AUTO_REPLY and outcome == "sent":
+        metrics.AUTO_REPLIES_SENT.labels(account).inc()
+    elif kind == AUTO_REPLY and outcome == "suppressed":
+        metrics.AUTO_REPLIES_SUPPRESSED.labels(account, rule).inc()
+
+
