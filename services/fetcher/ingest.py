@@ -18,14 +18,17 @@ from shared.store import BlobStore
 
 def ingest_raw(*, account: str, source: str, source_id: str, raw: bytes, store: BlobStore, broker: Broker,
                archive: bool = False) -> Envelope[Any]:
-    return publish_fetched(account, source, source_id, store.put(raw), broker, archive)
+    envelope = fetched_envelope(account, source, source_id, store.put(raw), archive)
+    _publish(broker, account, [envelope])
+    return envelope
 
 
 def ingest_batch(*, account: str, source: str, mails: Sequence[tuple[str, bytes, bool]], store: BlobStore,
                  broker: Broker, parallel: int = 8) -> None:
     """``ingest_raw`` for ``(source_id, raw, archive)`` mails: their bytes are stored side by side
-    (each put waits for the disk, and together their fsyncs overlap), and each mail is published,
-    in order, as soon as its own bytes are durable."""
+    (each put waits for the disk, and together their fsyncs overlap), then all are published in order
+    with one wait for the broker's confirms. Nothing is released unless every one is confirmed; a
+    batch published again is the same messages (their ids derive from the source)."""
     if len(mails) == 1:
         source_id, raw, archive = mails[0]
         ingest_raw(account=account, source=source, source_id=source_id, raw=raw, store=store, broker=broker,
@@ -33,17 +36,19 @@ def ingest_batch(*, account: str, source: str, mails: Sequence[tuple[str, bytes,
         return
     with ThreadPoolExecutor(max_workers=max(1, min(parallel, len(mails))), thread_name_prefix="store") as pool:
         refs = [pool.submit(store.put, raw) for _, raw, _ in mails]
-        for (source_id, _, archive), ref in zip(mails, refs):
-            publish_fetched(account, source, source_id, ref.result(), broker, archive)
+        envelopes = [fetched_envelope(account, source, source_id, ref.result(), archive)
+                     for (source_id, _, archive), ref in zip(mails, refs)]
+    _publish(broker, account, envelopes)
 
 
-def publish_fetched(account: str, source: str, source_id: str, ref: BlobRef, broker: Broker,
-                    archive: bool) -> Envelope[Any]:
+def fetched_envelope(account: str, source: str, source_id: str, ref: BlobRef, archive: bool) -> Envelope[Any]:
     fetched = MailFetched(account=account, source=source, source_id=source_id, raw=ref,
                           received_at=datetime.now(UTC), archive=archive)
     # The id derives from the source, so a mail published twice (crash before release) is one
     # message to every consumer downstream.
-    envelope = Envelope.first(fetched, message_id=derived_id("mail.fetched", account, source_id))
-    broker.publish([to_outgoing(envelope)])
-    metrics.FETCHED.labels(account, "published").inc()
-    return envelope
+    return Envelope.first(fetched, message_id=derived_id("mail.fetched", account, source_id))
+
+
+def _publish(broker: Broker, account: str, envelopes: Sequence[Envelope[Any]]) -> None:
+    broker.publish([to_outgoing(e) for e in envelopes])
+    metrics.FETCHED.labels(account, "published").inc(len(envelopes))
