@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import pytest
 
 from shared.oauth.store import TokenStore
-from tests.support.dovecot_oauth import Introspection, OAuthDovecot
+from tests.support.dovecot_oauth import Introspection, OAuthDovecot, oauth_dovecot
 from tests.support.fake_authority import aad_error, tokens
 from tests.support.fake_gmail import FakeGmail
 from tests.support.fake_graph import FakeMailbox, serve_graph
@@ -37,12 +37,8 @@ def gmail() -> Iterator[tuple[FakeGmail, str]]:
 
 @pytest.fixture(scope="module")
 def dovecot() -> Iterator[tuple[OAuthDovecot, Introspection]]:
-    known = Introspection()
-    http = known.serve()
-    server = OAuthDovecot(http.server_address[1]).start()
-    yield server, known
-    server.stop()
-    stop(http)
+    with oauth_dovecot() as running:
+        yield running
 
 
 def test_a_graph_account_reports_its_folders_and_the_count_of_the_folder_it_reads(oauth_cli: OAuthCli, graph):

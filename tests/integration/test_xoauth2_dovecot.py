@@ -11,7 +11,7 @@ import pytest
 from imapclient import IMAPClient
 
 from services.fetcher.xoauth2 import XOAuth2Refused, imap_login, pop3_login
-from tests.support.dovecot_oauth import Introspection, OAuthDovecot
+from tests.support.dovecot_oauth import Introspection, OAuthDovecot, oauth_dovecot
 from tests.support.fake_authority import tokens
 from tests.support.oauth_world import MICROSOFT, OAuthWorld, world  # noqa: F401 (fixture)
 
@@ -20,12 +20,8 @@ USER = "support@contoso.example"
 
 @pytest.fixture(scope="module")
 def dovecot() -> Iterator[tuple[OAuthDovecot, Introspection]]:
-    known = Introspection()
-    http = known.serve()
-    server = OAuthDovecot(http.server_address[1]).start()
-    yield server, known
-    server.stop()
-    http.shutdown()
+    with oauth_dovecot() as running:
+        yield running
 
 
 @pytest.fixture

@@ -11,6 +11,8 @@ import shutil
 import subprocess
 import tempfile
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -124,3 +126,17 @@ service pop3-login {{
     def stop(self) -> None:
         subprocess.run([DOVECOT, "-c", str(self.config), "stop"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         shutil.rmtree(self.root, ignore_errors=True)
+
+
+@contextmanager
+def oauth_dovecot() -> Iterator[tuple[OAuthDovecot, Introspection]]:
+    """A Dovecot that accepts the bearer tokens its introspection endpoint knows, both running."""
+    known = Introspection()
+    http = known.serve()
+    server = OAuthDovecot(http.server_address[1]).start()
+    try:
+        yield server, known
+    finally:
+        server.stop()
+        http.shutdown()
+        http.server_close()
