@@ -33,6 +33,22 @@ def correctness_lines(v: Verdict) -> list[Line]:
     ]
 
 
+def cpu_lines(cpu: dict[str, Any]) -> list[Line]:
+    """Where the machine's CPU went per bulk mail, and the throughput that cost allows at best."""
+    per_mail = {name: seconds / cpu["mails"] * 1000 for name, seconds in cpu["services"].items()}
+    harness = per_mail.pop("harness", None)
+    services = sum(per_mail.values())
+    machine = cpu["machine"] / cpu["mails"] * 1000
+    lines = [Line(f"{name}", f"{ms:.1f} ms") for name, ms in per_mail.items()]
+    lines += [
+        Line("the four services", f"{services:.1f} ms"),
+        *([Line("this harness (SMTP sink, progress checks)", f"{harness:.1f} ms")] if harness is not None else []),
+        Line("the whole machine (+ broker, database, Dovecot, other work)", f"{machine:.1f} ms"),
+        Line(f"best throughput at this cost on {cpu['cores']} cores", f"{cpu['cores'] * 1000 / machine:.0f} mails/s"),
+    ]
+    return lines
+
+
 def bench_report(r: dict[str, Any]) -> tuple[str, dict[str, Any], bool]:
     w1, w2 = r["windows"]
     seconds = w1.seconds + w2.seconds
@@ -65,6 +81,7 @@ def bench_report(r: dict[str, Any]) -> tuple[str, dict[str, Any], bool]:
     if fetch:
         latency.append(Line("arrival -> published by the fetcher, p50 / p95 / p99",
                             f"{f50 * 1000:.0f} / {f95 * 1000:.0f} / {f99 * 1000:.0f} ms"))
+    cpu = cpu_lines(r["cpu"]) if r.get("cpu") else []
     memory = [Line(f"{name}: peak (VmHWM) bulk+steady / with big mail",
                    f"{mb(r['memory_before_big'][name])} / {mb(r['memory_peak'][name])}")
               for name in r["memory_peak"]]
@@ -79,18 +96,22 @@ def bench_report(r: dict[str, Any]) -> tuple[str, dict[str, Any], bool]:
         "or the file renamed into the drop folder) to its row's commit",
         "end-to-end: first fetch to the last item committed and the last auto-reply accepted by the SMTP server; "
         "replies are a second phase (their item numbers are read from the database), timed the same way",
+        "CPU per mail: each service's CPU seconds from the first fetch to the end of phase 2, and the machine's "
+        "busy time over the same span (idle waits between the phases included), divided by the bulk mails",
         "own rate = messages / handler time; observed = messages / span of the stage's log lines "
         "(the fetcher: phase 1's originals over the span of its 'fetched' lines)",
         "loop governor caps at their defaults: every original has its own sender",
         "the 20,000-mail first import and the fetcher's memory over it: make bench-import "
         "(python -m tests.bench.large_import)",
     ]
-    sections = [("Throughput", throughput), ("Stages", stages), ("Latency", latency), ("Memory", memory),
+    sections = [("Throughput", throughput), ("Stages", stages), ("CPU per mail (bulk phases)", cpu),
+                ("Latency", latency), ("Memory", memory),
                 ("Correctness (against the generator's ground truth)", correctness_lines(v))]
     ok = v.ok
     data = {"conditions": cond, "source": r["source"], "throughput": {"end_to_end_per_s": e2e, "ratio": ratio,
             "windows": [asdict(w1), asdict(w2)], "baseline": base},
             "stages": [asdict(s) | {"observed_per_s": s.observed, "own_per_s": s.own} for s in r["stages"]],
+            "cpu": r.get("cpu"),
             "latency_s": {"p50": p50, "p95": p95, "p99": p99, "count": len(lat),
                           "fetch": {"p50": f50, "p95": f95, "p99": f99, "count": len(fetch)}},
             "memory": {"before_big": r["memory_before_big"], "peak": r["memory_peak"], "big_size": r.get("big_size"),

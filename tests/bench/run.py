@@ -4,6 +4,7 @@ whole pipeline (four processes over RabbitMQ, PostgreSQL, an SMTP server) on one
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import tempfile
 import time
@@ -11,6 +12,7 @@ from pathlib import Path
 
 from tests.bench import baseline, check, logstats, phases, servers
 from tests.bench.bench_report import bench_report
+from tests.bench.stack import cpu_seconds, machine_busy_seconds
 from tests.bench.sources import SOURCES, source_factory
 from tests.bench.workload import Generator, big_mail
 from tests.support.broker_admin import delete_topology
@@ -46,6 +48,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"bulk phase 1: {len(originals)} originals ...", flush=True)
         visible = run.source.load(originals)
         run.stack.start()
+        cpu_before = _cpu_at_first_fetch(run, visible, args.timeout)
         result["phase1_settled"] = phases.wait_settled(run, originals, args.timeout)
         w1 = phases.window(run, originals, visible)
         replies = gen.replies_phase(replies_n, check.numbers_by_message_id(run.sessions))
@@ -54,6 +57,11 @@ def main(argv: list[str] | None = None) -> int:
         result["phase2_settled"] = phases.wait_settled(run, replies, args.timeout)
         w2 = phases.window(run, replies, visible2)
         result["windows"] = [w1, w2]
+        services = run.stack.cpu() | {"harness": cpu_seconds(os.getpid()) or 0.0}
+        machine = machine_busy_seconds()
+        result["cpu"] = {"services": {name: services[name] - cpu_before[0].get(name, 0.0) for name in services},
+                         "machine": machine - cpu_before[1], "mails": len(originals) + len(replies),
+                         "cores": os.cpu_count() or 1}
         # The fetcher logs no handler time: its own rate is phase 1's, where nothing throttles it.
         result["stages"] = [logstats.stage_rate(run.stack.logs("fetcher"), "fetcher", w1.start, w1.end + 1)]
         result["stages"] += [logstats.stage_rate(run.stack.logs(s), s, w1.start, w2.end + 1)
@@ -93,6 +101,15 @@ def main(argv: list[str] | None = None) -> int:
     print(text)
     print(f"\nJSON: {phases_json(args.out, data)}")
     return 0 if ok else 1
+
+
+def _cpu_at_first_fetch(run: phases.Run, since: float, timeout: float) -> tuple[dict[str, float], float]:
+    """Each service's CPU seconds and the machine's busy seconds once the fetcher publishes its first
+    mail: the services' start (imports, connections) is left out of the CPU per mail."""
+    deadline = time.monotonic() + timeout
+    while logstats.first_fetch(run.stack.logs("fetcher"), since - 1) is None and time.monotonic() < deadline:
+        time.sleep(0.02)
+    return run.stack.cpu() | {"harness": cpu_seconds(os.getpid()) or 0.0}, machine_busy_seconds()
 
 
 def _steady(run: phases.Run, mails: list, rate: float) -> dict[str, float]:

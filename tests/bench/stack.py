@@ -33,6 +33,23 @@ def proc_status(pid: int) -> dict[str, int]:
     return out
 
 
+def cpu_seconds(pid: int) -> float | None:
+    """User + system CPU time of ``pid`` so far (None once it is gone)."""
+    try:
+        text = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    fields = text.rsplit(")", 1)[1].split()  # after the command name, which may hold spaces
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def machine_busy_seconds() -> float:
+    """CPU time the whole machine has spent not idle since boot, over all cores (/proc/stat)."""
+    values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = values[3] + (values[4] if len(values) > 4 else 0)  # idle + iowait
+    return (sum(values[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+
+
 @dataclass
 class Memory:
     """Per service: the RSS over time, and the highest VmHWM of any of its processes."""
@@ -94,6 +111,10 @@ class Stack:
         self.memory.note(name, proc.pid, time.time())
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=10)
+
+    def cpu(self) -> dict[str, float]:
+        """Each running service's CPU seconds since it started."""
+        return {name: cpu_seconds(proc.pid) or 0.0 for name, proc in self.procs.items()}
 
     def alive(self, name: str) -> bool:
         proc = self.procs.get(name)
