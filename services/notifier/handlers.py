@@ -119,7 +119,7 @@ class Notifier:
         try:
             sender = self.senders.for_account(account.name, account.config, account.sealed)
             # RFC 3834 §3.3: an auto-response goes with a null return path, so it cannot bounce back.
-            sender.send(message, envelope_from="" if kind == AUTO_REPLY else account.address,
+            sender.send(message.data, envelope_from="" if kind == AUTO_REPLY else account.address,
                         recipients=[send.to.address])
         except TransientSendFailure as exc:
             if isinstance(exc, ServerUnavailable):

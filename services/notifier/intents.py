@@ -6,13 +6,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from email.message import EmailMessage
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from services.notifier import outbox
+from services.notifier.compose import Composed
 from services.notifier.governor import Governor
 from services.notifier.planning import AUTO_REPLY, planned_sends
 from shared import metrics
@@ -46,7 +46,7 @@ class Send:
     message_id: str
     outcome: str = ""
     reason: str = ""
-    message: EmailMessage | None = None
+    message: Composed | None = None
 
     @property
     def event(self) -> ItemChanged:
