@@ -23,7 +23,7 @@ from services.notifier.senders import SenderPool
 from services.notifier.smtp import PermanentSendFailure, ServerUnavailable, SmtpSetupFailure, TransientSendFailure
 from services.notifier.templates import Templates
 from shared.contracts import Envelope
-from shared.db.engine import commit_without_flush_wait, transaction
+from shared.db.engine import commit_without_flush_wait, core_transaction, transaction
 from shared.errors import Reject, RetryLater
 from shared.logging import get_logger
 from shared.oauth.errors import AuthFailed, TokenUnavailable
@@ -79,9 +79,9 @@ class Notifier:
         commit does not wait for the database's disk: a database crash may lose the last few, and
         those mails go again with the same Message-ID, which clients collapse; the intent must last."""
         assert send.message is not None
-        with transaction(self.sessions) as session:
-            commit_without_flush_wait(session)
-            outbox.finish(session, send.row_id, send.outcome, send.reason, send.message,
+        with core_transaction(self.sessions) as conn:
+            commit_without_flush_wait(conn)
+            outbox.finish(conn, send.row_id, send.outcome, send.reason, send.message,
                           message_id=send.message_id, item_id=send.event.item.id,
                           item_type=send.event.item.type, account=send.account.name, kind=send.kind,
                           recipient=send.to.address)

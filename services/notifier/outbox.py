@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 
 from sqlalchemy import insert, select, update
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from services.notifier.compose import Composed
@@ -34,18 +35,18 @@ def add(session: Session, *, event_id: str, recipient: str, kind: str, item_id: 
     return row
 
 
-def finish(session: Session, row_id: int, status: str, reason: str, message: Composed, *, message_id: str,
+def finish(conn: Connection, row_id: int, status: str, reason: str, message: Composed, *, message_id: str,
            item_id: int, item_type: str, account: str, kind: str, recipient: str) -> None:
     """Mark the row sent or failed (one UPDATE: the caller knows the row); a sent mail joins the
     item's history."""
     subject = message.subject
     sent_at = utcnow() if status == "sent" else None
-    session.execute(update(OutboundMail).where(OutboundMail.id == row_id)
+    conn.execute(update(OutboundMail).where(OutboundMail.id == row_id)
                     .values(status=status, reason=reason, subject=subject, sent_at=sent_at))
     if status != "sent":
         return
     # A plain INSERT: nothing reads the row back, and the ORM's unit of work costs more than the statement.
-    session.execute(insert(ItemMail).values(
+    conn.execute(insert(ItemMail).values(
         item_id=item_id, item_type=item_type, direction="out", account=account, message_id=message_id,
         subject=subject, from_address=message.from_address, text=message.text,
         classification=kind, matched_by=f"sent by the notifier to {recipient}"))
