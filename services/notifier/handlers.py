@@ -94,12 +94,11 @@ class Notifier:
     def _record_intents(self, envelopes: Sequence[Envelope[Any]], results: list[Result]) -> list[Send]:
         sends: list[Send] = []
         with transaction(self.sessions) as session:
-            intents = Intents(session, self.governor, self.tokens, self.own_addresses)
+            intents = Intents(session, self.governor, self.tokens, self.own_addresses, envelopes)
             for index, envelope in enumerate(envelopes):
                 with envelope_context(envelope):
                     try:
-                        with session.begin_nested():
-                            recorded = intents.record(index, envelope)
+                        recorded = intents.record(index, envelope)
                     except (IntegrityError, OperationalError) as exc:
                         results[index] = RetryLater(f"database: {type(exc).__name__}")
                         continue
