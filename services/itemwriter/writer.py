@@ -52,7 +52,7 @@ def write_item(session: Session, envelope: Envelope[Any], lookups: Lookups | Non
     catalog = lookups.catalog()
     auth = assess(mail.authentication_results, account.trusted_authserv_ids or [])
     mapped = map_mail(mail, account.field_mapping or {}, catalog.fields)
-    sender = identify(session, account, mail, mapped.contact, auth)
+    sender = identify(session, account, mail, mapped.contact, auth, lookups)
     bounce = find_bounce(session, account.item_type, mail)
     before: tuple[str, str | None] | None = None
     if bounce is not None:
