@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import create_engine, event, text
+from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -51,9 +51,10 @@ def commit_without_flush_wait(conn: Session | Connection) -> None:
     """Let this transaction's commit return before its WAL reaches the disk (PostgreSQL's
     ``synchronous_commit``, for this transaction only). A crash of the database, not of ours, may
     lose it: only for records whose loss is repaired by redoing the work. SQLite: nothing to do."""
-    dialect = conn.dialect if isinstance(conn, Connection) else conn.get_bind().dialect
-    if dialect.name == "postgresql":
-        conn.execute(text("SET LOCAL synchronous_commit TO OFF"))
+    if isinstance(conn, Session):
+        conn = conn.connection()
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql("SET LOCAL synchronous_commit TO OFF")  # nothing to compile
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
