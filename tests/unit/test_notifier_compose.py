@@ -31,7 +31,8 @@ def _lines(data: bytes) -> list[bytes]:
 
 
 @pytest.mark.parametrize("subject", ["[#7] Printer jammed", "Ticket [#7] — PRINTER JAMMED",
-                                     "[#7] " + ("a rather long subject line " * 8).strip(), ("Grüße aus Köln " * 6).strip()])
+                                     "[#7] " + ("a rather long subject line " * 8).strip(),
+                                     ("Grüße aus Köln " * 6).strip()])
 @pytest.mark.parametrize("name", ["", "Ada", "Ærøskøbing Kundeservice — Ünïcödé Dëpärtmënt für sehr lange Anzeigenamen",
                                   'Doe, "John" <fake@evil.example>'])
 def test_headers_parse_back_to_the_same_values_and_lines_stay_within_the_limits(subject: str, name: str) -> None:
