@@ -1,5 +1,6 @@
-"""What every mail of a batch reads the same: the account, the catalog, projects and creators, read
-once per transaction instead of once per mail (none of them is written by the itemwriter)."""
+"""What every mail of a batch reads the same: the account, the catalog, projects, users and
+customers, read once per transaction instead of once per mail (none of them is written by the
+itemwriter)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from services.itemwriter.catalog import Catalog, load_catalog
-from shared.db.models import Account, Project, User
+from shared.db.models import Account, Customer, Project, User
 
 
 class Lookups:
@@ -36,3 +37,13 @@ class Lookups:
     def user(self, email: str) -> User | None:
         return self._once(("user", email),
                           lambda: self._session.scalar(select(User).where(User.email == email)))
+
+    def active_user(self, email: str) -> User | None:
+        user = self.user(email)
+        return user if user is not None and user.active else None
+
+    def customers(self) -> list[tuple[Customer, set[str]]]:
+        """Every customer in id order, with its domains lower-cased."""
+        return self._once(("customers", None), lambda: [
+            (c, {d.lower() for d in c.domains})
+            for c in self._session.scalars(select(Customer).order_by(Customer.id))])

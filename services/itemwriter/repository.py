@@ -46,8 +46,9 @@ def next_number(session: Session, item_type: str) -> int:
     return taken
 
 
-def record_outputs(row: ItemMail, outputs: list[Envelope[Any]]) -> None:
-    row.outputs = {"envelopes": [e.model_dump(mode="json", by_alias=True) for e in outputs]}
+def recorded_form(outputs: list[Envelope[Any]]) -> dict[str, Any]:
+    """The outputs as ``item_mails.outputs`` keeps them, for ``recorded_outputs`` to read back."""
+    return {"envelopes": [e.model_dump(mode="json", by_alias=True) for e in outputs]}
 
 
 def recorded_outputs(row: ItemMail) -> list[Envelope[Any]]:

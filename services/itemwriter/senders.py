@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from services.itemwriter.authentication import SenderAuth
 from services.itemwriter.forwards import original_sender
+from services.itemwriter.lookups import Lookups
 from services.itemwriter.repository import insert_unless_present
 from shared.contracts import Address, MailParsed
 from shared.db.models import Account, Contact, Customer, User
@@ -37,13 +38,17 @@ def customer_of(session: Session, address: str) -> Customer | None:
     return customer_for(session, address, session.scalar(select(Contact).where(Contact.email == address)))
 
 
-def customer_for(session: Session, address: str, contact: Contact | None) -> Customer | None:
-    """``customer_of`` when the address's contact row (or its absence) is already known."""
+def customer_for(session: Session, address: str, contact: Contact | None,
+                 customers: list[tuple[Customer, set[str]]] | None = None) -> Customer | None:
+    """``customer_of`` when the address's contact row (or its absence) is already known; ``customers``
+    as ``Lookups.customers`` gives them, when the caller has them."""
     if contact is not None and contact.customer_id is not None:
         return session.get(Customer, contact.customer_id)
     domain = address.rpartition("@")[2]
-    return next((c for c in session.scalars(select(Customer).order_by(Customer.id))
-                 if domain in {d.lower() for d in c.domains}), None)
+    if customers is None:
+        customers = [(c, {d.lower() for d in c.domains})
+                     for c in session.scalars(select(Customer).order_by(Customer.id))]
+    return next((c for c, domains in customers if domain in domains), None)
 
 
 def ensure_contact(session: Session, address: str, name: str, customer: Customer | None,
@@ -62,20 +67,20 @@ def ensure_contact(session: Session, address: str, name: str, customer: Customer
 
 
 def identify(session: Session, account: Account, mail: MailParsed, mapped: Address | None,
-             auth: SenderAuth) -> Sender:
+             auth: SenderAuth, lookups: Lookups) -> Sender:
     if mapped is None:
         return Sender(None, "", auth, notes=["the mail names no contact address"])
     sender = Sender(mapped.address.lower(), mapped.name, auth, notes=[f"sender authentication: {auth.reason}"])
     if not auth.verified:
         sender.notes.append(f"{sender.address} is unverified: not mapped to a user or a customer")
         return sender
-    sender.user = session.scalar(select(User).where(User.email == sender.address, User.active.is_(True)))
+    sender.user = lookups.active_user(sender.address)
     if sender.user is not None and account.attribute_forwards:
         original = original_sender(mail.subject, mail.text)
         if original is not None and original.address.lower() != sender.address:
             sender.notes.append(f"forwarded by agent {sender.address}: attributed to {original.address}")
             sender.forwarded_by, sender.address, sender.name = sender.address, original.address.lower(), original.name
-            sender.user = session.scalar(select(User).where(User.email == sender.address))
+            sender.user = lookups.user(sender.address)
     if not account.map_senders:
         sender.notes.append("the account does not map senders to customers or users")
         sender.user = None
@@ -85,7 +90,7 @@ def identify(session: Session, account: Account, mail: MailParsed, mapped: Addre
         return sender
     assert sender.address is not None
     known = session.scalar(select(Contact).where(Contact.email == sender.address))
-    sender.customer = customer_for(session, sender.address, known)
+    sender.customer = customer_for(session, sender.address, known, lookups.customers())
     sender.contact = ensure_contact(session, sender.address, sender.name, sender.customer, known, looked_up=True)
     sender.notes.append(f"{sender.address} belongs to customer {sender.customer.name}" if sender.customer
                         else f"{sender.address} belongs to no customer")

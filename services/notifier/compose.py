@@ -1,9 +1,18 @@
-"""Building the outgoing mail. Headers are set through ``email.policy`` objects, and every value
-copied from an incoming mail is flattened to one line first, so nothing can inject a header."""
+"""Building the outgoing mail. Every value copied from an incoming mail is flattened to one line
+first, so nothing can inject a header.
+
+The mail is written as bytes from a fixed layout (multipart/alternative: text, then HTML) instead of
+through ``email.message.EmailMessage``, whose header parsing and generator cost more than the rest of
+a send. A header that is plain printable ASCII and fits on a line is written as it is; any other
+(non-ASCII, too long) goes through ``email.policy.SMTP``'s folding, which encodes it as RFC 2047
+says, exactly as ``EmailMessage`` would."""
 
 from __future__ import annotations
 
-from email.message import EmailMessage
+import binascii
+import secrets
+from dataclasses import dataclass
+from email import policy
 from email.utils import format_datetime
 
 from services.notifier.templates import Rendered
@@ -11,6 +20,19 @@ from shared.contracts import Address, ItemChanged
 from shared.db.models import utcnow
 
 LOOP_HEADER = "X-Postroom-Loop"
+CRLF = "\r\n"
+_SOFT_LIMIT = 78  # RFC 5322 §2.1.1: a line SHOULD stay within 78 characters
+_HARD_LIMIT = 998  # and MUST stay within 998
+
+
+@dataclass(frozen=True)
+class Composed:
+    """The mail as it goes over SMTP, and what the item's history records of it."""
+
+    subject: str
+    from_address: str
+    text: str  # the text part as a reader gets it back (lines joined by LF, ending with one)
+    data: bytes  # the whole mail, CRLF line ends
 
 
 def one_line(text: str) -> str:
@@ -35,22 +57,61 @@ def template_context(event: ItemChanged, token: str, account_address: str) -> di
     }
 
 
+def header(name: str, value: str) -> str:
+    """One header field, CRLF-terminated; ``value`` is flattened to one line first."""
+    value = one_line(value)
+    line = f"{name}: {value}"
+    if value.isascii() and value.isprintable() and (
+            len(line) <= _SOFT_LIMIT or (" " not in value and len(line) <= _HARD_LIMIT)):
+        return line + CRLF  # nothing to encode, nowhere to fold
+    return policy.SMTP.header_factory(name, value).fold(policy=policy.SMTP)
+
+
+def references(ids: list[str]) -> str:
+    """Message-IDs one per line: folding between them is always allowed (RFC 5322 §3.6.4)."""
+    flat = [f for f in map(one_line, ids) if f]
+    if not flat:
+        return ""
+    if all(i.isascii() and i.isprintable() and len(i) < _SOFT_LIMIT - len("References: ") for i in flat):
+        return "References: " + f"{CRLF} ".join(flat) + CRLF
+    return header("References", " ".join(flat))
+
+
+def text_part(content: str, subtype: str) -> tuple[str, str]:
+    """The part's headers and body, and the content as a reader decodes it. Line ends become LF
+    and the content ends with one, as ``EmailMessage.set_content`` does; ASCII with short lines goes
+    as 7bit, anything else as quoted-printable, so no 8BITMIME is needed."""
+    lines = content.encode("utf-8").splitlines()
+    decoded = b"\n".join(lines) + b"\n"
+    if decoded.isascii() and max(map(len, lines), default=0) <= _SOFT_LIMIT:
+        cte, body = "7bit", (b"\r\n".join(lines) + b"\r\n").decode("ascii")
+    else:
+        cte = "quoted-printable"
+        body = binascii.b2a_qp(decoded, istext=True).replace(b"\n", b"\r\n").decode("ascii")
+    head = f'Content-Type: text/{subtype}; charset="utf-8"{CRLF}Content-Transfer-Encoding: {cte}{CRLF}'
+    return head + CRLF + body, decoded.decode("utf-8")
+
+
 def build(event: ItemChanged, rendered: Rendered, *, kind: str, from_address: str, to: Address, message_id: str,
-          loop_id: str) -> EmailMessage:
-    msg = EmailMessage()
-    msg["Subject"] = one_line(rendered.subject)
-    msg["From"] = from_address
-    msg["To"] = to.formatted()
-    msg["Date"] = format_datetime(utcnow())
-    msg["Message-ID"] = message_id
+          loop_id: str) -> Composed:
+    subject = one_line(rendered.subject)
+    head = [header("Subject", subject), header("From", from_address), header("To", to.formatted()),
+            header("Date", format_datetime(utcnow())), header("Message-ID", message_id)]
     if event.mail.message_id:
-        msg["In-Reply-To"] = event.mail.message_id
+        head.append(header("In-Reply-To", event.mail.message_id))
     if event.mail.references:
-        msg["References"] = " ".join(event.mail.references[-20:])
+        head.append(references(event.mail.references[-20:]))
     # RFC 3834 §5: mark every automatic mail as such, and ask Exchange not to answer it.
-    msg["Auto-Submitted"] = "auto-replied" if kind == "auto-reply" else "auto-generated"
-    msg["X-Auto-Response-Suppress"] = "All"
-    msg[LOOP_HEADER] = loop_id
-    msg.set_content(rendered.text)
-    msg.add_alternative(rendered.html, subtype="html")
-    return msg
+    head += [header("Auto-Submitted", "auto-replied" if kind == "auto-reply" else "auto-generated"),
+             header("X-Auto-Response-Suppress", "All"), header(LOOP_HEADER, loop_id)]
+    plain, text = text_part(rendered.text, "plain")
+    html, _ = text_part(rendered.html, "html")
+    # "=_" never occurs in quoted-printable; a 7bit part is checked (RFC 2046 §5.1.1).
+    boundary = "=_" + secrets.token_hex(16)
+    while boundary in plain or boundary in html:
+        boundary = "=_" + secrets.token_hex(16)
+    head += ["MIME-Version: 1.0" + CRLF, f'Content-Type: multipart/alternative;{CRLF} boundary="{boundary}"{CRLF}']
+    # The CRLF before a delimiter belongs to the delimiter (RFC 2046 §5.1.1): each part's last line
+    # end is kept by writing one more.
+    data = "".join(head) + f"{CRLF}--{boundary}{CRLF}{plain}{CRLF}--{boundary}{CRLF}{html}{CRLF}--{boundary}--{CRLF}"
+    return Composed(subject, from_address, text, data.encode("ascii"))

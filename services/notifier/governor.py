@@ -9,17 +9,18 @@ itself after a cool-down, raising ``postroom_loop_breaker_open`` and an error lo
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from services.notifier import volume
+from services.notifier.volume import Seen, counts
 from shared import metrics
 from shared.contracts import ItemChanged
-from shared.db.models import Contact, Item, ItemMail, LoopBreaker, OutboundMail, as_utc, utcnow
+from shared.db.models import LoopBreaker, OutboundMail, as_utc, utcnow
 from shared.logging import get_logger
 from shared.tokens import ItemTokens
 
@@ -81,72 +82,67 @@ class Governor:
                                           "auto-reply")
         return None
 
-    def volume_refusal(self, session: Session, event: ItemChanged, recipient: str) -> Refusal | None:
+    def seen(self, session: Session, events: Iterable[ItemChanged]) -> Seen:
+        """What the volume rules read for these events, now: a few queries for the whole batch."""
+        p = self.policy
+        return volume.read(session, events, self.clock(), per_recipient=[c.window for c in p.per_recipient],
+                           per_item=[c.window for c in p.per_item],
+                           items_per_sender=[c.window for c in p.items_per_sender])
+
+    def count_pending(self, seen: Seen, recipient: str, item_id: int) -> None:
+        seen.count_pending(recipient, item_id, len(self.policy.per_recipient), len(self.policy.per_item))
+
+    def volume_refusal(self, session: Session, seen: Seen, event: ItemChanged, recipient: str) -> Refusal | None:
         """Rules that read state: an address that bounced, the account's breaker, then the caps (which
         may trip the breaker)."""
-        now = self.clock()
-        failing = session.scalar(select(Contact).where(Contact.email == recipient.lower(), Contact.failing))
+        now = seen.now
+        failing = seen.failing.get(recipient.lower())
         if failing is not None:
-            return Refusal("failing_address", f"{recipient} bounced our mail ({failing.failing_reason[:120]}); "
+            return Refusal("failing_address", f"{recipient} bounced our mail ({failing[:120]}); "
                                               "nothing goes there until the flag is cleared")
-        breaker = session.get(LoopBreaker, event.account)
+        breaker = seen.breakers.get(event.account)
         if breaker is not None:
             if as_utc(breaker.open_until) > now:  # type: ignore[operator]
                 return Refusal("loop_breaker",
                                f"loop breaker open until {breaker.open_until:%Y-%m-%d %H:%M} UTC: {breaker.reason}")
             session.delete(breaker)
+            seen.breakers[event.account] = None
             metrics.LOOP_BREAKER_OPEN.labels(event.account).set(0)
             log.warning("loop breaker closed", account=event.account)
-        hit = self._cap_hit(session, event, recipient, now)
+        hit = self._cap_hit(seen, event, recipient)
         if hit is None:
             return None
         reason = CAP_PREFIX + hit
-        self._maybe_trip(session, event.account, reason, now)
+        seen.breakers[event.account] = self._maybe_trip(session, event.account, reason, now)
         return Refusal("rate_limited", reason)
 
-    def _cap_hit(self, session: Session, event: ItemChanged, recipient: str, now: datetime) -> str | None:
-        checks = [(OutboundMail.recipient == recipient, cap, f"{recipient} already got {cap.describe()}")
-                  for cap in self.policy.per_recipient]
-        checks += [(OutboundMail.item_id == event.item.id, cap, f"item #{event.item.number} already sent {cap.describe()}")
-                   for cap in self.policy.per_item]
-        for (_, cap, reason), sent in zip(checks, self._sent_counts(session, now, checks)):
+    def _cap_hit(self, seen: Seen, event: ItemChanged, recipient: str) -> str | None:
+        p = self.policy
+        for cap, sent in zip(p.per_recipient, counts(seen.to_recipient, recipient, len(p.per_recipient))):
             if sent >= cap.limit:
-                return reason
+                return f"{recipient} already got {cap.describe()}"
+        for cap, sent in zip(p.per_item, counts(seen.for_item, event.item.id, len(p.per_item))):
+            if sent >= cap.limit:
+                return f"item #{event.item.number} already sent {cap.describe()}"
         if event.change == "created" and event.mail.from_ is not None:
             sender = event.mail.from_.address
-            for cap in self.policy.items_per_sender:
-                created = session.scalar(
-                    select(func.count(func.distinct(Item.id))).join(ItemMail, ItemMail.item_id == Item.id)
-                    .where(ItemMail.direction == "in", ItemMail.from_address == sender,
-                           Item.created_at >= now - cap.window))
-                if (created or 0) > cap.limit:
+            for cap, created in zip(p.items_per_sender, counts(seen.created_by, sender, len(p.items_per_sender))):
+                if created > cap.limit:
                     return f"{sender} created more than {cap.describe()} items"
         return None
 
-    @staticmethod
-    def _sent_counts(session: Session, now: datetime, checks: list[tuple[Any, Cap, str]]) -> list[int]:
-        """Sent (or about to be) per (condition, cap window): every cap in one query, one round trip."""
-        if not checks:
-            return []
-        oldest = now - max(cap.window for _, cap, _ in checks)
-        row = session.execute(
-            select(*[func.count(OutboundMail.id).filter(condition, OutboundMail.created_at >= now - cap.window)
-                     for condition, cap, _ in checks])
-            .where(OutboundMail.status.in_(("sent", "pending")), OutboundMail.created_at >= oldest,
-                   or_(*[condition for condition, _, _ in checks]))).one()
-        return [n or 0 for n in row]
-
-    def _maybe_trip(self, session: Session, account: str, reason: str, now: datetime) -> None:
+    def _maybe_trip(self, session: Session, account: str, reason: str, now: datetime) -> LoopBreaker | None:
         hits = session.scalar(select(func.count(OutboundMail.id)).where(
             OutboundMail.account == account, OutboundMail.status == "suppressed",
             OutboundMail.reason.startswith(CAP_PREFIX), OutboundMail.created_at >= now - self.policy.breaker_window))
         if (hits or 0) + 1 < self.policy.breaker_cap_hits:
-            return
-        session.merge(LoopBreaker(account=account, opened_at=now, open_until=now + self.policy.breaker_cooldown,
-                                  reason=f"{(hits or 0) + 1} cap hits in {self.policy.breaker_window}: {reason}",
-                                  trips=1))
+            return None
+        breaker = session.merge(LoopBreaker(
+            account=account, opened_at=now, open_until=now + self.policy.breaker_cooldown,
+            reason=f"{(hits or 0) + 1} cap hits in {self.policy.breaker_window}: {reason}", trips=1))
         metrics.LOOP_BREAKER_OPEN.labels(account).set(1)
         metrics.LOOP_BREAKER_TRIPS.labels(account).inc()
         log.error("loop breaker tripped: automatic mail from this account stops; mail is still stored",
                   account=account, reason=reason, cooldown_s=self.policy.breaker_cooldown.total_seconds())
+        return breaker
 

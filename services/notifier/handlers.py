@@ -23,7 +23,7 @@ from services.notifier.senders import SenderPool
 from services.notifier.smtp import PermanentSendFailure, ServerUnavailable, SmtpSetupFailure, TransientSendFailure
 from services.notifier.templates import Templates
 from shared.contracts import Envelope
-from shared.db.engine import commit_without_flush_wait, transaction
+from shared.db.engine import commit_without_flush_wait, core_transaction, transaction
 from shared.errors import Reject, RetryLater
 from shared.logging import get_logger
 from shared.oauth.errors import AuthFailed, TokenUnavailable
@@ -79,9 +79,9 @@ class Notifier:
         commit does not wait for the database's disk: a database crash may lose the last few, and
         those mails go again with the same Message-ID, which clients collapse; the intent must last."""
         assert send.message is not None
-        with transaction(self.sessions) as session:
-            commit_without_flush_wait(session)
-            outbox.finish(session, send.row_id, send.outcome, send.reason, send.message,
+        with core_transaction(self.sessions) as conn:
+            commit_without_flush_wait(conn)
+            outbox.finish(conn, send.row_id, send.outcome, send.reason, send.message,
                           message_id=send.message_id, item_id=send.event.item.id,
                           item_type=send.event.item.type, account=send.account.name, kind=send.kind,
                           recipient=send.to.address)
@@ -94,12 +94,11 @@ class Notifier:
     def _record_intents(self, envelopes: Sequence[Envelope[Any]], results: list[Result]) -> list[Send]:
         sends: list[Send] = []
         with transaction(self.sessions) as session:
-            intents = Intents(session, self.governor, self.tokens, self.own_addresses)
+            intents = Intents(session, self.governor, self.tokens, self.own_addresses, envelopes)
             for index, envelope in enumerate(envelopes):
                 with envelope_context(envelope):
                     try:
-                        with session.begin_nested():
-                            recorded = intents.record(index, envelope)
+                        recorded = intents.record(index, envelope)
                     except (IntegrityError, OperationalError) as exc:
                         results[index] = RetryLater(f"database: {type(exc).__name__}")
                         continue
@@ -119,7 +118,7 @@ class Notifier:
         try:
             sender = self.senders.for_account(account.name, account.config, account.sealed)
             # RFC 3834 §3.3: an auto-response goes with a null return path, so it cannot bounce back.
-            sender.send(message, envelope_from="" if kind == AUTO_REPLY else account.address,
+            sender.send(message.data, envelope_from="" if kind == AUTO_REPLY else account.address,
                         recipients=[send.to.address])
         except TransientSendFailure as exc:
             if isinstance(exc, ServerUnavailable):

@@ -6,15 +6,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from email.message import EmailMessage
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from services.notifier import outbox
+from services.notifier.compose import Composed
 from services.notifier.governor import Governor
 from services.notifier.planning import AUTO_REPLY, planned_sends
+from services.notifier.volume import Seen
 from shared import metrics
 from shared.contracts import Address, Envelope, ItemChanged
 from shared.db.models import Account
@@ -46,7 +47,7 @@ class Send:
     message_id: str
     outcome: str = ""
     reason: str = ""
-    message: EmailMessage | None = None
+    message: Composed | None = None
 
     @property
     def event(self) -> ItemChanged:
@@ -54,13 +55,16 @@ class Send:
 
 
 class Intents:
-    """Per batch: accounts and our own addresses read once."""
+    """Per batch: accounts, our own addresses, the events' outbox rows and what the governor's volume
+    rules read, each read once."""
 
-    def __init__(self, session: Session, governor: Governor, tokens: ItemTokens, own_addresses: Sequence[str]) -> None:
+    def __init__(self, session: Session, governor: Governor, tokens: ItemTokens, own_addresses: Sequence[str],
+                 envelopes: Sequence[Envelope[Any]]) -> None:
         self.session, self.governor, self.tokens = session, governor, tokens
-        self._own_addresses = own_addresses
+        self._own_addresses, self._envelopes = own_addresses, envelopes
         self._accounts: dict[str, AccountView | None] = {}
         self._ours: set[str] | None = None
+        self._read: tuple[dict[outbox.Key, outbox.Recorded], Seen] | None = None
 
     def _account(self, name: str) -> AccountView | None:
         if name not in self._accounts:
@@ -75,8 +79,24 @@ class Intents:
                           | {a.lower() for a in self.session.scalars(select(Account.address))})
         return self._ours
 
+    def _state(self) -> tuple[dict[outbox.Key, outbox.Recorded], Seen]:
+        if self._read is None:
+            self._read = (outbox.recorded(self.session, (e.message_id for e in self._envelopes)),
+                          self.governor.seen(self.session, (e.payload for e in self._envelopes)))
+        return self._read
+
     def record(self, index: int, envelope: Envelope[Any]) -> list[Send]:
-        """The sends this event still needs, each with its pending row; refusals recorded as such."""
+        """The sends this event still needs, each with its pending row; refusals recorded as such. The
+        event's rows go in a savepoint: if it fails, they are rolled back and the next event reads the
+        state again."""
+        try:
+            with self.session.begin_nested():
+                return self._record(index, envelope)
+        except BaseException:
+            self._read = None
+            raise
+
+    def _record(self, index: int, envelope: Envelope[Any]) -> list[Send]:
         event: ItemChanged = envelope.payload
         account = self._account(event.account)
         if account is None:
@@ -94,28 +114,32 @@ class Intents:
     def _intent(self, envelope: Envelope[Any], event: ItemChanged, kind: str, recipient: str,
                 account: AccountView) -> tuple[int | None, str]:
         session = self.session
-        row = outbox.find(session, envelope.message_id, recipient, kind)
+        rows, seen = self._state()
+        key = (envelope.message_id, recipient, kind)
+        row = rows.get(key)
         if row is not None and row.status != "pending":
             log.info("already settled", kind=kind, status=row.status)
             return None, ""
-        if row is None:
-            refusal = (self.governor.mail_refusal(event, recipient, self.ours(), kind)
-                       or self.governor.volume_refusal(session, event, recipient))
-            if refusal is not None:
-                outbox.add(session, event_id=envelope.message_id, recipient=recipient, kind=kind,
-                           item_id=event.item.id, account=event.account, status="suppressed", reason=refusal.reason)
-                count(kind, event.account, "suppressed", refusal.rule)
-                log.info("no auto-reply" if kind == AUTO_REPLY else "no notification", rule=refusal.rule,
-                         reason=refusal.reason)
-                return None, ""
-            domain = account.address.rpartition("@")[2] or "postroom.invalid"
-            unique = outbox.stable_unique(envelope.message_id, recipient, kind)
-            row = outbox.add(session, event_id=envelope.message_id, recipient=recipient, kind=kind,
-                             item_id=event.item.id, account=event.account, status="pending", attempts=1,
-                             message_id=self.tokens.message_id(event.item.type, event.item.number, domain,
-                                                               unique=unique))
-        else:
-            row.attempts += 1
+        if row is not None:
+            outbox.count_attempt(session, row.id)
+            return row.id, row.message_id
+        refusal = (self.governor.mail_refusal(event, recipient, self.ours(), kind)
+                   or self.governor.volume_refusal(session, seen, event, recipient))
+        if refusal is not None:
+            rows[key] = outbox.add(session, event_id=envelope.message_id, recipient=recipient, kind=kind,
+                                   item_id=event.item.id, account=event.account, status="suppressed",
+                                   reason=refusal.reason)
+            count(kind, event.account, "suppressed", refusal.rule)
+            log.info("no auto-reply" if kind == AUTO_REPLY else "no notification", rule=refusal.rule,
+                     reason=refusal.reason)
+            return None, ""
+        domain = account.address.rpartition("@")[2] or "postroom.invalid"
+        unique = outbox.stable_unique(envelope.message_id, recipient, kind)
+        row = rows[key] = outbox.add(
+            session, event_id=envelope.message_id, recipient=recipient, kind=kind, item_id=event.item.id,
+            account=event.account, status="pending", attempts=1,
+            message_id=self.tokens.message_id(event.item.type, event.item.number, domain, unique=unique))
+        self.governor.count_pending(seen, recipient, event.item.id)
         return row.id, row.message_id
 
 

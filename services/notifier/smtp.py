@@ -77,9 +77,14 @@ class SmtpSender:
         self._conn = self._connect()
         return self._conn
 
-    def send(self, message: EmailMessage, envelope_from: str, recipients: list[str]) -> None:
+    def send(self, message: EmailMessage | bytes, envelope_from: str, recipients: list[str]) -> None:
+        """``message`` as an object, or as the bytes of a mail already written with CRLF line ends."""
         try:
-            refused = self._connection().send_message(message, from_addr=envelope_from, to_addrs=recipients)
+            conn = self._connection()
+            if isinstance(message, bytes):
+                refused = conn.sendmail(envelope_from, recipients, message)
+            else:
+                refused = conn.send_message(message, from_addr=envelope_from, to_addrs=recipients)
         except smtplib.SMTPRecipientsRefused as exc:
             self._raise_for({r: v for r, v in exc.recipients.items()})
         except smtplib.SMTPAuthenticationError as exc:

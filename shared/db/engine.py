@@ -6,8 +6,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import create_engine, event, text
-from sqlalchemy.engine import Engine
+from sqlalchemy import create_engine, event
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 
@@ -47,12 +47,14 @@ def _sqlite_for_several_processes(engine: Engine) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-def commit_without_flush_wait(session: Session) -> None:
+def commit_without_flush_wait(conn: Session | Connection) -> None:
     """Let this transaction's commit return before its WAL reaches the disk (PostgreSQL's
     ``synchronous_commit``, for this transaction only). A crash of the database, not of ours, may
     lose it: only for records whose loss is repaired by redoing the work. SQLite: nothing to do."""
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SET LOCAL synchronous_commit TO OFF"))
+    if isinstance(conn, Session):
+        conn = conn.connection()
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql("SET LOCAL synchronous_commit TO OFF")  # nothing to compile
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
@@ -64,3 +66,12 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
     """One unit of work: committed when the block ends, rolled back if it raises."""
     with factory() as session, session.begin():
         yield session
+
+
+@contextmanager
+def core_transaction(factory: sessionmaker[Session]) -> Iterator[Connection]:
+    """A transaction on a bare connection of the factory's engine, for a few Core statements: none
+    of a Session's unit-of-work bookkeeping. Committed when the block ends, rolled back if it raises."""
+    engine: Engine = factory.kw["bind"]
+    with engine.begin() as conn:
+        yield conn

@@ -147,3 +147,23 @@ def test_suppressed_automatic_mail_is_counted_by_rule(
     handler_for(sessions, port)(event(item_id, classification=Classification(kind="bulk", reason="Precedence: bulk")))
     after = REGISTRY.get_sample_value("postroom_auto_replies_suppressed_total", labels)
     assert after == before + 1
+
+
+def test_a_batch_counts_its_own_sends_against_the_caps_and_a_failed_event_does_not_count(
+        sessions: Any, item_id: int, smtp_server: tuple[RecordingHandler, int]) -> None:
+    """The caps are read once per batch; each pending row the batch records counts at once, and an
+    event that fails (an unknown account) leaves the counts as they were."""
+    server, port = smtp_server
+    handle = handler_for(sessions, port, cap_per_recipient="2/10m", breaker_cap_hits=5)
+    batch = [event(new_item(sessions, 30), sender="busy@example.com"),
+             event(new_item(sessions, 31), sender="busy@example.com", account="nobody"),
+             event(new_item(sessions, 32), sender="busy@example.com"),
+             event(new_item(sessions, 33), sender="busy@example.com"),
+             event(new_item(sessions, 34), sender="calm@example.com")]
+    results = handle.handle_batch(batch)
+    assert [type(r).__name__ for r in results] == ["list", "Reject", "list", "list", "list"]
+    assert [r.rcpt_tos for r in server.received] == [["busy@example.com"]] * 2 + [["calm@example.com"]]
+    assert [(r.recipient, r.status) for r in outbox(sessions)] == [
+        ("busy@example.com", "sent"), ("busy@example.com", "sent"), ("busy@example.com", "suppressed"),
+        ("calm@example.com", "sent")]
+    assert "busy@example.com already got 2 in 10 min" in outbox(sessions)[2].reason
