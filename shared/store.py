@@ -44,7 +44,7 @@ class FilesystemBlobStore:
         path = self._path(ref.key)
         if path.exists() and path.stat().st_size == len(data):
             return ref
-        path.parent.mkdir(parents=True, exist_ok=True)
+        _make_dirs(path.parent)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
         try:
             with os.fdopen(fd, "wb") as fh:
@@ -62,7 +62,7 @@ class FilesystemBlobStore:
         """``put`` for bytes that come a piece at a time (a big attachment as it is decoded), so
         they are never all in memory. The key is known at the end: the temporary file is written
         at the root, then renamed into place."""
-        self.root.mkdir(parents=True, exist_ok=True)
+        _make_dirs(self.root)
         fd, tmp = tempfile.mkstemp(dir=self.root, prefix=".tmp-")
         try:
             digest, size = hashlib.sha256(), 0
@@ -78,7 +78,7 @@ class FilesystemBlobStore:
             if path.exists() and path.stat().st_size == size:
                 Path(tmp).unlink()
                 return ref
-            path.parent.mkdir(parents=True, exist_ok=True)
+            _make_dirs(path.parent)
             os.replace(tmp, path)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
@@ -94,6 +94,19 @@ class FilesystemBlobStore:
 
     def exists(self, key: str) -> bool:
         return self._path(key).exists()
+
+
+def _make_dirs(path: Path) -> None:
+    """``mkdir -p``, each directory it creates made durable in its parent: a blob whose shard
+    directory a crash forgot would be lost with the mail already released on the server."""
+    if path.is_dir():
+        return
+    _make_dirs(path.parent)
+    try:
+        path.mkdir()
+    except FileExistsError:  # another writer just made it, perhaps not yet durable
+        pass
+    _fsync_dir(path.parent)
 
 
 def _fsync_dir(path: Path) -> None:

@@ -1,7 +1,9 @@
-"""The filesystem blob store's streaming put: the same blob as ``put``, and nothing half-written."""
+"""The filesystem blob store: the streaming put gives the same blob as ``put``, nothing is left
+half-written, and every directory it creates is made durable in its parent."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -43,3 +45,24 @@ def test_a_source_that_fails_midway_leaves_nothing_behind(tmp_path: Path) -> Non
     with pytest.raises(OSError, match="source gone"):
         store.put_chunks(failing())
     assert not [p for p in tmp_path.rglob("*") if p.is_file()]
+
+
+@pytest.mark.parametrize("how", ["put", "put_chunks"])
+def test_every_directory_a_put_creates_is_fsynced_in_its_parent(tmp_path: Path, how: str,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """A crash must not forget a new shard directory, or the blob in it, once ``put`` returned."""
+    synced: set[int] = set()
+    real_fsync = os.fsync
+
+    def recording_fsync(fd: int) -> None:
+        synced.add(os.fstat(fd).st_ino)
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", recording_fsync)
+    store = FilesystemBlobStore(tmp_path / "blobs")
+    ref = store.put(DATA) if how == "put" else store.put_chunks(_pieces(DATA, 4096))
+    blob = tmp_path / "blobs" / ref.sha256[:2] / ref.sha256[2:4] / ref.sha256
+    assert store.get(ref.key) == DATA and blob.is_file()
+    parents = [tmp_path, tmp_path / "blobs", blob.parent.parent, blob.parent]
+    assert {p.stat().st_ino for p in parents} <= synced
+    assert blob.stat().st_ino in synced
