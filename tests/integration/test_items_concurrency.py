@@ -85,9 +85,16 @@ def test_a_reply_waiting_on_another_replies_lock_sees_the_status_that_one_left(d
         thread = threading.Thread(target=lambda: results.append(handle(sessions, second)))
         thread.start()
         with sessions() as probe:
-            wait_for(lambda: probe.scalar(text_(
-                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-                "AND wait_event_type = 'Lock'")), what="the second reply waiting for the item's lock")
+            def waiting_on_a_lock() -> int:
+                # pg_stat_activity is read once per transaction: each look is a transaction of its own.
+                try:
+                    return probe.scalar(text_(
+                        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                        "AND wait_event_type = 'Lock'")) or 0
+                finally:
+                    probe.rollback()
+
+            wait_for(waiting_on_a_lock, what="the second reply waiting for the item's lock")
         a.commit()
     thread.join(timeout=30)
     assert results and results[0].change == "appended" and results[0].status_change is None
