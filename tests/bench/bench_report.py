@@ -39,11 +39,13 @@ def cpu_lines(cpu: dict[str, Any]) -> list[Line]:
     harness = per_mail.pop("harness", None)
     services = sum(per_mail.values())
     machine = cpu["machine"] / cpu["mails"] * 1000
+    servers = {name: seconds / cpu["mails"] * 1000 for name, seconds in cpu.get("servers", {}).items()}
     lines = [Line(f"{name}", f"{ms:.1f} ms") for name, ms in per_mail.items()]
     lines += [
         Line("the four services", f"{services:.1f} ms"),
+        *[Line(f"{name} (server)", f"{ms:.1f} ms") for name, ms in servers.items()],
         *([Line("this harness (SMTP sink, progress checks)", f"{harness:.1f} ms")] if harness is not None else []),
-        Line("the whole machine (+ broker, database, Dovecot, other work)", f"{machine:.1f} ms"),
+        Line("the whole machine (all of the above, kernel, other work)", f"{machine:.1f} ms"),
         Line(f"best throughput at this cost on {cpu['cores']} cores", f"{cpu['cores'] * 1000 / machine:.0f} mails/s"),
     ]
     return lines

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from tests.bench import baseline, check, logstats, phases, servers
 from tests.bench.bench_report import bench_report
-from tests.bench.stack import cpu_seconds, machine_busy_seconds
+from tests.bench.stack import cpu_seconds, machine_busy_seconds, server_cpu_seconds
 from tests.bench.sources import SOURCES, source_factory
 from tests.bench.workload import Generator, big_mail
 from tests.support.broker_admin import delete_topology
@@ -58,8 +58,9 @@ def main(argv: list[str] | None = None) -> int:
         w2 = phases.window(run, replies, visible2)
         result["windows"] = [w1, w2]
         services = run.stack.cpu() | {"harness": cpu_seconds(os.getpid()) or 0.0}
-        machine = machine_busy_seconds()
+        machine, server_cpu = machine_busy_seconds(), server_cpu_seconds()
         result["cpu"] = {"services": {name: services[name] - cpu_before[0].get(name, 0.0) for name in services},
+                         "servers": {name: server_cpu[name] - cpu_before[2][name] for name in server_cpu},
                          "machine": machine - cpu_before[1], "mails": len(originals) + len(replies),
                          "cores": os.cpu_count() or 1}
         # The fetcher logs no handler time: its own rate is phase 1's, where nothing throttles it.
@@ -103,13 +104,16 @@ def main(argv: list[str] | None = None) -> int:
     return 0 if ok else 1
 
 
-def _cpu_at_first_fetch(run: phases.Run, since: float, timeout: float) -> tuple[dict[str, float], float]:
-    """Each service's CPU seconds and the machine's busy seconds once the fetcher publishes its first
-    mail: the services' start (imports, connections) is left out of the CPU per mail."""
+def _cpu_at_first_fetch(run: phases.Run, since: float,
+                        timeout: float) -> tuple[dict[str, float], float, dict[str, float]]:
+    """Each service's CPU seconds, the machine's busy seconds and each server's CPU seconds once the
+    fetcher publishes its first mail: the services' start (imports, connections) is left out of the
+    CPU per mail."""
     deadline = time.monotonic() + timeout
     while logstats.first_fetch(run.stack.logs("fetcher"), since - 1) is None and time.monotonic() < deadline:
         time.sleep(0.02)
-    return run.stack.cpu() | {"harness": cpu_seconds(os.getpid()) or 0.0}, machine_busy_seconds()
+    return (run.stack.cpu() | {"harness": cpu_seconds(os.getpid()) or 0.0}, machine_busy_seconds(),
+            server_cpu_seconds())
 
 
 def _steady(run: phases.Run, mails: list, rate: float) -> dict[str, float]:

@@ -43,6 +43,54 @@ def cpu_seconds(pid: int) -> float | None:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+# The servers the pipeline leans on, by the command name of their processes' root (its children,
+# live or reaped, are counted with it: PostgreSQL backends, Dovecot's imap processes).
+SERVERS = {"RabbitMQ": "beam.smp", "PostgreSQL": "postgres", "Dovecot": "dovecot"}
+
+
+def _processes() -> dict[int, tuple[str, int, float]]:
+    """pid -> (command name, parent pid, CPU seconds of itself and of its reaped children)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    out = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            text = (entry / "stat").read_text()
+        except OSError:
+            continue
+        name = text[text.index("(") + 1:text.rindex(")")]
+        fields = text.rsplit(")", 1)[1].split()
+        out[int(entry.name)] = (name, int(fields[1]), sum(int(v) for v in fields[11:15]) / tick)
+    return out
+
+
+def server_cpu_seconds() -> dict[str, float]:
+    """CPU seconds so far of each server in SERVERS: every process tree whose root runs that command
+    (all instances on the machine: the bench's private ones and the machine's own)."""
+    procs = _processes()
+    totals = dict.fromkeys(SERVERS, 0.0)
+    by_command = {command: server for server, command in SERVERS.items()}
+    for pid, (name, _, _) in procs.items():
+        server = by_command.get(name)
+        if server is None or procs.get(procs[pid][1], ("",))[0] == name:
+            continue  # not a server, or not the root of its tree
+        totals[server] += _tree_seconds(pid, procs)
+    return totals
+
+
+def _tree_seconds(root: int, procs: dict[int, tuple[str, int, float]]) -> float:
+    children: dict[int, list[int]] = {}
+    for pid, (_, parent, _) in procs.items():
+        children.setdefault(parent, []).append(pid)
+    total, todo = 0.0, [root]
+    while todo:
+        pid = todo.pop()
+        total += procs[pid][2]
+        todo.extend(children.get(pid, []))
+    return total
+
+
 def machine_busy_seconds() -> float:
     """CPU time the whole machine has spent not idle since boot, over all cores (/proc/stat)."""
     values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
