@@ -3,6 +3,7 @@ links, row locks."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import or_, select, update
@@ -20,15 +21,29 @@ def dedupe_key(mail: MailParsed) -> str:
 
 
 def find_duplicate(session: Session, item_type: str, mail: MailParsed) -> ItemMail | None:
-    return session.scalar(
-        select(ItemMail).where(
-            ItemMail.direction == "in",
-            or_(
-                (ItemMail.item_type == item_type) & (ItemMail.dedupe_key == dedupe_key(mail)),
-                (ItemMail.account == mail.account) & (ItemMail.source_id == mail.source_id),
-            ),
-        ).limit(1)
-    )
+    return find_duplicates(session, [(item_type, mail)])[0]
+
+
+def find_duplicates(session: Session, wanted: Sequence[tuple[str, MailParsed]]) -> list[ItemMail | None]:
+    """For each (item type, mail), the inbound row of the same mail handled before (same dedupe key in
+    that item type, or same source id in that account), or None; one statement for all of them."""
+    if not wanted:
+        return []
+    keys = {(item_type, dedupe_key(mail)) for item_type, mail in wanted}
+    sources = {(mail.account, mail.source_id) for _, mail in wanted}
+    # Each pair of IN lists may cross-match (another type's key): the rows are sorted out below.
+    rows = session.scalars(select(ItemMail).where(
+        ItemMail.direction == "in",
+        or_(ItemMail.item_type.in_({t for t, _ in keys}) & ItemMail.dedupe_key.in_({k for _, k in keys}),
+            ItemMail.account.in_({a for a, _ in sources}) & ItemMail.source_id.in_({s for _, s in sources})),
+    ).order_by(ItemMail.id)).all()
+    by_key: dict[tuple[str, str | None], ItemMail] = {}
+    by_source: dict[tuple[str, str | None], ItemMail] = {}
+    for row in rows:
+        by_key.setdefault((row.item_type, row.dedupe_key), row)
+        by_source.setdefault((row.account, row.source_id), row)
+    return [by_key.get((item_type, dedupe_key(mail))) or by_source.get((mail.account, mail.source_id))
+            for item_type, mail in wanted]
 
 
 def next_number(session: Session, item_type: str) -> int:

@@ -89,7 +89,7 @@ def identify(session: Session, account: Account, mail: MailParsed, mapped: Addre
         sender.notes.append(f"{sender.address} is our user {sender.user.name or sender.user.email}")
         return sender
     assert sender.address is not None
-    known = session.scalar(select(Contact).where(Contact.email == sender.address))
+    known = lookups.contact(sender.address)
     sender.customer = customer_for(session, sender.address, known, lookups.customers())
     sender.contact = ensure_contact(session, sender.address, sender.name, sender.customer, known, looked_up=True)
     sender.notes.append(f"{sender.address} belongs to customer {sender.customer.name}" if sender.customer

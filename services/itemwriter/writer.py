@@ -17,7 +17,7 @@ from services.itemwriter.lookups import Lookups
 from services.itemwriter.mapping import Mapped, apply_defaults, map_mail
 from services.itemwriter.matching import Match, find_item
 from services.itemwriter.notifications import Recipients, Situation, recipients
-from services.itemwriter.repository import (add_to_notify, dedupe_key, find_duplicate,
+from services.itemwriter.repository import (add_to_notify, dedupe_key,
                                             link_follow_up, lock_item, next_number, notify_list,
                                             recorded_form, recorded_outputs)
 from services.itemwriter.senders import Sender, identify
@@ -46,7 +46,7 @@ def write_item(session: Session, envelope: Envelope[Any], lookups: Lookups | Non
     account = lookups.account(mail.account)
     if account is None:
         raise Reject(f"unknown account {mail.account!r}: apply it with 'postroom accounts apply'")
-    duplicate = find_duplicate(session, account.item_type, mail)
+    duplicate = lookups.duplicate(account.item_type, mail)
     if duplicate is not None:
         return Outcome("duplicate", session.get_one(Item, duplicate.item_id), duplicate.matched_by,
                        "the same mail was handled before: its recorded outputs are published again",
