@@ -48,8 +48,8 @@ class Lookups:
             found = {u.email: u for u in self._session.scalars(select(User).where(User.email.in_(users)))}
             self._cache.update({("user", e): found.get(e) for e in users})
         if senders:
-            found_contacts = {c.email: c for c in self._session.scalars(select(Contact).where(Contact.email.in_(senders)))}
-            self._contacts.update({e: found_contacts.get(e) for e in senders})
+            contacts = {c.email: c for c in self._session.scalars(select(Contact).where(Contact.email.in_(senders)))}
+            self._contacts.update({e: contacts.get(e) for e in senders})
 
     def duplicate(self, item_type: str, mail: MailParsed) -> ItemMail | None:
         """The inbound row of the same mail handled before (``repository.find_duplicate``)."""

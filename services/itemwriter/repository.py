@@ -80,11 +80,21 @@ def notify_list(session: Session, item_id: int) -> tuple[list[tuple[str, str]], 
     return [(r.address, r.name) for r in rows], {r.address for r in rows if r.failing}
 
 
-def add_to_notify(session: Session, item_id: int, address: str, name: str, because: str) -> bool:
-    """Put ``address`` on the item's notification list; False when it already was (or a concurrent
-    writer just put it there): one statement, no savepoint."""
+def failing_among(session: Session, addresses: Sequence[str]) -> set[str]:
+    """Which of ``addresses`` are flagged as failing (``notify_list``'s second half, for a list known
+    without reading it)."""
+    if not addresses:
+        return set()
+    return set(session.scalars(select(Contact.email).where(Contact.email.in_(set(addresses)), Contact.failing)))
+
+
+def add_to_notify(session: Session, item_id: int, address: str, name: str, because: str) -> tuple[str, str] | None:
+    """Put ``address`` on the item's notification list and return it as ``notify_list`` lists it;
+    None when it already was (or a concurrent writer just put it there): one statement, no savepoint."""
     row = {"item_id": item_id, "address": address.lower(), "name": name[:200], "added_because": because[:200]}
-    return bool(session.execute(insert_unless_present(session, ItemNotify, row)).rowcount)
+    if not session.execute(insert_unless_present(session, ItemNotify, row)).rowcount:
+        return None
+    return row["address"], row["name"]
 
 
 def insert_unless_present(session: Session, model: Any, row: dict[str, Any]) -> Any:

@@ -17,7 +17,7 @@ from services.itemwriter.lookups import Lookups
 from services.itemwriter.mapping import Mapped, apply_defaults, map_mail
 from services.itemwriter.matching import Match, find_item
 from services.itemwriter.notifications import Recipients, Situation, recipients
-from services.itemwriter.repository import (add_to_notify, dedupe_key,
+from services.itemwriter.repository import (add_to_notify, dedupe_key, failing_among,
                                             link_follow_up, lock_item, next_number, notify_list,
                                             recorded_form, recorded_outputs)
 from services.itemwriter.senders import Sender, identify
@@ -57,6 +57,7 @@ def write_item(session: Session, envelope: Envelope[Any], lookups: Lookups | Non
     sender = identify(session, account, mail, mapped.contact, auth, lookups)
     bounce = find_bounce(session, account.item_type, mail)
     before: tuple[str, str | None] | None = None
+    added: list[tuple[str, str]] = []  # what this mail put on the item's notification list, in order
     if bounce is not None:
         item, placement, match = lock_item(session, bounce.item.id), None, None
         change, matched_by, reason = "appended", "delivery-failure", bounce.reason
@@ -65,16 +66,19 @@ def write_item(session: Session, envelope: Envelope[Any], lookups: Lookups | Non
         match = find_item(session, account.item_type, mail, sender)
         change, matched_by, reason = ("created" if match.item is None else "appended"), match.signal, match.reason
         if match.item is None:
-            item, placement = _create(session, lookups, account, mail, mapped, sender, catalog, match)
+            item, placement = _create(session, lookups, account, mail, mapped, sender, catalog, match, added)
         else:
             item = lock_item(session, match.item.id)
             before = (item.status, item.step)
             placement = _append(item, account, mail, catalog)
     if bounce is None and account.add_sender_to_notify and sender.verified and sender.address:
-        add_to_notify(session, item.id, sender.address, sender.name, "the account adds senders")
+        _listed(added, add_to_notify(session, item.id, sender.address, sender.name, "the account adds senders"))
     situation = Situation(change, sender.address, sender.verified, mail.classification.automatic, mail.archive,
                           bounce is not None, account.auto_reply, account.quiet_on_create)
-    listed, failing = notify_list(session, item.id)
+    if change == "created":  # no one else sees the new item before commit: its list is what we added
+        listed, failing = added, failing_among(session, [address for address, _ in added])
+    else:
+        listed, failing = notify_list(session, item.id)
     who = recipients(situation, listed, failing)
     decision = _decision(matched_by, reason, match, bounce, sender, mapped, placement, who, account)
     event = item_changed(session, envelope, change=change, item=item, matched_by=matched_by, before=before,
@@ -85,7 +89,7 @@ def write_item(session: Session, envelope: Envelope[Any], lookups: Lookups | Non
 
 
 def _create(session: Session, lookups: Lookups, account: Account, mail: MailParsed, mapped: Mapped,
-            sender: Sender, catalog: Catalog, match: Match) -> tuple[Item, Placement]:
+            sender: Sender, catalog: Catalog, match: Match, added: list[tuple[str, str]]) -> tuple[Item, Placement]:
     apply_defaults(mapped, account.default_values or {}, catalog.fields)
     placement = initial(mapped.builtin_defaults, catalog)
     customer = sender.customer
@@ -109,8 +113,13 @@ def _create(session: Session, lookups: Lookups, account: Account, mail: MailPars
         link_follow_up(session, item, other, match.reason)
     project = lookups.project(account.project)
     for address in (project.notify if project else []):
-        add_to_notify(session, item.id, address, "", f"project {account.project} notifies")
+        _listed(added, add_to_notify(session, item.id, address, "", f"project {account.project} notifies"))
     return item, placement
+
+
+def _listed(added: list[tuple[str, str]], row: tuple[str, str] | None) -> None:
+    if row is not None:
+        added.append(row)
 
 
 def _append(item: Item, account: Account, mail: MailParsed, catalog: Catalog) -> Placement:
