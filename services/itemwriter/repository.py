@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import bindparam, insert, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -46,19 +46,33 @@ def find_duplicates(session: Session, wanted: Sequence[tuple[str, MailParsed]]) 
             for item_type, mail in wanted]
 
 
+_SEQUENCES = ItemSequence.__table__
+# Core, built once: the ORM's UPDATE would also look for counters to refresh in the session.
+_TAKE_NUMBER = (update(_SEQUENCES).where(_SEQUENCES.c.item_type == bindparam("type_"))
+                .values(last_number=_SEQUENCES.c.last_number + 1).returning(_SEQUENCES.c.last_number))
+
+
 def next_number(session: Session, item_type: str) -> int:
     """Take the next number of ``item_type``. The UPDATE holds the counter's row lock until commit,
     so concurrent writers queue here instead of taking the same number."""
-    taken = session.scalar(
-        update(ItemSequence).where(ItemSequence.item_type == item_type)
-        .values(last_number=ItemSequence.last_number + 1).returning(ItemSequence.last_number)
-    )
+    taken = session.connection().execute(_TAKE_NUMBER, {"type_": item_type}).scalar()
     if taken is None:
         # First item of this type. Two writers racing here: one gets an IntegrityError and retries.
         with session.begin_nested():
             session.add(ItemSequence(item_type=item_type, last_number=1))
         return 1
     return taken
+
+
+_INSERT_ITEM = insert(Item.__table__).returning(*Item.__table__.c)
+
+
+def insert_item(session: Session, values: dict[str, Any]) -> Item:
+    """Write a new item with one Core INSERT (the unit of work's flush costs more than the statement)
+    and return it as written: a plain ``Item`` outside the session, read and never changed again
+    through this object (a batch-mate appending to the item re-reads it under lock)."""
+    row = session.connection().execute(_INSERT_ITEM, values).one()
+    return Item(**row._mapping)
 
 
 def recorded_form(outputs: list[Envelope[Any]]) -> dict[str, Any]:

@@ -17,7 +17,7 @@ from services.itemwriter.lookups import Lookups
 from services.itemwriter.mapping import Mapped, apply_defaults, map_mail
 from services.itemwriter.matching import Match, find_item
 from services.itemwriter.notifications import Recipients, Situation, recipients
-from services.itemwriter.repository import (add_to_notify, dedupe_key, failing_among,
+from services.itemwriter.repository import (add_to_notify, dedupe_key, failing_among, insert_item,
                                             link_follow_up, lock_item, next_number, notify_list,
                                             recorded_form, recorded_outputs)
 from services.itemwriter.senders import Sender, identify
@@ -27,6 +27,7 @@ from shared.db.models import Account, Customer, Item, ItemAttachment, ItemMail, 
 from shared.errors import Reject
 
 _INSERT_MAIL = insert(ItemMail.__table__).returning(ItemMail.__table__.c.id)
+_INSERT_ATTACHMENT = insert(ItemAttachment.__table__)
 
 
 @dataclass
@@ -101,14 +102,13 @@ def _create(session: Session, lookups: Lookups, account: Account, mail: MailPars
     creator = lookups.user(account.creator.lower()) if account.creator else None
     if account.creator and creator is None:
         mapped.notes.append(f"creator {account.creator!r} is not a user: the item has no creator")
-    item = Item(type=account.item_type, number=next_number(session, account.item_type), project=account.project,
-                title=mapped.title, description=mapped.description, status=placement.status, step=placement.step,
-                account=account.name, automatic=mail.classification.automatic,
-                creator_id=creator.id if creator else None, customer_id=customer.id if customer else None,
-                contact_id=sender.contact.id if sender.contact else None, fields=mapped.fields,
-                item_date=mapped.date)
-    session.add(item)
-    session.flush()
+    item = insert_item(session, {
+        "type": account.item_type, "number": next_number(session, account.item_type), "project": account.project,
+        "title": mapped.title, "description": mapped.description, "status": placement.status,
+        "step": placement.step, "account": account.name, "automatic": mail.classification.automatic,
+        "creator_id": creator.id if creator else None, "customer_id": customer.id if customer else None,
+        "contact_id": sender.contact.id if sender.contact else None, "fields": mapped.fields,
+        "item_date": mapped.date})
     for other in match.follow_up_of:
         link_follow_up(session, item, other, match.reason)
     project = lookups.project(account.project)
@@ -135,8 +135,8 @@ def _append(item: Item, account: Account, mail: MailParsed, catalog: Catalog) ->
 
 def _record_mail(session: Session, item: Item, account: Account, mail: MailParsed, matched_by: str,
                  decision: dict[str, Any], outputs: list[Envelope[Any]]) -> None:
-    # A Core INSERT: nothing reads the row back in this transaction, and the ORM's unit of work costs
-    # more than the statement. The outputs go in the same INSERT: what a redelivery re-publishes.
+    # Core INSERTs: nothing reads these rows back through the session, and the ORM's unit of work
+    # costs more than the statements. The outputs go in the mail's INSERT: what a redelivery re-publishes.
     row_id = session.connection().execute(_INSERT_MAIL, {
         "item_id": item.id, "item_type": item.type, "direction": "in", "account": account.name,
         "source_id": mail.source_id, "dedupe_key": dedupe_key(mail), "message_id": mail.message_id,
@@ -145,11 +145,11 @@ def _record_mail(session: Session, item: Item, account: Account, mail: MailParse
         "classification": mail.classification.kind, "matched_by": matched_by[:200], "mail_date": mail.date,
         "decision": decision, "outputs": recorded_form(outputs)}).scalar_one()
     if account.save_attachments and mail.attachments:
-        for att in mail.attachments:
-            session.add(ItemAttachment(item_id=item.id, mail_id=row_id, filename=att.filename[:255],
-                                       content_type=att.content_type[:255], size=att.size, sha256=att.sha256,
-                                       blob_key=att.blob.key if att.blob else None, inline=att.inline,
-                                       content_id=att.content_id))
+        session.connection().execute(_INSERT_ATTACHMENT, [
+            {"item_id": item.id, "mail_id": row_id, "filename": att.filename[:255],
+             "content_type": att.content_type[:255], "size": att.size, "sha256": att.sha256,
+             "blob_key": att.blob.key if att.blob else None, "inline": att.inline, "content_id": att.content_id}
+            for att in mail.attachments])
 
 
 def _decision(matched_by: str, reason: str, match: Match | None, bounce: Bounce | None, sender: Sender,
