@@ -69,7 +69,7 @@ def write_item(session: Session, envelope: Envelope[Any], lookups: Lookups | Non
         if match.item is None:
             item, placement = _create(session, lookups, account, mail, mapped, sender, catalog, match, added)
         else:
-            item = lock_item(session, match.item.id)
+            item = match.item if match.locked else lock_item(session, match.item.id)
             before = (item.status, item.step)
             placement = _append(item, account, mail, catalog)
     if bounce is None and account.add_sender_to_notify and sender.verified and sender.address:
