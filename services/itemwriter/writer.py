@@ -18,12 +18,12 @@ from services.itemwriter.mapping import Mapped, apply_defaults, map_mail
 from services.itemwriter.matching import Match, find_item
 from services.itemwriter.notifications import Recipients, Situation, recipients
 from services.itemwriter.repository import (add_to_notify, dedupe_key, failing_among, insert_item,
-                                            link_follow_up, lock_item, next_number, notify_list,
+                                            link_follow_up, lock_item, next_number, notify_list, place_item,
                                             recorded_form, recorded_outputs)
 from services.itemwriter.senders import Sender, identify
 from services.itemwriter.workflow import Placement, ReplyActions, initial, on_reply
 from shared.contracts import Envelope, MailParsed
-from shared.db.models import Account, Customer, Item, ItemAttachment, ItemMail, utcnow
+from shared.db.models import Account, Customer, Item, ItemAttachment, ItemMail
 from shared.errors import Reject
 
 _INSERT_MAIL = insert(ItemMail.__table__).returning(ItemMail.__table__.c.id)
@@ -71,7 +71,7 @@ def write_item(session: Session, envelope: Envelope[Any], lookups: Lookups | Non
         else:
             item = match.item if match.locked else lock_item(session, match.item.id)
             before = (item.status, item.step)
-            placement = _append(item, account, mail, catalog)
+            placement = _append(session, item, account, mail, catalog)
     if bounce is None and account.add_sender_to_notify and sender.verified and sender.address:
         _listed(added, add_to_notify(session, item.id, sender.address, sender.name, "the account adds senders"))
     situation = Situation(change, sender.address, sender.verified, mail.classification.automatic, mail.archive,
@@ -122,14 +122,14 @@ def _listed(added: list[tuple[str, str]], row: tuple[str, str] | None) -> None:
         added.append(row)
 
 
-def _append(item: Item, account: Account, mail: MailParsed, catalog: Catalog) -> Placement:
+def _append(session: Session, item: Item, account: Account, mail: MailParsed, catalog: Catalog) -> Placement:
     if mail.classification.automatic or mail.archive:
         why = "automatic mail" if mail.classification.automatic else "archive import"
         placement = Placement(item.status, item.step, notes=[f"{why}: status and step unchanged"])
     else:
         actions = ReplyActions(account.reply_status, account.reply_moves_step, account.reopen_closed)
         placement = on_reply(item.status, item.step, actions, catalog)
-    item.status, item.step, item.updated_at = placement.status, placement.step, utcnow()
+    place_item(session, item, placement.status, placement.step)
     return placement
 
 
