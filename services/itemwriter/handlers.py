@@ -15,10 +15,10 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from services.itemwriter.lookups import Lookups
-from services.itemwriter.writer import Outcome, write_item
+from services.itemwriter.writer import Outcome, account_of, write_item
 from shared.contracts import Envelope
 from shared.db.engine import transaction
-from shared.errors import RetryLater
+from shared.errors import Reject, RetryLater
 from shared.logging import get_logger
 from shared.runner import Result, envelope_context
 
@@ -67,6 +67,11 @@ class ItemWriter:
             for envelope in envelopes:
                 with envelope_context(envelope):
                     if not isolated:
+                        try:
+                            account_of(envelope.payload, lookups)
+                        except Reject as exc:  # nothing written yet: nothing to roll back
+                            outcomes.append(exc)
+                            continue
                         try:
                             outcomes.append(write_item(session, envelope, lookups))
                         except Exception as exc:

@@ -44,9 +44,7 @@ class Outcome:
 def write_item(session: Session, envelope: Envelope[Any], lookups: Lookups | None = None) -> Outcome:
     mail: MailParsed = envelope.payload
     lookups = lookups or Lookups(session)
-    account = lookups.account(mail.account)
-    if account is None:
-        raise Reject(f"unknown account {mail.account!r}: apply it with 'postroom accounts apply'")
+    account = account_of(mail, lookups)
     duplicate = lookups.duplicate(account.item_type, mail)
     if duplicate is not None:
         return Outcome("duplicate", session.get_one(Item, duplicate.item_id), duplicate.matched_by,
@@ -87,6 +85,14 @@ def write_item(session: Session, envelope: Envelope[Any], lookups: Lookups | Non
                          delivery_failure=bounce is not None, failing=bounce.failing if bounce else [])
     _record_mail(session, item, account, mail, f"{matched_by}: {reason}", decision, [event])
     return Outcome(change, item, matched_by, reason, [event], decision, who)
+
+
+def account_of(mail: MailParsed, lookups: Lookups) -> Account:
+    """The mail's account; ``Reject`` (before anything is written) when there is none."""
+    account = lookups.account(mail.account)
+    if account is None:
+        raise Reject(f"unknown account {mail.account!r}: apply it with 'postroom accounts apply'")
+    return account
 
 
 def _create(session: Session, lookups: Lookups, account: Account, mail: MailParsed, mapped: Mapped,
