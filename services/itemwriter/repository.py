@@ -1,11 +1,11 @@
-"""Item persistence the handler needs: numbers, duplicates, recorded outputs, notification lists,
-links, row locks."""
+"""Item persistence the handler needs: numbers, new items, duplicates, recorded outputs, notification
+lists, links, row locks, status and step. The statements run for every mail are built once."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from functools import cache
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Table, bindparam, insert, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -17,6 +17,8 @@ from sqlalchemy.sql.dml import Insert
 
 from shared.contracts import Envelope, MailParsed, decode
 from shared.db.models import Contact, Item, ItemLink, ItemMail, ItemNotify, ItemSequence, utcnow
+
+M = TypeVar("M")
 
 
 def dedupe_key(mail: MailParsed) -> str:
@@ -76,7 +78,7 @@ def insert_item(session: Session, values: dict[str, Any]) -> Item:
     return as_loaded(session, Item, session.connection().execute(_INSERT_ITEM, values).one())
 
 
-def as_loaded(session: Session, model: Any, row: Row[Any]) -> Any:
+def as_loaded(session: Session, model: type[M], row: Row[Any]) -> M:
     """``row``, every column of ``model`` as a Core statement just returned it, put in the session as
     if a query had loaded it: later reads in the transaction find it, and changes to it are flushed."""
     obj = model(**row._mapping)

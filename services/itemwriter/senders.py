@@ -62,7 +62,7 @@ def ensure_contact(session: Session, address: str, name: str, customer: Customer
     row = insert_unless_present(session, Contact.__table__, {
         "email": address, "name": name[:200], "customer_id": customer.id if customer else None}, returning=True).first()
     if row is not None:
-        return as_loaded(session, Contact, row)  # type: ignore[no-any-return]
+        return as_loaded(session, Contact, row)
     contact = session.scalar(select(Contact).where(Contact.email == address))  # a concurrent writer's row
     assert contact is not None
     return contact
