@@ -168,3 +168,29 @@ def test_a_batch_written_again_after_a_failure_logs_each_mail_once(sessions, dat
     assert _changes(results) == ["created", "DataError", "created"]
     assert [(e["event"], e["item_number"]) for e in logs if e["event"] == "item written"] == [
         ("item written", 1), ("item written", 2)]
+
+
+def test_a_batch_of_new_mails_takes_four_statements_a_mail_and_a_few_for_the_batch(sessions) -> None:  # type: ignore[no-untyped-def]
+    """Duplicates, users and contacts are read for the batch at once, and no savepoint is taken: a new
+    mail writes its contact, its number, its item and its row."""
+    from sqlalchemy import event
+
+    from tests.support.items import handle
+
+    add_account(sessions)
+    handle(sessions, mail())  # the first item of the type also makes its counter
+    statements: list[str] = []
+    engine = sessions.kw["bind"]
+
+    def listener(conn: Any, cursor: Any, statement: str, *rest: Any) -> None:
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", listener)
+    try:
+        results = ItemWriter(sessions).handle_batch([mail(sender=f"s{i}@customer.example") for i in range(8)])
+    finally:
+        event.remove(engine, "before_cursor_execute", listener)
+    assert _changes(results) == ["created"] * 8
+    per_batch = 10  # the account, the catalog's 3 tables, customers, the project, the 3 reads above, SQLite's BEGIN
+    assert len(statements) <= 4 * 8 + per_batch, statements
+    assert not [s for s in statements if "SAVEPOINT" in s]
