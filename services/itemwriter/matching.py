@@ -12,8 +12,9 @@ A number from anyone else makes a new item, linked to the named one as a possibl
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import Session
 
 from services.itemwriter.senders import Sender, customer_of
@@ -28,10 +29,29 @@ class Match:
     reason: str
     follow_up_of: list[Item] = field(default_factory=list)
     considered: list[str] = field(default_factory=list)
+    locked: bool = False  # ``item`` was read under its row lock (``repository.lock_item``)
 
 
-def by_number(session: Session, item_type: str, number: int) -> Item | None:
-    return session.scalar(select(Item).where(Item.type == item_type, Item.number == number))
+def _locked(query: Select[Any]) -> Select[Any]:
+    # A signed token or a thread header always appends: the item is read once, under the lock
+    # the append needs, fresh whatever the session held.
+    return query.with_for_update(of=Item).execution_options(populate_existing=True)
+
+
+# Built once: building and keying a statement costs about as much as running it.
+_BY_NUMBER = select(Item).where(Item.type == bindparam("item_type"), Item.number == bindparam("number"))
+_BY_NUMBER_LOCKED = _locked(_BY_NUMBER)
+_BY_THREAD = _locked(select(Item, ItemMail.message_id).join(ItemMail, ItemMail.item_id == Item.id)
+                     .where(ItemMail.item_type == bindparam("item_type"),
+                            ItemMail.message_id.in_(bindparam("ids", expanding=True))).limit(1))
+_ON_NOTIFY_LIST = select(ItemNotify.id).where(ItemNotify.item_id == bindparam("item_id"),
+                                              ItemNotify.address == bindparam("address"))
+_IS_CONTACT = select(Contact.id).where(Contact.id == bindparam("contact_id"), Contact.email == bindparam("address"))
+
+
+def by_number(session: Session, item_type: str, number: int, *, lock: bool = False) -> Item | None:
+    """``lock``: read it under its row lock, as ``repository.lock_item`` does."""
+    return session.scalar(_BY_NUMBER_LOCKED if lock else _BY_NUMBER, {"item_type": item_type, "number": number})
 
 
 def thread_ids(mail: MailParsed) -> list[str]:
@@ -46,18 +66,18 @@ def find_item(session: Session, item_type: str, mail: MailParsed, sender: Sender
         if ref.item_type != item_type:
             considered.append(f"signed token for {ref.item_type} #{ref.number}: not this account's type")
             continue
-        item = by_number(session, item_type, ref.number)
+        item = by_number(session, item_type, ref.number, lock=True)
         if item is not None:
             return Match(item, "signed-token", f"our signed token for #{ref.number} in {ref.signal}",
-                         considered=considered)
+                         considered=considered, locked=True)
         considered.append(f"signed token for #{ref.number}: no such item")
     ids = thread_ids(mail)
     if ids:
-        row = session.execute(select(ItemMail.item_id, ItemMail.message_id)
-                              .where(ItemMail.item_type == item_type, ItemMail.message_id.in_(ids))).first()
+        row = session.execute(_BY_THREAD, {"item_type": item_type, "ids": ids}).first()
         if row is not None:
-            return Match(session.get_one(Item, row.item_id), "thread-header",
-                         f"In-Reply-To/References name {row.message_id}, already on the item", considered=considered)
+            return Match(row.Item, "thread-header",
+                         f"In-Reply-To/References name {row.message_id}, already on the item",
+                         considered=considered, locked=True)
         considered.append("In-Reply-To/References name no mail on an item")
     strangers: list[Item] = []
     for ref in mail.item_refs:
@@ -86,10 +106,9 @@ def _number_vouched(session: Session, item: Item, sender: Sender) -> str | None:
         return None
     if not sender.verified:
         return None  # a forged From must not reach a customer's items by a guessable number
-    if session.scalar(select(ItemNotify.id).where(ItemNotify.item_id == item.id, ItemNotify.address == address)):
+    if session.scalar(_ON_NOTIFY_LIST, {"item_id": item.id, "address": address}):
         return f"{address} is on the item's notification list"
-    if item.contact_id is not None and session.scalar(
-            select(Contact.id).where(Contact.id == item.contact_id, Contact.email == address)):
+    if item.contact_id is not None and session.scalar(_IS_CONTACT, {"contact_id": item.contact_id, "address": address}):
         return f"{address} is the item's contact"
     if sender.user is not None and sender.forwarded_by is None:
         return f"{address} is our user"

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from services.itemwriter.authentication import SenderAuth
 from services.itemwriter.forwards import original_sender
 from services.itemwriter.lookups import Lookups
-from services.itemwriter.repository import insert_unless_present
+from services.itemwriter.repository import as_loaded, insert_unless_present
 from shared.contracts import Address, MailParsed
 from shared.db.models import Account, Contact, Customer, User
 
@@ -58,10 +58,12 @@ def ensure_contact(session: Session, address: str, name: str, customer: Customer
     contact = known if looked_up else session.scalar(select(Contact).where(Contact.email == address))
     if contact is not None:
         return contact
-    contact = session.scalar(insert_unless_present(session, Contact, {
-        "email": address, "name": name[:200], "customer_id": customer.id if customer else None}).returning(Contact))
-    if contact is None:  # a concurrent writer's row
-        contact = session.scalar(select(Contact).where(Contact.email == address))
+    # A Core INSERT: the ORM's INSERT ... RETURNING an entity costs more than the statement.
+    row = insert_unless_present(session, Contact.__table__, {
+        "email": address, "name": name[:200], "customer_id": customer.id if customer else None}, returning=True).first()
+    if row is not None:
+        return as_loaded(session, Contact, row)
+    contact = session.scalar(select(Contact).where(Contact.email == address))  # a concurrent writer's row
     assert contact is not None
     return contact
 
@@ -89,7 +91,7 @@ def identify(session: Session, account: Account, mail: MailParsed, mapped: Addre
         sender.notes.append(f"{sender.address} is our user {sender.user.name or sender.user.email}")
         return sender
     assert sender.address is not None
-    known = session.scalar(select(Contact).where(Contact.email == sender.address))
+    known = lookups.contact(sender.address)
     sender.customer = customer_for(session, sender.address, known, lookups.customers())
     sender.contact = ensure_contact(session, sender.address, sender.name, sender.customer, known, looked_up=True)
     sender.notes.append(f"{sender.address} belongs to customer {sender.customer.name}" if sender.customer

@@ -17,16 +17,17 @@ from services.itemwriter.lookups import Lookups
 from services.itemwriter.mapping import Mapped, apply_defaults, map_mail
 from services.itemwriter.matching import Match, find_item
 from services.itemwriter.notifications import Recipients, Situation, recipients
-from services.itemwriter.repository import (add_to_notify, dedupe_key, find_duplicate,
-                                            link_follow_up, lock_item, next_number, notify_list,
+from services.itemwriter.repository import (add_to_notify, dedupe_key, failing_among, insert_item,
+                                            link_follow_up, lock_item, next_number, notify_list, place_item,
                                             recorded_form, recorded_outputs)
 from services.itemwriter.senders import Sender, identify
 from services.itemwriter.workflow import Placement, ReplyActions, initial, on_reply
 from shared.contracts import Envelope, MailParsed
-from shared.db.models import Account, Customer, Item, ItemAttachment, ItemMail, utcnow
+from shared.db.models import Account, Customer, Item, ItemAttachment, ItemMail
 from shared.errors import Reject
 
 _INSERT_MAIL = insert(ItemMail.__table__).returning(ItemMail.__table__.c.id)
+_INSERT_ATTACHMENT = insert(ItemAttachment.__table__)
 
 
 @dataclass
@@ -43,10 +44,8 @@ class Outcome:
 def write_item(session: Session, envelope: Envelope[Any], lookups: Lookups | None = None) -> Outcome:
     mail: MailParsed = envelope.payload
     lookups = lookups or Lookups(session)
-    account = lookups.account(mail.account)
-    if account is None:
-        raise Reject(f"unknown account {mail.account!r}: apply it with 'postroom accounts apply'")
-    duplicate = find_duplicate(session, account.item_type, mail)
+    account = account_of(mail, lookups)
+    duplicate = lookups.duplicate(account.item_type, mail)
     if duplicate is not None:
         return Outcome("duplicate", session.get_one(Item, duplicate.item_id), duplicate.matched_by,
                        "the same mail was handled before: its recorded outputs are published again",
@@ -57,6 +56,7 @@ def write_item(session: Session, envelope: Envelope[Any], lookups: Lookups | Non
     sender = identify(session, account, mail, mapped.contact, auth, lookups)
     bounce = find_bounce(session, account.item_type, mail)
     before: tuple[str, str | None] | None = None
+    added: list[tuple[str, str]] = []  # what this mail put on the item's notification list, in order
     if bounce is not None:
         item, placement, match = lock_item(session, bounce.item.id), None, None
         change, matched_by, reason = "appended", "delivery-failure", bounce.reason
@@ -65,16 +65,19 @@ def write_item(session: Session, envelope: Envelope[Any], lookups: Lookups | Non
         match = find_item(session, account.item_type, mail, sender)
         change, matched_by, reason = ("created" if match.item is None else "appended"), match.signal, match.reason
         if match.item is None:
-            item, placement = _create(session, lookups, account, mail, mapped, sender, catalog, match)
+            item, placement = _create(session, lookups, account, mail, mapped, sender, catalog, match, added)
         else:
-            item = lock_item(session, match.item.id)
+            item = match.item if match.locked else lock_item(session, match.item.id)
             before = (item.status, item.step)
-            placement = _append(item, account, mail, catalog)
+            placement = _append(session, item, account, mail, catalog)
     if bounce is None and account.add_sender_to_notify and sender.verified and sender.address:
-        add_to_notify(session, item.id, sender.address, sender.name, "the account adds senders")
+        _listed(added, add_to_notify(session, item.id, sender.address, sender.name, "the account adds senders"))
     situation = Situation(change, sender.address, sender.verified, mail.classification.automatic, mail.archive,
                           bounce is not None, account.auto_reply, account.quiet_on_create)
-    listed, failing = notify_list(session, item.id)
+    if change == "created":  # no one else sees the new item before commit: its list is what we added
+        listed, failing = added, failing_among(session, [address for address, _ in added])
+    else:
+        listed, failing = notify_list(session, item.id)
     who = recipients(situation, listed, failing)
     decision = _decision(matched_by, reason, match, bounce, sender, mapped, placement, who, account)
     event = item_changed(session, envelope, change=change, item=item, matched_by=matched_by, before=before,
@@ -84,8 +87,16 @@ def write_item(session: Session, envelope: Envelope[Any], lookups: Lookups | Non
     return Outcome(change, item, matched_by, reason, [event], decision, who)
 
 
+def account_of(mail: MailParsed, lookups: Lookups) -> Account:
+    """The mail's account; ``Reject`` (before anything is written) when there is none."""
+    account = lookups.account(mail.account)
+    if account is None:
+        raise Reject(f"unknown account {mail.account!r}: apply it with 'postroom accounts apply'")
+    return account
+
+
 def _create(session: Session, lookups: Lookups, account: Account, mail: MailParsed, mapped: Mapped,
-            sender: Sender, catalog: Catalog, match: Match) -> tuple[Item, Placement]:
+            sender: Sender, catalog: Catalog, match: Match, added: list[tuple[str, str]]) -> tuple[Item, Placement]:
     apply_defaults(mapped, account.default_values or {}, catalog.fields)
     placement = initial(mapped.builtin_defaults, catalog)
     customer = sender.customer
@@ -97,37 +108,41 @@ def _create(session: Session, lookups: Lookups, account: Account, mail: MailPars
     creator = lookups.user(account.creator.lower()) if account.creator else None
     if account.creator and creator is None:
         mapped.notes.append(f"creator {account.creator!r} is not a user: the item has no creator")
-    item = Item(type=account.item_type, number=next_number(session, account.item_type), project=account.project,
-                title=mapped.title, description=mapped.description, status=placement.status, step=placement.step,
-                account=account.name, automatic=mail.classification.automatic,
-                creator_id=creator.id if creator else None, customer_id=customer.id if customer else None,
-                contact_id=sender.contact.id if sender.contact else None, fields=mapped.fields,
-                item_date=mapped.date)
-    session.add(item)
-    session.flush()
+    item = insert_item(session, {
+        "type": account.item_type, "number": next_number(session, account.item_type), "project": account.project,
+        "title": mapped.title, "description": mapped.description, "status": placement.status,
+        "step": placement.step, "account": account.name, "automatic": mail.classification.automatic,
+        "creator_id": creator.id if creator else None, "customer_id": customer.id if customer else None,
+        "contact_id": sender.contact.id if sender.contact else None, "fields": mapped.fields,
+        "item_date": mapped.date})
     for other in match.follow_up_of:
         link_follow_up(session, item, other, match.reason)
     project = lookups.project(account.project)
     for address in (project.notify if project else []):
-        add_to_notify(session, item.id, address, "", f"project {account.project} notifies")
+        _listed(added, add_to_notify(session, item.id, address, "", f"project {account.project} notifies"))
     return item, placement
 
 
-def _append(item: Item, account: Account, mail: MailParsed, catalog: Catalog) -> Placement:
+def _listed(added: list[tuple[str, str]], row: tuple[str, str] | None) -> None:
+    if row is not None:
+        added.append(row)
+
+
+def _append(session: Session, item: Item, account: Account, mail: MailParsed, catalog: Catalog) -> Placement:
     if mail.classification.automatic or mail.archive:
         why = "automatic mail" if mail.classification.automatic else "archive import"
         placement = Placement(item.status, item.step, notes=[f"{why}: status and step unchanged"])
     else:
         actions = ReplyActions(account.reply_status, account.reply_moves_step, account.reopen_closed)
         placement = on_reply(item.status, item.step, actions, catalog)
-    item.status, item.step, item.updated_at = placement.status, placement.step, utcnow()
+    place_item(session, item, placement.status, placement.step)
     return placement
 
 
 def _record_mail(session: Session, item: Item, account: Account, mail: MailParsed, matched_by: str,
                  decision: dict[str, Any], outputs: list[Envelope[Any]]) -> None:
-    # A Core INSERT: nothing reads the row back in this transaction, and the ORM's unit of work costs
-    # more than the statement. The outputs go in the same INSERT: what a redelivery re-publishes.
+    # Core INSERTs: nothing reads these rows back through the session, and the ORM's unit of work
+    # costs more than the statements. The outputs go in the mail's INSERT: what a redelivery re-publishes.
     row_id = session.connection().execute(_INSERT_MAIL, {
         "item_id": item.id, "item_type": item.type, "direction": "in", "account": account.name,
         "source_id": mail.source_id, "dedupe_key": dedupe_key(mail), "message_id": mail.message_id,
@@ -136,11 +151,11 @@ def _record_mail(session: Session, item: Item, account: Account, mail: MailParse
         "classification": mail.classification.kind, "matched_by": matched_by[:200], "mail_date": mail.date,
         "decision": decision, "outputs": recorded_form(outputs)}).scalar_one()
     if account.save_attachments and mail.attachments:
-        for att in mail.attachments:
-            session.add(ItemAttachment(item_id=item.id, mail_id=row_id, filename=att.filename[:255],
-                                       content_type=att.content_type[:255], size=att.size, sha256=att.sha256,
-                                       blob_key=att.blob.key if att.blob else None, inline=att.inline,
-                                       content_id=att.content_id))
+        session.connection().execute(_INSERT_ATTACHMENT, [
+            {"item_id": item.id, "mail_id": row_id, "filename": att.filename[:255],
+             "content_type": att.content_type[:255], "size": att.size, "sha256": att.sha256,
+             "blob_key": att.blob.key if att.blob else None, "inline": att.inline, "content_id": att.content_id}
+            for att in mail.attachments])
 
 
 def _decision(matched_by: str, reason: str, match: Match | None, bounce: Bounce | None, sender: Sender,

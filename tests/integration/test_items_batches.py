@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -103,3 +104,93 @@ def test_two_replicas_writing_batches_give_unique_numbers_and_keep_every_append(
     assert numbers == list(range(1, 2 + news))
     assert inbound == 1 + 24
     assert sorted(m.subject for m in item(sessions, 1).mails[1:]) == sorted(f"re {i}" for i in range(24) if not i % 3)
+
+
+def _stream(account: str, item_type: str) -> list[Any]:
+    """Mails that meet what was written before them: a repeat, the same mail by another path, replies
+    by header, by signed token and by number, a stranger's number, senders seen before."""
+    root = f"<root.{account}@customer.example>"
+    new = mail(account=account, message_id=root, sender="alice@customer.example")
+    return [
+        new,
+        mail(account=account, in_reply_to=root, sender="alice@customer.example", subject="Re: Printer on fire"),
+        new,
+        mail(account=account, message_id=root, source_id=f"other-path-{account}"),
+        mail(account=account, sender="bob@elsewhere.example", subject="[#2] me too"),
+        mail(account=account, sender="alice@customer.example", subject="[#2] still burning"),
+        mail(account=account, in_reply_to=our_message_id(2, item_type), sender="carol@customer.example"),
+        mail(account=account, sender="bob@elsewhere.example", subject="Out of office", kind="auto-reply"),
+    ]
+
+
+def _seen(payload: Any) -> dict[str, Any]:
+    """The event without what differs by account: ids, item type, the mail as it came."""
+    seen = payload.model_dump(mode="json", exclude={"account", "mail"})
+    del seen["item"]["id"], seen["item"]["type"]
+    return seen
+
+
+def test_a_batch_gives_each_mail_the_outcome_it_gets_alone(sessions) -> None:  # type: ignore[no-untyped-def]
+    """Reads made once for the batch and no savepoint per mail change no decision."""
+    from tests.support.items import handle
+
+    add_account(sessions, "alone", item_type="incident", add_sender_to_notify=True)
+    add_account(sessions, "batched", item_type="problem", add_sender_to_notify=True)
+    earlier = {name: mail(account=name, sender="dave@customer.example") for name in ("alone", "batched")}
+    for envelope in earlier.values():
+        handle(sessions, envelope)
+    alone = [_seen(handle(sessions, e)) for e in [earlier["alone"], *_stream("alone", "incident")]]
+    results = ItemWriter(sessions).handle_batch([earlier["batched"], *_stream("batched", "problem")])
+    batched = [_seen(r[0].payload) for r in results]
+    assert batched == alone
+    # The repeat and the same mail by another path re-publish the first's event.
+    assert [(s["change"], s["matched_by"]) for s in batched] == [
+        ("created", "new"), ("created", "new"), ("appended", "thread-header"), ("created", "new"), ("created", "new"),
+        ("created", "new"), ("appended", "subject-number"), ("appended", "signed-token"), ("created", "new")]
+    assert results[3][0].message_id == results[4][0].message_id == results[1][0].message_id
+    decisions = {t: json.dumps([m.decision for m in mails_of(sessions, item(sessions, 2, t).id)])
+                 for t in ("incident", "problem")}
+    assert decisions["problem"].replace("batched", "alone") == decisions["incident"]
+
+
+def test_a_batch_written_again_after_a_failure_logs_each_mail_once(sessions, database_url: str) -> None:  # type: ignore[no-untyped-def]
+    """The first write, rolled back when a mail fails, said nothing: the lines are the committed ones."""
+    from structlog.testing import capture_logs
+
+    if not database_url.startswith("postgresql"):
+        pytest.skip("SQLite does not enforce column lengths: nothing fails halfway")
+    add_account(sessions, save_attachments=True)
+    too_long = Attachment(blob=BlobRef(key="sha256:" + "b" * 64, size=1, sha256="b" * 64), filename="a.txt",
+                          content_type="text/plain", size=1, sha256="b" * 64, content_id="x" * 600)
+    with capture_logs() as logs:
+        results = ItemWriter(sessions).handle_batch([mail(subject="one"), mail(attachments=[too_long]),
+                                                     mail(subject="two")])
+    assert _changes(results) == ["created", "DataError", "created"]
+    assert [(e["event"], e["item_number"]) for e in logs if e["event"] == "item written"] == [
+        ("item written", 1), ("item written", 2)]
+
+
+def test_a_batch_of_new_mails_takes_four_statements_a_mail_and_a_few_for_the_batch(sessions) -> None:  # type: ignore[no-untyped-def]
+    """Duplicates, users and contacts are read for the batch at once, and no savepoint is taken: a new
+    mail writes its contact, its number, its item and its row."""
+    from sqlalchemy import event
+
+    from tests.support.items import handle
+
+    add_account(sessions)
+    handle(sessions, mail())  # the first item of the type also makes its counter
+    statements: list[str] = []
+    engine = sessions.kw["bind"]
+
+    def listener(conn: Any, cursor: Any, statement: str, *rest: Any) -> None:
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", listener)
+    try:
+        results = ItemWriter(sessions).handle_batch([mail(sender=f"s{i}@customer.example") for i in range(8)])
+    finally:
+        event.remove(engine, "before_cursor_execute", listener)
+    assert _changes(results) == ["created"] * 8
+    per_batch = 10  # the account, the catalog's 3 tables, customers, the project, the 3 reads above, SQLite's BEGIN
+    assert len(statements) <= 4 * 8 + per_batch, statements
+    assert not [s for s in statements if "SAVEPOINT" in s]
