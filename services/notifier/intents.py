@@ -1,6 +1,6 @@
 """The first step of a send: the outbox row that records the intent (or the governor's refusal),
-committed before any SMTP exchange. A batch of events records all its intents in one transaction,
-each event in its own savepoint."""
+committed before any SMTP exchange. A batch of events records all its intents in one transaction;
+one that fails rolls back the whole batch (a savepoint per event cost two round trips per mail)."""
 
 from __future__ import annotations
 
@@ -86,17 +86,8 @@ class Intents:
         return self._read
 
     def record(self, index: int, envelope: Envelope[Any]) -> list[Send]:
-        """The sends this event still needs, each with its pending row; refusals recorded as such. The
-        event's rows go in a savepoint: if it fails, they are rolled back and the next event reads the
-        state again."""
-        try:
-            with self.session.begin_nested():
-                return self._record(index, envelope)
-        except BaseException:
-            self._read = None
-            raise
-
-    def _record(self, index: int, envelope: Envelope[Any]) -> list[Send]:
+        """The sends this event still needs, each with its pending row; refusals recorded as such.
+        ``Reject`` (an unknown account) comes before anything is written."""
         event: ItemChanged = envelope.payload
         account = self._account(event.account)
         if account is None:

@@ -3,8 +3,8 @@ of its recipients, the accounts' breakers, and the counts behind every cap, in o
 instead of several per recipient.
 
 The counts are kept current as the batch records pending rows (each counts against its recipient's
-and its item's caps at once, as the row in the database would); ``Seen`` is read again whenever an
-event's work is rolled back, so a rolled-back row never counts."""
+and its item's caps at once, as the row in the database would); a batch whose work is rolled back
+is handled again from a fresh read, so a rolled-back row never counts."""
 
 from __future__ import annotations
 

@@ -210,3 +210,28 @@ def test_when_the_smtp_server_does_not_answer_the_rest_of_the_batch_waits_withou
     assert "SMTP: ConnectionRefusedError" in str(results[0])
     assert all("an earlier send of account support in the same batch failed" in str(r) for r in results[1:])
     assert [r.status for r in outbox(sessions)] == ["pending"] * 3
+
+
+def test_an_event_whose_intent_fails_in_the_database_fails_its_batch_before_any_send_then_alone(
+        sessions: Any, item_id: int, smtp_server: tuple[RecordingHandler, int]) -> None:
+    """The batch's intents roll back together and nothing is sent; handled one by one, as the runner
+    then does, its batch-mates go and only the failing event is retried."""
+    from sqlalchemy.exc import IntegrityError
+
+    server, port = smtp_server
+    handle = handler_for(sessions, port)
+    batch = [event(item_id, sender="ada@example.com"), event(999_999, sender="bob@example.com"),  # no such item
+             event(item_id, sender="cy@example.com")]
+    with pytest.raises(IntegrityError):
+        handle.handle_batch(batch)
+    assert server.received == [] and outbox(sessions) == []
+    results: list[Any] = []
+    for env in batch:
+        try:
+            results.append(handle(env))
+        except RetryLater as exc:
+            results.append(exc)
+    assert [type(r).__name__ for r in results] == ["list", "RetryLater", "list"]
+    assert [r.rcpt_tos for r in server.received] == [["ada@example.com"], ["cy@example.com"]]
+    assert [(r.recipient, r.status) for r in outbox(sessions)] == [("ada@example.com", "sent"),
+                                                                    ("cy@example.com", "sent")]
