@@ -40,30 +40,48 @@ def encoded_words(text: str, first_room: int) -> list[str]:
     75. "Q" (readable) or "B", whichever is shorter for the whole text, as the standard library
     chooses; a word never splits a character's bytes (RFC 2047 §5)."""
     data = text.encode("utf-8")
-    use_q = len(_q(data)) <= _b64_len(len(data))
-    prefix = "=?utf-8?q?" if use_q else "=?utf-8?b?"
-    room = min(first_room, _WORD_LIMIT) - len(prefix) - 2  # what the current word's payload may take
-    words: list[str] = []
-    chunk, size = bytearray(), 0
-    for c in text:
-        char = c.encode("utf-8")
-        grown = size + len(_q(char)) if use_q else _b64_len(len(chunk) + len(char))
-        if chunk and grown > room:
-            words.append(_word(prefix, chunk, use_q))
-            chunk, room = bytearray(), _WORD_LIMIT - len(prefix) - 2
-            grown = len(_q(char)) if use_q else _b64_len(len(char))
-        chunk += char
-        size = grown
-    words.append(_word(prefix, chunk, use_q))
-    return words
+    q = _q(data)
+    # At least 12 characters of payload: a 4-byte character takes that much in "Q".
+    first = max(min(first_room, _WORD_LIMIT) - len("=?utf-8?q??="), 12)
+    room = _WORD_LIMIT - len("=?utf-8?q??=")
+    if len(q) <= _b64_len(len(data)):
+        return [f"=?utf-8?q?{part}?=" for part in _split_q(q, first, room)]
+    return [f"=?utf-8?b?{base64.b64encode(part).decode('ascii')}?=" for part in _split_b(data, first, room)]
+
+
+def _split_q(q: str, first: int, room: int) -> list[str]:
+    """Cuts of at most ``first``, then ``room`` characters, never inside an =XX escape nor before an
+    escaped UTF-8 continuation byte (=80 to =BF: "=" only ever starts an escape)."""
+    parts, start, size = [], 0, first
+    while len(q) - start > size:
+        cut = start + size
+        if q[cut - 1] == "=":
+            cut -= 1
+        elif q[cut - 2] == "=":
+            cut -= 2
+        while q[cut] == "=" and q[cut + 1] in "89AB":
+            cut -= 3
+        parts.append(q[start:cut])
+        start, size = cut, room
+    parts.append(q[start:])
+    return parts
+
+
+def _split_b(data: bytes, first: int, room: int) -> list[bytes]:
+    """Cuts of whole characters whose base64 takes at most ``first``, then ``room`` characters."""
+    parts, start, size = [], 0, first // 4 * 3
+    while len(data) - start > size:
+        cut = start + size
+        while data[cut] & 0xC0 == 0x80:  # a continuation byte: the character began before the cut
+            cut -= 1
+        parts.append(data[start:cut])
+        start, size = cut, room // 4 * 3
+    parts.append(data[start:])
+    return parts
 
 
 def _b64_len(n: int) -> int:
     return (n + 2) // 3 * 4
-
-
-def _word(prefix: str, chunk: bytes, use_q: bool) -> str:
-    return prefix + (_q(chunk) if use_q else base64.b64encode(chunk).decode("ascii")) + "?="
 
 
 def _folded(name: str, parts: list[str]) -> str:
