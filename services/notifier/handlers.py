@@ -25,7 +25,7 @@ from services.notifier.senders import SenderPool
 from services.notifier.smtp import PermanentSendFailure, ServerUnavailable, SmtpSetupFailure, TransientSendFailure
 from services.notifier.templates import Templates
 from shared.contracts import Envelope
-from shared.db.engine import commit_without_flush_wait, transaction
+from shared.db.engine import transaction
 from shared.errors import Reject, RetryLater
 from shared.logging import get_logger
 from shared.oauth.errors import AuthFailed, TokenUnavailable
@@ -64,9 +64,8 @@ class Notifier:
     def _deliver(self, sends: list[Send], results: list[Result]) -> None:
         deferring: set[str] = set()  # accounts whose SMTP server did not answer in this batch
         engine: Engine = self.sessions.kw["bind"]
-        # One connection for the batch's completions: a checkout (and its liveness ping) per batch,
-        # not per mail. A connection lost mid-batch fails that completion; the next one reconnects.
-        with engine.connect() as conn:
+        # A connection lost mid-batch fails that completion (its event is retried); the next reconnects.
+        with outbox.completions(engine) as conn:
             for send in sends:
                 if isinstance(results[send.index], Exception):
                     continue  # an earlier send of the same event failed: its retry sends the rest
@@ -85,12 +84,9 @@ class Notifier:
                         results[send.index] = exc
 
     def _finish(self, conn: Connection, send: Send) -> None:
-        """Record the server's answer at once, so a crash re-sends at most the mail in flight. The
-        commit does not wait for the database's disk: a database crash may lose the last few, and
-        those mails go again with the same Message-ID, which clients collapse; the intent must last."""
+        """Record the server's answer at once (outbox.py says how it lasts)."""
         assert send.message is not None
         with conn.begin():
-            commit_without_flush_wait(conn)
             outbox.finish(conn, send.row_id, send.outcome, send.reason, send.message,
                           message_id=send.message_id, item_id=send.event.item.id,
                           item_type=send.event.item.type, account=send.account.name, kind=send.kind,
