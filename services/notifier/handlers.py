@@ -107,6 +107,7 @@ class Notifier:
                         sends.extend(intents.record(index, envelope))
                     except Reject as exc:  # an unknown account, found before anything was written
                         results[index] = exc
+            intents.save()
         return sends
 
     def _send(self, send: Send, deferring: set[str]) -> None:

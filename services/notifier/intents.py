@@ -1,6 +1,7 @@
 """The first step of a send: the outbox row that records the intent (or the governor's refusal),
 committed before any SMTP exchange. A batch of events records all its intents in one transaction;
-one that fails rolls back the whole batch (a savepoint per event cost two round trips per mail)."""
+one that fails rolls back the whole batch (a savepoint per event cost two round trips per mail).
+The batch's new rows go in one statement at its end (``save``)."""
 
 from __future__ import annotations
 
@@ -43,7 +44,7 @@ class Send:
     kind: str
     to: Address
     account: AccountView
-    row_id: int
+    row_id: int  # 0 until Intents.save() wrote a new row
     message_id: str
     outcome: str = ""
     reason: str = ""
@@ -65,6 +66,7 @@ class Intents:
         self._accounts: dict[str, AccountView | None] = {}
         self._ours: set[str] | None = None
         self._read: tuple[dict[outbox.Key, outbox.Recorded], Seen] | None = None
+        self._unsaved: list[tuple[dict[str, Any], Send | None]] = []  # new rows, and the send of a pending one
 
     def _account(self, name: str) -> AccountView | None:
         if name not in self._accounts:
@@ -95,43 +97,54 @@ class Intents:
         plans = planned_sends(event, account.config)
         if not plans:
             log.info("no auto-reply", reason="the account sends none for this change")
-        sends = []
-        for kind, to in plans:
-            row_id, message_id = self._intent(envelope, event, kind, to.address, account)
-            if row_id is not None:
-                sends.append(Send(index, envelope, kind, to, account, row_id, message_id))
-        return sends
+        sends = [self._intent(index, envelope, event, kind, to, account) for kind, to in plans]
+        return [send for send in sends if send is not None]
 
-    def _intent(self, envelope: Envelope[Any], event: ItemChanged, kind: str, recipient: str,
-                account: AccountView) -> tuple[int | None, str]:
-        session = self.session
+    def save(self) -> None:
+        """Write the batch's new rows, in one statement; each send learns its row."""
+        ids = outbox.add_all(self.session, [values for values, _ in self._unsaved])
+        for (_, send), row_id in zip(self._unsaved, ids, strict=True):
+            if send is not None:
+                send.row_id = row_id
+        self._unsaved = []
+
+    def _intent(self, index: int, envelope: Envelope[Any], event: ItemChanged, kind: str, to: Address,
+                account: AccountView) -> Send | None:
+        session, recipient = self.session, to.address
         rows, seen = self._state()
         key = (envelope.message_id, recipient, kind)
         row = rows.get(key)
         if row is not None and row.status != "pending":
             log.info("already settled", kind=kind, status=row.status)
-            return None, ""
+            return None
+        if row is not None and row.id == 0:
+            # The same event twice in one batch (id 0: its row is written at the batch's end): one send.
+            log.info("already settled", kind=kind, status="pending in this batch")
+            return None
         if row is not None:
             outbox.count_attempt(session, row.id)
-            return row.id, row.message_id
+            return Send(index, envelope, kind, to, account, row.id, row.message_id)
         refusal = (self.governor.mail_refusal(event, recipient, self.ours(), kind)
                    or self.governor.volume_refusal(session, seen, event, recipient))
         if refusal is not None:
-            rows[key] = outbox.add(session, event_id=envelope.message_id, recipient=recipient, kind=kind,
-                                   item_id=event.item.id, account=event.account, status="suppressed",
-                                   reason=refusal.reason)
+            rows[key] = outbox.Recorded(0, "suppressed", "")
+            self._unsaved.append((outbox.row(event_id=envelope.message_id, recipient=recipient, kind=kind,
+                                             item_id=event.item.id, account=event.account, status="suppressed",
+                                             reason=refusal.reason), None))
             count(kind, event.account, "suppressed", refusal.rule)
             log.info("no auto-reply" if kind == AUTO_REPLY else "no notification", rule=refusal.rule,
                      reason=refusal.reason)
-            return None, ""
+            return None
         domain = account.address.rpartition("@")[2] or "postroom.invalid"
         unique = outbox.stable_unique(envelope.message_id, recipient, kind)
-        row = rows[key] = outbox.add(
-            session, event_id=envelope.message_id, recipient=recipient, kind=kind, item_id=event.item.id,
-            account=event.account, status="pending", attempts=1,
-            message_id=self.tokens.message_id(event.item.type, event.item.number, domain, unique=unique))
+        message_id = self.tokens.message_id(event.item.type, event.item.number, domain, unique=unique)
+        rows[key] = outbox.Recorded(0, "pending", message_id)
+        send = Send(index, envelope, kind, to, account, 0, message_id)
+        self._unsaved.append((outbox.row(event_id=envelope.message_id, recipient=recipient, kind=kind,
+                                         item_id=event.item.id, account=event.account, status="pending", attempts=1,
+                                         message_id=message_id), send))
         self.governor.count_pending(seen, recipient, event.item.id)
-        return row.id, row.message_id
+        return send
 
 
 def count(kind: str, account: str, outcome: str, rule: str = "") -> None:

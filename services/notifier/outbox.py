@@ -14,6 +14,7 @@ import hashlib
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.engine import Connection, Engine
@@ -31,7 +32,7 @@ Key = tuple[str, str, str]  # (event id, recipient, kind)
 # Statements built once: Core on a connection, the parameters given at execution. The ORM's unit
 # of work, and building a statement per row, cost more than the statements themselves.
 _OUTBOX = OutboundMail.__table__
-_ADD = insert(_OUTBOX).returning(_OUTBOX.c.id)
+_ADD_ALL = insert(_OUTBOX).returning(_OUTBOX.c.id, sort_by_parameter_order=True)
 _COUNT_ATTEMPT = update(_OUTBOX).where(_OUTBOX.c.id == bindparam("row_id")).values(attempts=_OUTBOX.c.attempts + 1)
 # Parameters named apart from the columns, so that the update below can sit in the history's insert.
 _FINISH = update(_OUTBOX).where(_OUTBOX.c.id == bindparam("row_id")).values(
@@ -68,13 +69,17 @@ def stable_unique(event_id: str, recipient: str, kind: str) -> str:
     return hashlib.sha256(f"{event_id}\x1f{recipient}\x1f{kind}".encode()).hexdigest()[:32]
 
 
-def add(session: Session, *, event_id: str, recipient: str, kind: str, item_id: int, account: str, status: str,
-        message_id: str = "", reason: str = "", attempts: int = 0) -> Recorded:
-    row_id = session.connection().execute(_ADD, {
-        "event_id": event_id, "recipient": recipient, "kind": kind, "item_id": item_id, "account": account,
-        "message_id": message_id, "status": status, "reason": reason, "attempts": attempts,
-        "created_at": utcnow()}).scalar_one()
-    return Recorded(row_id, status, message_id)
+def row(*, event_id: str, recipient: str, kind: str, item_id: int, account: str, status: str, message_id: str = "",
+        reason: str = "", attempts: int = 0) -> dict[str, Any]:
+    """A new row's values, for ``add_all``."""
+    return {"event_id": event_id, "recipient": recipient, "kind": kind, "item_id": item_id, "account": account,
+            "message_id": message_id, "status": status, "reason": reason, "attempts": attempts,
+            "created_at": utcnow()}
+
+
+def add_all(session: Session, rows: list[dict[str, Any]]) -> list[int]:
+    """Several rows in one statement; their ids in the same order."""
+    return list(session.connection().execute(_ADD_ALL, rows).scalars()) if rows else []
 
 
 def count_attempt(session: Session, row_id: int) -> None:

@@ -28,6 +28,7 @@ class Seen:
     to_recipient: dict[str, list[int]] = field(default_factory=dict)  # sent or pending, one count per cap
     for_item: dict[int, list[int]] = field(default_factory=dict)
     created_by: dict[str, list[int]] = field(default_factory=dict)  # items created by a sender, per cap
+    cap_hits: dict[str, int] = field(default_factory=dict)  # account -> cap refusals this batch will write
 
     def count_pending(self, recipient: str, item_id: int, recipient_caps: int, item_caps: int) -> None:
         """A pending row was just recorded: it counts in every window, as it was created now."""
