@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from services.notifier import outbox
@@ -25,6 +25,11 @@ from shared.logging import get_logger
 from shared.tokens import ItemTokens
 
 log = get_logger("postroom.notifier")
+
+# Built once; Core rows, no ORM objects.
+_ACCOUNTS = select(Account.name, Account.address, Account.config, Account.sealed_secrets).where(
+    Account.name.in_(bindparam("names", expanding=True)))
+_ADDRESSES = select(Account.address)
 
 
 @dataclass(frozen=True)
@@ -63,22 +68,22 @@ class Intents:
                  envelopes: Sequence[Envelope[Any]]) -> None:
         self.session, self.governor, self.tokens = session, governor, tokens
         self._own_addresses, self._envelopes = own_addresses, envelopes
-        self._accounts: dict[str, AccountView | None] = {}
+        self._accounts: dict[str, AccountView] | None = None
         self._ours: set[str] | None = None
         self._read: tuple[dict[outbox.Key, outbox.Recorded], Seen] | None = None
         self._unsaved: list[tuple[dict[str, Any], Send | None]] = []  # new rows, and the send of a pending one
 
     def _account(self, name: str) -> AccountView | None:
-        if name not in self._accounts:
-            row = self.session.scalar(select(Account).where(Account.name == name))
-            self._accounts[name] = None if row is None else AccountView(row.name, row.address, dict(row.config or {}),
-                                                                        row.sealed_secrets)
-        return self._accounts[name]
+        if self._accounts is None:  # the batch's accounts, in one query
+            names = list({e.payload.account for e in self._envelopes})
+            self._accounts = {r.name: AccountView(r.name, r.address, dict(r.config or {}), r.sealed_secrets)
+                              for r in self.session.connection().execute(_ACCOUNTS, {"names": names})}
+        return self._accounts.get(name)
 
     def ours(self) -> set[str]:
         if self._ours is None:
             self._ours = ({a.lower() for a in self._own_addresses}
-                          | {a.lower() for a in self.session.scalars(select(Account.address))})
+                          | {a.lower() for a in self.session.connection().execute(_ADDRESSES).scalars()})
         return self._ours
 
     def _state(self) -> tuple[dict[outbox.Key, outbox.Recorded], Seen]:
