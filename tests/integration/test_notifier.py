@@ -85,7 +85,8 @@ def test_a_sent_mail_is_marked_sent_and_joins_the_items_history_with_what_was_se
     assert (mail.item_id, mail.item_type, mail.account, mail.message_id) == (item_id, "incident", "support",
                                                                              msg["Message-ID"])
     assert (mail.subject, mail.from_address, mail.from_name) == ("[#7] Printer jammed", "support@example.test", "")
-    assert mail.text.startswith("Hello Ada,") and mail.text == msg.get_body(("plain",)).get_content().replace("\r\n", "\n")
+    plain = msg.get_body(("plain",)).get_content().replace("\r\n", "\n")
+    assert mail.text.startswith("Hello Ada,") and mail.text == plain
     assert (mail.classification, mail.matched_by) == ("auto-reply", "sent by the notifier to ada@example.com")
     assert (mail.outputs, mail.decision) == ({}, {}) and mail.created_at is not None
 
