@@ -1,28 +1,23 @@
 """Building the outgoing mail. Every value copied from an incoming mail is flattened to one line
-first, so nothing can inject a header.
+first, so nothing can inject a header (headers.py).
 
 The mail is written as bytes from a fixed layout (multipart/alternative: text, then HTML) instead of
 through ``email.message.EmailMessage``, whose header parsing and generator cost more than the rest of
-a send. A header that is plain printable ASCII and fits on a line is written as it is; any other
-(non-ASCII, too long) goes through ``email.policy.SMTP``'s folding, which encodes it as RFC 2047
-says, exactly as ``EmailMessage`` would."""
+a send."""
 
 from __future__ import annotations
 
 import binascii
 import secrets
 from dataclasses import dataclass
-from email import policy
 from email.utils import format_datetime
 
+from services.notifier.headers import CRLF, SOFT_LIMIT, address_header, header, one_line, references
 from services.notifier.templates import Rendered
 from shared.contracts import Address, ItemChanged
 from shared.db.models import utcnow
 
 LOOP_HEADER = "X-Postroom-Loop"
-CRLF = "\r\n"
-_SOFT_LIMIT = 78  # RFC 5322 §2.1.1: a line SHOULD stay within 78 characters
-_HARD_LIMIT = 998  # and MUST stay within 998
 
 
 @dataclass(frozen=True)
@@ -33,10 +28,6 @@ class Composed:
     from_address: str
     text: str  # the text part as a reader gets it back (lines joined by LF, ending with one)
     data: bytes  # the whole mail, CRLF line ends
-
-
-def one_line(text: str) -> str:
-    return " ".join(text.split())
 
 
 def template_context(event: ItemChanged, token: str, account_address: str) -> dict[str, object]:
@@ -57,33 +48,13 @@ def template_context(event: ItemChanged, token: str, account_address: str) -> di
     }
 
 
-def header(name: str, value: str) -> str:
-    """One header field, CRLF-terminated; ``value`` is flattened to one line first."""
-    value = one_line(value)
-    line = f"{name}: {value}"
-    if value.isascii() and value.isprintable() and (
-            len(line) <= _SOFT_LIMIT or (" " not in value and len(line) <= _HARD_LIMIT)):
-        return line + CRLF  # nothing to encode, nowhere to fold
-    return policy.SMTP.header_factory(name, value).fold(policy=policy.SMTP)
-
-
-def references(ids: list[str]) -> str:
-    """Message-IDs one per line: folding between them is always allowed (RFC 5322 §3.6.4)."""
-    flat = [f for f in map(one_line, ids) if f]
-    if not flat:
-        return ""
-    if all(i.isascii() and i.isprintable() and len(i) < _SOFT_LIMIT - len("References: ") for i in flat):
-        return "References: " + f"{CRLF} ".join(flat) + CRLF
-    return header("References", " ".join(flat))
-
-
 def text_part(content: str, subtype: str) -> tuple[str, str]:
     """The part's headers and body, and the content as a reader decodes it. Line ends become LF
     and the content ends with one, as ``EmailMessage.set_content`` does; ASCII with short lines goes
     as 7bit, anything else as quoted-printable, so no 8BITMIME is needed."""
     lines = content.encode("utf-8").splitlines()
     decoded = b"\n".join(lines) + b"\n"
-    if decoded.isascii() and max(map(len, lines), default=0) <= _SOFT_LIMIT:
+    if decoded.isascii() and max(map(len, lines), default=0) <= SOFT_LIMIT:
         cte, body = "7bit", (b"\r\n".join(lines) + b"\r\n").decode("ascii")
     else:
         cte = "quoted-printable"
@@ -95,7 +66,7 @@ def text_part(content: str, subtype: str) -> tuple[str, str]:
 def build(event: ItemChanged, rendered: Rendered, *, kind: str, from_address: str, to: Address, message_id: str,
           loop_id: str) -> Composed:
     subject = one_line(rendered.subject)
-    head = [header("Subject", subject), header("From", from_address), header("To", to.formatted()),
+    head = [header("Subject", subject), header("From", from_address), address_header("To", to),
             header("Date", format_datetime(utcnow())), header("Message-ID", message_id)]
     if event.mail.message_id:
         head.append(header("In-Reply-To", event.mail.message_id))

@@ -13,11 +13,11 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from services.notifier import volume
-from services.notifier.volume import Seen, counts
+from services.notifier.volume import Breaker, Seen, counts
 from shared import metrics
 from shared.contracts import ItemChanged
 from shared.db.models import LoopBreaker, OutboundMail, as_utc, utcnow
@@ -105,7 +105,7 @@ class Governor:
             if as_utc(breaker.open_until) > now:  # type: ignore[operator]
                 return Refusal("loop_breaker",
                                f"loop breaker open until {breaker.open_until:%Y-%m-%d %H:%M} UTC: {breaker.reason}")
-            session.delete(breaker)
+            session.execute(delete(LoopBreaker).where(LoopBreaker.account == event.account))
             seen.breakers[event.account] = None
             metrics.LOOP_BREAKER_OPEN.labels(event.account).set(0)
             log.warning("loop breaker closed", account=event.account)
@@ -113,7 +113,9 @@ class Governor:
         if hit is None:
             return None
         reason = CAP_PREFIX + hit
-        seen.breakers[event.account] = self._maybe_trip(session, event.account, reason, now)
+        seen.breakers[event.account] = self._maybe_trip(session, event.account, reason, now,
+                                                        seen.cap_hits.get(event.account, 0))
+        seen.cap_hits[event.account] = seen.cap_hits.get(event.account, 0) + 1
         return Refusal("rate_limited", reason)
 
     def _cap_hit(self, seen: Seen, event: ItemChanged, recipient: str) -> str | None:
@@ -131,18 +133,21 @@ class Governor:
                     return f"{sender} created more than {cap.describe()} items"
         return None
 
-    def _maybe_trip(self, session: Session, account: str, reason: str, now: datetime) -> LoopBreaker | None:
+    def _maybe_trip(self, session: Session, account: str, reason: str, now: datetime,
+                    unsaved_hits: int) -> Breaker | None:
+        """``unsaved_hits``: cap refusals of this batch, not yet written (the batch's rows go at its end)."""
         hits = session.scalar(select(func.count(OutboundMail.id)).where(
             OutboundMail.account == account, OutboundMail.status == "suppressed",
             OutboundMail.reason.startswith(CAP_PREFIX), OutboundMail.created_at >= now - self.policy.breaker_window))
-        if (hits or 0) + 1 < self.policy.breaker_cap_hits:
+        hits = (hits or 0) + unsaved_hits
+        if hits + 1 < self.policy.breaker_cap_hits:
             return None
-        breaker = session.merge(LoopBreaker(
+        row = session.merge(LoopBreaker(
             account=account, opened_at=now, open_until=now + self.policy.breaker_cooldown,
-            reason=f"{(hits or 0) + 1} cap hits in {self.policy.breaker_window}: {reason}", trips=1))
+            reason=f"{hits + 1} cap hits in {self.policy.breaker_window}: {reason}", trips=1))
         metrics.LOOP_BREAKER_OPEN.labels(account).set(1)
         metrics.LOOP_BREAKER_TRIPS.labels(account).inc()
         log.error("loop breaker tripped: automatic mail from this account stops; mail is still stored",
                   account=account, reason=reason, cooldown_s=self.policy.breaker_cooldown.total_seconds())
-        return breaker
+        return Breaker(row.open_until, row.reason)
 

@@ -2,9 +2,11 @@
 send and marked sent after it: a redelivered event never sends twice, and a send interrupted between
 the server's acceptance and our record goes again with the same Message-ID, so clients collapse it.
 
-A batch of events records every intent in one transaction, before the first SMTP exchange; each
-completion is recorded right after its send (a crash re-sends at most the mail in flight), in a
-transaction that does not wait for the disk. Mail goes out over the account's kept connection."""
+A batch of events records every intent in one transaction, before the first SMTP exchange (no
+savepoint per event: if any event's recording fails, the whole batch fails before any send, and the
+runner handles its events one by one, each in its own transaction); each completion is recorded
+right after its send (a crash re-sends at most the mail in flight), in a transaction that does not
+wait for the disk. Mail goes out over the account's kept connection."""
 
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -23,7 +26,7 @@ from services.notifier.senders import SenderPool
 from services.notifier.smtp import PermanentSendFailure, ServerUnavailable, SmtpSetupFailure, TransientSendFailure
 from services.notifier.templates import Templates
 from shared.contracts import Envelope
-from shared.db.engine import commit_without_flush_wait, core_transaction, transaction
+from shared.db.engine import transaction
 from shared.errors import Reject, RetryLater
 from shared.logging import get_logger
 from shared.oauth.errors import AuthFailed, TokenUnavailable
@@ -55,32 +58,36 @@ class Notifier:
     def handle_batch(self, envelopes: Sequence[Envelope[Any]]) -> list[Result]:
         results: list[Result] = [[] for _ in envelopes]
         sends = self._record_intents(envelopes, results)
-        deferring: set[str] = set()  # accounts whose SMTP server did not answer in this batch
-        for send in sends:
-            if isinstance(results[send.index], Exception):
-                continue  # an earlier send of the same event failed: its retry sends the rest
-            with envelope_context(send.envelope):
-                if send.account.name in deferring:
-                    # One timeout per server and batch, not one per mail: SIGTERM waits for the batch.
-                    results[send.index] = RetryLater(f"SMTP: an earlier send of account {send.account.name} "
-                                                     "in the same batch failed")
-                    continue
-                try:
-                    self._send(send, deferring)
-                    self._finish(send)
-                except (IntegrityError, OperationalError) as exc:  # the completion was not recorded
-                    results[send.index] = RetryLater(f"database: {type(exc).__name__}")
-                except Exception as exc:  # RetryLater, Reject, or a bug: this event's own outcome
-                    results[send.index] = exc
+        if sends:
+            self._deliver(sends, results)
         return results
 
-    def _finish(self, send: Send) -> None:
-        """Record the server's answer at once, so a crash re-sends at most the mail in flight. The
-        commit does not wait for the database's disk: a database crash may lose the last few, and
-        those mails go again with the same Message-ID, which clients collapse; the intent must last."""
+    def _deliver(self, sends: list[Send], results: list[Result]) -> None:
+        deferring: set[str] = set()  # accounts whose SMTP server did not answer in this batch
+        engine: Engine = self.sessions.kw["bind"]
+        # A connection lost mid-batch fails that completion (its event is retried); the next reconnects.
+        with outbox.completions(engine) as conn:
+            for send in sends:
+                if isinstance(results[send.index], Exception):
+                    continue  # an earlier send of the same event failed: its retry sends the rest
+                with envelope_context(send.envelope):
+                    if send.account.name in deferring:
+                        # One timeout per server and batch, not one per mail: SIGTERM waits for the batch.
+                        results[send.index] = RetryLater(f"SMTP: an earlier send of account {send.account.name} "
+                                                         "in the same batch failed")
+                        continue
+                    try:
+                        self._send(send, deferring)
+                        self._finish(conn, send)
+                    except (IntegrityError, OperationalError) as exc:  # the completion was not recorded
+                        results[send.index] = RetryLater(f"database: {type(exc).__name__}")
+                    except Exception as exc:  # RetryLater, Reject, or a bug: this event's own outcome
+                        results[send.index] = exc
+
+    def _finish(self, conn: Connection, send: Send) -> None:
+        """Record the server's answer at once (outbox.py says how it lasts)."""
         assert send.message is not None
-        with core_transaction(self.sessions) as conn:
-            commit_without_flush_wait(conn)
+        with conn.begin():
             outbox.finish(conn, send.row_id, send.outcome, send.reason, send.message,
                           message_id=send.message_id, item_id=send.event.item.id,
                           item_type=send.event.item.type, account=send.account.name, kind=send.kind,
@@ -98,14 +105,10 @@ class Notifier:
             for index, envelope in enumerate(envelopes):
                 with envelope_context(envelope):
                     try:
-                        recorded = intents.record(index, envelope)
-                    except (IntegrityError, OperationalError) as exc:
-                        results[index] = RetryLater(f"database: {type(exc).__name__}")
-                        continue
-                    except Exception as exc:  # Reject (unknown account) or a bug: this event's outcome
+                        sends.extend(intents.record(index, envelope))
+                    except Reject as exc:  # an unknown account, found before anything was written
                         results[index] = exc
-                        continue
-                    sends.extend(recorded)
+            intents.save()
         return sends
 
     def _send(self, send: Send, deferring: set[str]) -> None:

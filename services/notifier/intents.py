@@ -1,6 +1,7 @@
 """The first step of a send: the outbox row that records the intent (or the governor's refusal),
-committed before any SMTP exchange. A batch of events records all its intents in one transaction,
-each event in its own savepoint."""
+committed before any SMTP exchange. A batch of events records all its intents in one transaction;
+one that fails rolls back the whole batch (a savepoint per event cost two round trips per mail).
+The batch's new rows go in one statement at its end (``save``)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from services.notifier import outbox
@@ -24,6 +25,11 @@ from shared.logging import get_logger
 from shared.tokens import ItemTokens
 
 log = get_logger("postroom.notifier")
+
+# Built once; Core rows, no ORM objects.
+_ACCOUNTS = select(Account.name, Account.address, Account.config, Account.sealed_secrets).where(
+    Account.name.in_(bindparam("names", expanding=True)))
+_ADDRESSES = select(Account.address)
 
 
 @dataclass(frozen=True)
@@ -43,7 +49,7 @@ class Send:
     kind: str
     to: Address
     account: AccountView
-    row_id: int
+    row_id: int  # 0 until Intents.save() wrote a new row
     message_id: str
     outcome: str = ""
     reason: str = ""
@@ -62,21 +68,22 @@ class Intents:
                  envelopes: Sequence[Envelope[Any]]) -> None:
         self.session, self.governor, self.tokens = session, governor, tokens
         self._own_addresses, self._envelopes = own_addresses, envelopes
-        self._accounts: dict[str, AccountView | None] = {}
+        self._accounts: dict[str, AccountView] | None = None
         self._ours: set[str] | None = None
         self._read: tuple[dict[outbox.Key, outbox.Recorded], Seen] | None = None
+        self._unsaved: list[tuple[dict[str, Any], Send | None]] = []  # new rows, and the send of a pending one
 
     def _account(self, name: str) -> AccountView | None:
-        if name not in self._accounts:
-            row = self.session.scalar(select(Account).where(Account.name == name))
-            self._accounts[name] = None if row is None else AccountView(row.name, row.address, dict(row.config or {}),
-                                                                        row.sealed_secrets)
-        return self._accounts[name]
+        if self._accounts is None:  # the batch's accounts, in one query
+            names = list({e.payload.account for e in self._envelopes})
+            self._accounts = {r.name: AccountView(r.name, r.address, dict(r.config or {}), r.sealed_secrets)
+                              for r in self.session.connection().execute(_ACCOUNTS, {"names": names})}
+        return self._accounts.get(name)
 
     def ours(self) -> set[str]:
         if self._ours is None:
             self._ours = ({a.lower() for a in self._own_addresses}
-                          | {a.lower() for a in self.session.scalars(select(Account.address))})
+                          | {a.lower() for a in self.session.connection().execute(_ADDRESSES).scalars()})
         return self._ours
 
     def _state(self) -> tuple[dict[outbox.Key, outbox.Recorded], Seen]:
@@ -86,17 +93,8 @@ class Intents:
         return self._read
 
     def record(self, index: int, envelope: Envelope[Any]) -> list[Send]:
-        """The sends this event still needs, each with its pending row; refusals recorded as such. The
-        event's rows go in a savepoint: if it fails, they are rolled back and the next event reads the
-        state again."""
-        try:
-            with self.session.begin_nested():
-                return self._record(index, envelope)
-        except BaseException:
-            self._read = None
-            raise
-
-    def _record(self, index: int, envelope: Envelope[Any]) -> list[Send]:
+        """The sends this event still needs, each with its pending row; refusals recorded as such.
+        ``Reject`` (an unknown account) comes before anything is written."""
         event: ItemChanged = envelope.payload
         account = self._account(event.account)
         if account is None:
@@ -104,43 +102,54 @@ class Intents:
         plans = planned_sends(event, account.config)
         if not plans:
             log.info("no auto-reply", reason="the account sends none for this change")
-        sends = []
-        for kind, to in plans:
-            row_id, message_id = self._intent(envelope, event, kind, to.address, account)
-            if row_id is not None:
-                sends.append(Send(index, envelope, kind, to, account, row_id, message_id))
-        return sends
+        sends = [self._intent(index, envelope, event, kind, to, account) for kind, to in plans]
+        return [send for send in sends if send is not None]
 
-    def _intent(self, envelope: Envelope[Any], event: ItemChanged, kind: str, recipient: str,
-                account: AccountView) -> tuple[int | None, str]:
-        session = self.session
+    def save(self) -> None:
+        """Write the batch's new rows, in one statement; each send learns its row."""
+        ids = outbox.add_all(self.session, [values for values, _ in self._unsaved])
+        for (_, send), row_id in zip(self._unsaved, ids, strict=True):
+            if send is not None:
+                send.row_id = row_id
+        self._unsaved = []
+
+    def _intent(self, index: int, envelope: Envelope[Any], event: ItemChanged, kind: str, to: Address,
+                account: AccountView) -> Send | None:
+        session, recipient = self.session, to.address
         rows, seen = self._state()
         key = (envelope.message_id, recipient, kind)
         row = rows.get(key)
         if row is not None and row.status != "pending":
             log.info("already settled", kind=kind, status=row.status)
-            return None, ""
+            return None
+        if row is not None and row.id == 0:
+            # The same event twice in one batch (id 0: its row is written at the batch's end): one send.
+            log.info("already settled", kind=kind, status="pending in this batch")
+            return None
         if row is not None:
             outbox.count_attempt(session, row.id)
-            return row.id, row.message_id
+            return Send(index, envelope, kind, to, account, row.id, row.message_id)
         refusal = (self.governor.mail_refusal(event, recipient, self.ours(), kind)
                    or self.governor.volume_refusal(session, seen, event, recipient))
         if refusal is not None:
-            rows[key] = outbox.add(session, event_id=envelope.message_id, recipient=recipient, kind=kind,
-                                   item_id=event.item.id, account=event.account, status="suppressed",
-                                   reason=refusal.reason)
+            rows[key] = outbox.Recorded(0, "suppressed", "")
+            self._unsaved.append((outbox.row(event_id=envelope.message_id, recipient=recipient, kind=kind,
+                                             item_id=event.item.id, account=event.account, status="suppressed",
+                                             reason=refusal.reason), None))
             count(kind, event.account, "suppressed", refusal.rule)
             log.info("no auto-reply" if kind == AUTO_REPLY else "no notification", rule=refusal.rule,
                      reason=refusal.reason)
-            return None, ""
+            return None
         domain = account.address.rpartition("@")[2] or "postroom.invalid"
         unique = outbox.stable_unique(envelope.message_id, recipient, kind)
-        row = rows[key] = outbox.add(
-            session, event_id=envelope.message_id, recipient=recipient, kind=kind, item_id=event.item.id,
-            account=event.account, status="pending", attempts=1,
-            message_id=self.tokens.message_id(event.item.type, event.item.number, domain, unique=unique))
+        message_id = self.tokens.message_id(event.item.type, event.item.number, domain, unique=unique)
+        rows[key] = outbox.Recorded(0, "pending", message_id)
+        send = Send(index, envelope, kind, to, account, 0, message_id)
+        self._unsaved.append((outbox.row(event_id=envelope.message_id, recipient=recipient, kind=kind,
+                                         item_id=event.item.id, account=event.account, status="pending", attempts=1,
+                                         message_id=message_id), send))
         self.governor.count_pending(seen, recipient, event.item.id)
-        return row.id, row.message_id
+        return send
 
 
 def count(kind: str, account: str, outcome: str, rule: str = "") -> None:

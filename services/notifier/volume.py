@@ -3,31 +3,39 @@ of its recipients, the accounts' breakers, and the counts behind every cap, in o
 instead of several per recipient.
 
 The counts are kept current as the batch records pending rows (each counts against its recipient's
-and its item's caps at once, as the row in the database would); ``Seen`` is read again whenever an
-event's work is rolled back, so a rolled-back row never counts."""
+and its item's caps at once, as the row in the database would); a batch whose work is rolled back
+is handled again from a fresh read, so a rolled-back row never counts."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from shared.contracts import ItemChanged
 from shared.db.models import Contact, Item, ItemMail, LoopBreaker, OutboundMail
 
 
+@dataclass(frozen=True)
+class Breaker:
+    open_until: datetime
+    reason: str
+
+
 @dataclass
 class Seen:
     now: datetime
     failing: dict[str, str]  # lower-cased address -> why it is flagged
-    breakers: dict[str, LoopBreaker | None]  # account -> its breaker row, if any
+    breakers: dict[str, Breaker | None]  # account -> its breaker, if any
     to_recipient: dict[str, list[int]] = field(default_factory=dict)  # sent or pending, one count per cap
     for_item: dict[int, list[int]] = field(default_factory=dict)
     created_by: dict[str, list[int]] = field(default_factory=dict)  # items created by a sender, per cap
+    cap_hits: dict[str, int] = field(default_factory=dict)  # account -> cap refusals this batch will write
 
     def count_pending(self, recipient: str, item_id: int, recipient_caps: int, item_caps: int) -> None:
         """A pending row was just recorded: it counts in every window, as it was created now."""
@@ -39,49 +47,68 @@ def counts(table: dict[Any, list[int]], key: Any, caps: int) -> list[int]:
     return table.get(key) or [0] * caps
 
 
+# Statements built once, the values bound at execution (building and caching a statement per batch
+# cost more than running it, for the small batches of a steady flow); Core rows, no ORM objects.
+_FAILING = select(Contact.email, Contact.failing_reason).where(
+    Contact.email.in_(bindparam("emails", expanding=True)), Contact.failing)
+_BREAKERS = select(LoopBreaker.account, LoopBreaker.open_until, LoopBreaker.reason).where(
+    LoopBreaker.account.in_(bindparam("accounts", expanding=True)))
+
+
 def read(session: Session, events: Iterable[ItemChanged], now: datetime, *, per_recipient: Sequence[timedelta],
          per_item: Sequence[timedelta], items_per_sender: Sequence[timedelta]) -> Seen:
     events = list(events)
+    conn = session.connection()
     recipients = {a.address for e in events for a in (*e.mail.reply_to, *e.mail.cc, *e.notify,
                                                       *([e.mail.from_] if e.mail.from_ else []))}
     lowered = {r.lower() for r in recipients}
     accounts = {e.account for e in events}
-    failing = {c.email: c.failing_reason or "" for c in session.scalars(
-        select(Contact).where(Contact.email.in_(lowered), Contact.failing))} if lowered else {}
-    breakers: dict[str, LoopBreaker | None] = dict.fromkeys(accounts)
-    breakers.update({b.account: b for b in session.scalars(
-        select(LoopBreaker).where(LoopBreaker.account.in_(accounts)))})
+    failing = {r.email: r.failing_reason or "" for r in conn.execute(_FAILING, {"emails": list(lowered)})} \
+        if lowered else {}
+    breakers: dict[str, Breaker | None] = dict.fromkeys(accounts)
+    breakers.update({r.account: Breaker(r.open_until, r.reason)
+                     for r in conn.execute(_BREAKERS, {"accounts": list(accounts)})})
     senders = {e.mail.from_.address for e in events if e.change == "created" and e.mail.from_ is not None}
     return Seen(now, failing, breakers,
-                to_recipient=_outbox_counts(session, OutboundMail.recipient, recipients, per_recipient, now),
-                for_item=_outbox_counts(session, OutboundMail.item_id, {e.item.id for e in events}, per_item, now),
-                created_by=_created_counts(session, senders, items_per_sender, now))
+                to_recipient=_counts(session, _outbox_counts("recipient", len(per_recipient)), recipients,
+                                     per_recipient, now),
+                for_item=_counts(session, _outbox_counts("item_id", len(per_item)), {e.item.id for e in events},
+                                 per_item, now),
+                created_by=_counts(session, _created_counts(len(items_per_sender)), senders, items_per_sender, now))
 
 
-def _outbox_counts(session: Session, column: Any, keys: set[Any], windows: Sequence[timedelta],
-                   now: datetime) -> dict[Any, list[int]]:
+def _counts(session: Session, statement: Select[Any] | None, keys: set[Any], windows: Sequence[timedelta],
+            now: datetime) -> dict[Any, list[int]]:
+    """Per key, one count per window: ``statement`` binds the keys and each window's start."""
+    if statement is None or not keys:
+        return {}
+    params: dict[str, Any] = {f"since_{i}": now - w for i, w in enumerate(windows)}
+    rows = session.connection().execute(statement, {**params, "keys": list(keys), "oldest": now - max(windows)})
+    return {row[0]: [n or 0 for n in row[1:]] for row in rows}
+
+
+@lru_cache
+def _outbox_counts(column_name: str, windows: int) -> Select[Any] | None:
     """Sent (or about to be) per key and cap window."""
-    if not keys or not windows:
-        return {}
-    rows = session.execute(
-        select(column, *[func.count(OutboundMail.id).filter(OutboundMail.created_at >= now - window)
-                         for window in windows])
-        .where(OutboundMail.status.in_(("sent", "pending")),
-               OutboundMail.created_at >= now - max(windows), column.in_(keys))
-        .group_by(column))
-    return {row[0]: [n or 0 for n in row[1:]] for row in rows}
+    if not windows:
+        return None
+    column = OutboundMail.__table__.c[column_name]
+    return (select(column, *[func.count(OutboundMail.id).filter(OutboundMail.created_at >= bindparam(f"since_{i}"))
+                             for i in range(windows)])
+            .where(OutboundMail.status.in_(("sent", "pending")), OutboundMail.created_at >= bindparam("oldest"),
+                   column.in_(bindparam("keys", expanding=True)))
+            .group_by(column))
 
 
-def _created_counts(session: Session, senders: set[str], windows: Sequence[timedelta],
-                    now: datetime) -> dict[str, list[int]]:
+@lru_cache
+def _created_counts(windows: int) -> Select[Any] | None:
     """Items each sender's mail created, per cap window."""
-    if not senders or not windows:
-        return {}
-    rows = session.execute(
-        select(ItemMail.from_address, *[func.count(func.distinct(Item.id)).filter(Item.created_at >= now - window)
-                                        for window in windows])
-        .join(Item, ItemMail.item_id == Item.id)
-        .where(ItemMail.direction == "in", ItemMail.from_address.in_(senders),
-               Item.created_at >= now - max(windows))
-        .group_by(ItemMail.from_address))
-    return {row[0]: [n or 0 for n in row[1:]] for row in rows}
+    if not windows:
+        return None
+    return (select(ItemMail.from_address,
+                   *[func.count(func.distinct(Item.id)).filter(Item.created_at >= bindparam(f"since_{i}"))
+                     for i in range(windows)])
+            .join(Item, ItemMail.item_id == Item.id)
+            .where(ItemMail.direction == "in", ItemMail.from_address.in_(bindparam("keys", expanding=True)),
+                   Item.created_at >= bindparam("oldest"))
+            .group_by(ItemMail.from_address))

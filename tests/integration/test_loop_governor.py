@@ -44,6 +44,22 @@ def test_a_naive_autoresponder_answering_fifty_times_in_ten_minutes_gets_ten_rep
     assert len(server.received) == 10 and outbox(sessions)[-1].reason.startswith("loop breaker open")
 
 
+def test_the_naive_autoresponder_in_one_batch_gets_the_same_ten_replies_and_trips_the_breaker_as_one_by_one(
+        sessions: Any, item_id: int, smtp_server: tuple[RecordingHandler, int]) -> None:
+    """The batch writes its rows at its end: its own cap refusals count towards the breaker meanwhile."""
+    server, port = smtp_server
+    batch = [event(new_item(sessions, 100 + n), sender="robot@example.org") for n in range(50)]
+    results = handler_for(sessions, port).handle_batch(batch)
+    assert results == [[]] * 50 and len(server.received) == 10
+    rows = outbox(sessions)
+    assert [r.status for r in rows] == ["sent"] * 10 + ["suppressed"] * 40  # in the order of the events
+    assert [r.reason[:17] for r in rows[10:14]] == ["cap: robot@exampl"] * 3 + ["loop breaker open"]
+    assert sum(r.reason.startswith("loop breaker open") for r in rows) == 37
+    with sessions() as s:
+        breaker = s.get(LoopBreaker, "support")
+        assert breaker is not None and breaker.reason.startswith("3 cap hits")
+
+
 def test_the_breaker_closes_by_itself_after_the_cool_down(
         sessions: Any, item_id: int, smtp_server: tuple[RecordingHandler, int]) -> None:
     server, port = smtp_server

@@ -14,7 +14,7 @@ from services.notifier.settings import NotifierSettings
 from services.notifier.templates import Templates
 from shared.contracts import Address, Classification, Envelope, ItemChanged, ItemSummary, MailSummary
 from shared.db.engine import transaction
-from shared.db.models import Account, Item, OutboundMail
+from shared.db.models import Account, Item, ItemMail, OutboundMail
 from shared.errors import RetryLater
 from shared.secrets import SecretBox
 from shared.tokens import ItemTokens
@@ -68,6 +68,47 @@ def test_an_auto_reply_goes_once_even_when_the_event_is_delivered_again(
     assert TOKENS.items_in_message_id(msg["Message-ID"]) == [("incident", 7, True)]
     [row] = outbox(sessions)
     assert (row.status, row.message_id) == ("sent", msg["Message-ID"])
+
+
+def history(sessions: Any) -> list[ItemMail]:
+    with sessions() as s:
+        return list(s.scalars(select(ItemMail).where(ItemMail.direction == "out").order_by(ItemMail.id)))
+
+
+def test_a_sent_mail_is_marked_sent_and_joins_the_items_history_with_what_was_sent(
+        sessions: Any, item_id: int, smtp_server: tuple[RecordingHandler, int]) -> None:
+    server, port = smtp_server
+    handler_for(sessions, port)(event(item_id))
+    msg = server.received[0].message
+    [row], [mail] = outbox(sessions), history(sessions)
+    assert (row.status, row.reason, row.subject) == ("sent", "", "[#7] Printer jammed") and row.sent_at is not None
+    assert (mail.item_id, mail.item_type, mail.account, mail.message_id) == (item_id, "incident", "support",
+                                                                             msg["Message-ID"])
+    assert (mail.subject, mail.from_address, mail.from_name) == ("[#7] Printer jammed", "support@example.test", "")
+    plain = msg.get_body(("plain",)).get_content().replace("\r\n", "\n")
+    assert mail.text.startswith("Hello Ada,") and mail.text == plain
+    assert (mail.classification, mail.matched_by) == ("auto-reply", "sent by the notifier to ada@example.com")
+    assert (mail.outputs, mail.decision) == ({}, {}) and mail.created_at is not None
+
+
+def test_completions_do_not_wait_for_the_disk_and_their_connection_goes_back_with_the_defaults(
+        sessions: Any) -> None:
+    """synchronous_commit is off only while a batch records its completions (PostgreSQL)."""
+    from services.notifier.outbox import completions
+
+    engine = sessions.kw["bind"]
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite has no synchronous_commit per connection")
+    with completions(engine) as conn:
+        assert conn.exec_driver_sql("SHOW synchronous_commit").scalar() == "off"
+        assert conn.connection.driver_connection.autocommit
+    engine.pool.dispose()  # a fresh pool would hide a leak: take the same connection back instead
+    with completions(engine) as conn:
+        pid = conn.exec_driver_sql("SELECT pg_backend_pid()").scalar()
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("SELECT pg_backend_pid()").scalar() == pid
+        assert conn.exec_driver_sql("SHOW synchronous_commit").scalar() == "on"
+        assert not conn.connection.driver_connection.autocommit
 
 
 def test_a_send_interrupted_before_it_was_recorded_goes_again_with_the_same_message_id(
@@ -141,7 +182,8 @@ def test_a_permanent_refusal_is_recorded_and_a_temporary_one_is_retried(
         else:
             assert handle(event(item_id)) == []
             [row] = outbox(sessions)
-            assert row.status == "failed" and "550" in row.reason
+            assert row.status == "failed" and "550" in row.reason and row.sent_at is None
+            assert history(sessions) == []  # only a sent mail joins the item's history
     finally:
         controller.stop()
 
@@ -210,3 +252,28 @@ def test_when_the_smtp_server_does_not_answer_the_rest_of_the_batch_waits_withou
     assert "SMTP: ConnectionRefusedError" in str(results[0])
     assert all("an earlier send of account support in the same batch failed" in str(r) for r in results[1:])
     assert [r.status for r in outbox(sessions)] == ["pending"] * 3
+
+
+def test_an_event_whose_intent_fails_in_the_database_fails_its_batch_before_any_send_then_alone(
+        sessions: Any, item_id: int, smtp_server: tuple[RecordingHandler, int]) -> None:
+    """The batch's intents roll back together and nothing is sent; handled one by one, as the runner
+    then does, its batch-mates go and only the failing event is retried."""
+    from sqlalchemy.exc import IntegrityError
+
+    server, port = smtp_server
+    handle = handler_for(sessions, port)
+    batch = [event(item_id, sender="ada@example.com"), event(999_999, sender="bob@example.com"),  # no such item
+             event(item_id, sender="cy@example.com")]
+    with pytest.raises(IntegrityError):
+        handle.handle_batch(batch)
+    assert server.received == [] and outbox(sessions) == []
+    results: list[Any] = []
+    for env in batch:
+        try:
+            results.append(handle(env))
+        except RetryLater as exc:
+            results.append(exc)
+    assert [type(r).__name__ for r in results] == ["list", "RetryLater", "list"]
+    assert [r.rcpt_tos for r in server.received] == [["ada@example.com"], ["cy@example.com"]]
+    assert [(r.recipient, r.status) for r in outbox(sessions)] == [("ada@example.com", "sent"),
+                                                                    ("cy@example.com", "sent")]
