@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import create_engine, event
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 
@@ -47,16 +47,6 @@ def _sqlite_for_several_processes(engine: Engine) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-def commit_without_flush_wait(conn: Session | Connection) -> None:
-    """Let this transaction's commit return before its WAL reaches the disk (PostgreSQL's
-    ``synchronous_commit``, for this transaction only). A crash of the database, not of ours, may
-    lose it: only for records whose loss is repaired by redoing the work. SQLite: nothing to do."""
-    if isinstance(conn, Session):
-        conn = conn.connection()
-    if conn.dialect.name == "postgresql":
-        conn.exec_driver_sql("SET LOCAL synchronous_commit TO OFF")  # nothing to compile
-
-
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
 
@@ -66,12 +56,3 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
     """One unit of work: committed when the block ends, rolled back if it raises."""
     with factory() as session, session.begin():
         yield session
-
-
-@contextmanager
-def core_transaction(factory: sessionmaker[Session]) -> Iterator[Connection]:
-    """A transaction on a bare connection of the factory's engine, for a few Core statements: none
-    of a Session's unit-of-work bookkeeping. Committed when the block ends, rolled back if it raises."""
-    engine: Engine = factory.kw["bind"]
-    with engine.begin() as conn:
-        yield conn
