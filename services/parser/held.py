@@ -20,11 +20,12 @@ import functools
 import re
 import secrets
 from collections.abc import Callable, Iterator
-from email import errors, policy
+from email import errors
 from email.message import EmailMessage, Message
 from email.parser import BytesParser
 
 from services.parser.limits import LeafBody
+from services.parser.registry import POLICY
 
 MIN_HELD = 16 * 1024  # smaller bodies cost the parser less than the cut
 _CHUNK = 1024 * 1024  # raw bytes decoded at a time
@@ -82,7 +83,7 @@ class MailPart(EmailMessage):
 
 def parse(raw: bytes, leaves: list[LeafBody]) -> Message:
     """The parsed mail, big base64 bodies held out of the parse when that is provably harmless."""
-    parser = BytesParser(_class=MailPart, policy=policy.default)
+    parser = BytesParser(_class=MailPart, policy=POLICY)
     big = [leaf for leaf in leaves if leaf.base64 and not leaf.in_message and leaf.end - leaf.start >= MIN_HELD
            and _BASE64_LINES.fullmatch(memoryview(raw)[leaf.start:leaf.end])]
     if not big:
