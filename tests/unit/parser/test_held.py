@@ -154,3 +154,14 @@ def test_every_short_body_decodes_held_as_the_stdlib_decodes_it() -> None:
         if strict is not None:
             for size in (1, 2, 3, 5):
                 assert b"".join(held._decoded(raw, 2, strict[1], 2 + len(body), size)) == expected, (body, size)
+
+
+def test_only_base64_characters_and_line_breaks_are_held() -> None:
+    """The check reads the body in chunks and finds one stray character anywhere in it."""
+    body = B64[:5000]
+    for size in (1, 7, 4096, 1 << 20):
+        assert held._only_base64_lines(b"x" + body + b"x", 1, 1 + len(body), size)
+        for at in (0, 1, 2500, 4999):
+            for stray in (b"!", b" ", b"-", b"\x00", b"\xff"):
+                bad = body[:at] + stray + body[at + 1:]
+                assert not held._only_base64_lines(bad, 0, len(bad), size), (at, stray, size)
