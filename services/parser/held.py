@@ -152,10 +152,10 @@ def _strict(raw: bytes, start: int, end: int) -> tuple[bool, int] | None:
     Only the tail needs reading: the body is base64 characters (``parse`` checked), so it fails or
     pads in its last group and any "=" after it; one more group keeps a leading "=" visible.
     """
-    length = end - start - raw.count(b"\r", start, end) - raw.count(b"\n", start, end)
     pad = raw.find(b"=", start, end)
     stop = end if pad < 0 else pad
     before = stop - start - raw.count(b"\r", start, stop) - raw.count(b"\n", start, stop)  # characters before any "="
+    length = before + end - stop - raw.count(b"\r", stop, end) - raw.count(b"\n", stop, end)
     back = before % 4 + (4 if before >= before % 4 + 4 else 0)
     tail = stop
     while back:
@@ -173,19 +173,20 @@ def _decoded(raw: bytes, start: int, tail: int, end: int, size: int = _CHUNK) ->
     """``raw[start:end]`` without its line breaks, decoded ``size`` raw bytes at a time up to
     ``tail`` (whole groups of four, no "=" there), then the tail, padded, in one piece.
 
-    Up to the tail the lenient decoder reads the lines as they are: it skips the line breaks, which
-    are all it could skip there (``parse`` checked the characters), and runs at twice the speed of
-    the strict one on the same bytes with the breaks taken out first.
+    Up to the tail the lenient decoder reads the lines where they lie, uncopied: it skips the line
+    breaks, which are all it could skip there (``parse`` checked the characters), and runs at twice
+    the speed of the strict one on the same bytes with the breaks taken out first. Each chunk ends
+    with a whole group of four characters, so no group is split between two decodes.
     """
-    carry = b""
-    for at in range(start, tail, size):
-        chunk = carry + raw[at:min(at + size, tail)]
-        cut, extra = len(chunk), (len(chunk) - chunk.count(b"\r") - chunk.count(b"\n")) % 4
-        while extra:  # back to the end of the last whole group: the rest opens the next chunk
-            cut -= 1
-            if chunk[cut] not in b"\r\n":
-                extra -= 1
-        chunk, carry = chunk[:cut], chunk[cut:]
-        yield binascii.a2b_base64(chunk)
-    last = (carry + raw[tail:end]).translate(None, b"\r\n")
+    at = start
+    while at < tail:
+        stop = min(at + size, tail)
+        missing = -(stop - at - raw.count(b"\r", at, stop) - raw.count(b"\n", at, stop)) % 4
+        while missing:  # on to the end of the group: there is one by the tail, which ends a group too
+            if raw[stop] not in b"\r\n":
+                missing -= 1
+            stop += 1
+        yield binascii.a2b_base64(memoryview(raw)[at:stop])
+        at = stop
+    last = raw[at:end].translate(None, b"\r\n")
     yield binascii.a2b_base64(last + b"=" * (-len(last) % 4), strict_mode=True)
