@@ -16,6 +16,7 @@ from email.utils import parsedate_to_datetime
 
 from services.parser.charsets import unescape_8bit
 from services.parser.encoded_words import decode_words
+from services.parser.held import MailPart
 from services.parser.registry import POLICY
 from shared.contracts.common import Address
 
@@ -33,8 +34,11 @@ MAX_IDS = 500
 
 def raw_values(msg: Message, name: str) -> list[str]:
     """Every value of header ``name``, unfolded; raw 8-bit bytes stay surrogate escapes."""
-    lname = name.lower()
-    return [_FOLD.sub("", str(value)) for key, value in msg.raw_items() if key.lower() == lname]
+    if isinstance(msg, MailPart):  # what the parser made: its headers are indexed
+        values = msg.raw_values(name)
+    else:
+        values = [value for key, value in msg.raw_items() if key.lower() == name.lower()]
+    return [_FOLD.sub("", str(value)) for value in values]
 
 
 def first(msg: Message, name: str) -> str:

@@ -38,15 +38,33 @@ _ABSENT = object()
 class MailPart(EmailMessage):
     """A part whose base64 body may still be in the raw mail (``held``), and whose header values
     are parsed once: ``policy.default`` parses a header again on every read, and the type of one
-    part is asked for a dozen times (by the parser itself, the body structure, the attachments)."""
+    part is asked for a dozen times (by the parser itself, the body structure, the attachments).
+    Its raw values are indexed by name once too: the stdlib finds a header by lower-casing every
+    name, and a mail's headers are looked up a dozen times (addresses, ids, classification)."""
 
     held: tuple[bytes, int, int] | None = None  # the raw mail, and where the body lies in it
     _read: dict[str, object]
-    _read_from: list[tuple[str, str]] | None = None  # the headers ``_read`` was read from
+    _index: dict[str, list[str]] | None
+    _read_from: list[tuple[str, str]] | None = None  # the headers ``_read`` and ``_index`` come from
+
+    def _current(self) -> None:
+        if self._read_from != self._headers:  # first read, or the headers changed since
+            self._read, self._index, self._read_from = {}, None, list(self._headers)
+
+    def raw_values(self, name: str) -> list[str]:
+        """``raw_items()``'s values for ``name``, in order."""
+        self._current()
+        if self._index is None:
+            self._index = {}
+            for key, value in self._headers:
+                self._index.setdefault(key.lower(), []).append(value)
+        return self._index.get(name.lower(), [])
+
+    def __contains__(self, name: str) -> bool:  # type: ignore[override]
+        return bool(self.raw_values(name))
 
     def get(self, name, failobj=None):  # type: ignore[no-untyped-def, override]
-        if self._read_from != self._headers:  # first read, or the headers changed since
-            self._read, self._read_from = {}, list(self._headers)
+        self._current()
         key = name.lower()
         try:
             value = self._read[key]

@@ -165,3 +165,15 @@ def test_only_base64_characters_and_line_breaks_are_held() -> None:
             for stray in (b"!", b" ", b"-", b"\x00", b"\xff"):
                 bad = body[:at] + stray + body[at + 1:]
                 assert not held._only_base64_lines(bad, 0, len(bad), size), (at, stray, size)
+
+
+def test_a_part_finds_its_headers_as_the_stdlib_does_before_and_after_a_change() -> None:
+    """Raw values by name and ``in`` agree with ``raw_items()``, case aside, once a header is added."""
+    raw = b"From: a@example.com\r\nX-Tag: one\r\nx-tag: two\r\nSubject: s\r\n\r\nbody"
+    part = held.parse(raw, [])
+    assert isinstance(part, held.MailPart)
+    assert part.raw_values("X-TAG") == ["one", "two"] and part.raw_values("Cc") == []
+    assert "x-tag" in part and "Cc" not in part
+    part["Cc"] = "b@example.com"
+    assert "cc" in part and [str(v) for v in part.raw_values("CC")] == ["b@example.com"]
+    assert part.get("cc") == "b@example.com"
