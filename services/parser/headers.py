@@ -37,7 +37,8 @@ def raw_values(msg: Message, name: str) -> list[str]:
     if isinstance(msg, MailPart):  # what the parser made: its headers are indexed
         values = msg.raw_values(name)
     else:
-        values = [value for key, value in msg.raw_items() if key.lower() == name.lower()]
+        lname = name.lower()
+        values = [value for key, value in msg.raw_items() if key.lower() == lname]
     return [_FOLD.sub("", str(value)) for value in values]
 
 
@@ -107,7 +108,6 @@ def _registry_parse(name: str, value: str) -> tuple[tuple[tuple[str, str], ...],
     except Exception as exc:  # the stdlib parser has raised on odd input before; never let it stop us
         return (), False, type(exc).__name__
     return parsed, any(type(d).__name__ == "InvalidHeaderDefect" for d in header.defects), ""
-
 
 
 def _chunks(value: str, size: int = 8192) -> list[str]:
