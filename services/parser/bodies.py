@@ -49,21 +49,28 @@ def bodies(msg: Message, defects: list[str]) -> Bodies:
     text_parts = [p for p in found.text or [] if _is_text(p) or _is_html(p)]
     html_parts = [p for p in found.html or [] if _is_text(p) or _is_html(p)]
     cache: dict[int, str] = {}
+    # An HTML-only mail's HTML gives both its text and its reply: read once for both.
+    readings: dict[str, tuple[str, str]] = {}
 
     def content(part: Message) -> str:
         if id(part) not in cache:
             cache[id(part)] = decoded(part, defects).replace("\r\n", "\n").replace("\r", "\n")
         return cache[id(part)]
 
-    text = "\n\n".join(content(p) if _is_text(p) else mailhtml.to_text(content(p)) for p in text_parts)
+    def html_text(html: str, cut_at_quote: bool = False) -> str:
+        if html not in readings:
+            readings[html] = mailhtml.texts(html)
+        return readings[html][1 if cut_at_quote else 0]
+
+    text = "\n\n".join(content(p) if _is_text(p) else html_text(content(p)) for p in text_parts)
     has_html = any(_is_html(p) for p in html_parts)
     html_source = "".join(content(p) if _is_html(p) else f"<pre>{htmllib.escape(content(p))}</pre>"
                           for p in html_parts) if has_html else None
     reply_source = text
     if not text.strip() and html_source is not None:
-        text = mailhtml.to_text(html_source)  # an empty plain part beside a real HTML one (RFC 8621 allows it)
+        text = html_text(html_source)  # an empty plain part beside a real HTML one (RFC 8621 allows it)
     if html_source is not None and not any(_is_text(p) for p in text_parts):
-        reply_source = mailhtml.to_text(html_source, cut_at_quote=True)
+        reply_source = html_text(html_source, cut_at_quote=True)
     elif not reply_source.strip():
         reply_source = text
     attachments = list(found.attachments)

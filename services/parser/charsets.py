@@ -100,7 +100,7 @@ def unescape_8bit(value: str, defects: list[str], where: str) -> str:
     if "\x1b$" in value or "\x1b(" in value:
         defects.append(f"{where}: raw ISO-2022-JP header text")
         return decode(value.encode("ascii", errors="replace"), "iso-2022-jp", defects, where)
-    if not any("\udc80" <= ch <= "\udcff" for ch in value):
+    if value.isascii() or not any("\udc80" <= ch <= "\udcff" for ch in value):  # ASCII: no escapes, at C speed
         return value
     raw = value.encode("utf-8", errors="surrogateescape")
     try:

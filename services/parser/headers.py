@@ -8,33 +8,38 @@ in a display name becomes a second address.
 
 from __future__ import annotations
 
-import functools
 import re
 import unicodedata
 from datetime import UTC, datetime
-from email.headerregistry import HeaderRegistry
 from email.message import Message
 from email.utils import parsedate_to_datetime
 
 from services.parser.charsets import unescape_8bit
 from services.parser.encoded_words import decode_words
+from services.parser.held import MailPart
+from services.parser.registry import POLICY
 from shared.contracts.common import Address
 
 _FOLD = re.compile(r"\r?\n(?=[ \t])|\r?\n$")
-_REGISTRY = HeaderRegistry()
+# The parser's own header factory: the same mailboxes write to us all day, and its cache keeps a
+# short address list it has seen from being parsed again (most of the cost of a small mail's headers).
+_REGISTRY = POLICY.header_factory
 _ADDR = re.compile(r"^[^\s<>()\[\]\\,;:\"@]+(?:\.[^\s<>()\[\]\\,;:\"@]+)*@[^\s<>@,;]+$|^\"[^\"\r\n]*\"@[^\s<>@,;]+$")
 _ADJACENT_WORDS = re.compile(r"(\?=)[ \t]+(=\?)")
 _COMMENT = re.compile(r"\([^()]*\)")
 _ID = re.compile(r"^[^@\s<>]+@[^@\s<>]+$")
 MAX_ADDRESSES = 1000
 MAX_IDS = 500
-_CACHED_VALUE = 1000  # longer address lists are parsed every time, so the cache stays small
 
 
 def raw_values(msg: Message, name: str) -> list[str]:
     """Every value of header ``name``, unfolded; raw 8-bit bytes stay surrogate escapes."""
-    lname = name.lower()
-    return [_FOLD.sub("", str(value)) for key, value in msg.raw_items() if key.lower() == lname]
+    if isinstance(msg, MailPart):  # what the parser made: its headers are indexed
+        values = msg.raw_values(name)
+    else:
+        lname = name.lower()
+        values = [value for key, value in msg.raw_items() if key.lower() == lname]
+    return [_FOLD.sub("", str(value)) for value in values]
 
 
 def first(msg: Message, name: str) -> str:
@@ -77,8 +82,7 @@ def parse_addresses(value: str, name: str, defects: list[str]) -> list[Address]:
 
 def _parse_addresses(value: str, name: str, defects: list[str]) -> list[Address]:
     value = _ADJACENT_WORDS.sub(r"\1\2", value)  # RFC 2047 section 6.2: the space between words goes
-    parse = _registry_parse_cached if len(value) <= _CACHED_VALUE else _registry_parse
-    parsed, malformed, failure = parse(name, value)
+    parsed, malformed, failure = _registry_parse(name, value)
     if failure:
         defects.append(f"{name}: unparseable address list ({failure})")
         return []
@@ -104,11 +108,6 @@ def _registry_parse(name: str, value: str) -> tuple[tuple[tuple[str, str], ...],
     except Exception as exc:  # the stdlib parser has raised on odd input before; never let it stop us
         return (), False, type(exc).__name__
     return parsed, any(type(d).__name__ == "InvalidHeaderDefect" for d in header.defects), ""
-
-
-# The same mailboxes write to us all day, and this parse is most of the cost of a small mail's
-# headers: values seen again are not parsed again (short ones only, so the cache stays small).
-_registry_parse_cached = functools.lru_cache(maxsize=1024)(_registry_parse)
 
 
 def _chunks(value: str, size: int = 8192) -> list[str]:

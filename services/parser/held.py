@@ -20,15 +20,16 @@ import functools
 import re
 import secrets
 from collections.abc import Callable, Iterator
-from email import errors, policy
+from email import errors
 from email.message import EmailMessage, Message
 from email.parser import BytesParser
 
 from services.parser.limits import LeafBody
+from services.parser.registry import POLICY
 
 MIN_HELD = 16 * 1024  # smaller bodies cost the parser less than the cut
 _CHUNK = 1024 * 1024  # raw bytes decoded at a time
-_BASE64_LINES = re.compile(rb"[A-Za-z0-9+/=\r\n]*")
+_BASE64_LINES = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=\r\n"
 
 
 _ABSENT = object()
@@ -37,15 +38,33 @@ _ABSENT = object()
 class MailPart(EmailMessage):
     """A part whose base64 body may still be in the raw mail (``held``), and whose header values
     are parsed once: ``policy.default`` parses a header again on every read, and the type of one
-    part is asked for a dozen times (by the parser itself, the body structure, the attachments)."""
+    part is asked for a dozen times (by the parser itself, the body structure, the attachments).
+    Its raw values are indexed by name once too: the stdlib finds a header by lower-casing every
+    name, and a mail's headers are looked up a dozen times (addresses, ids, classification)."""
 
     held: tuple[bytes, int, int] | None = None  # the raw mail, and where the body lies in it
     _read: dict[str, object]
-    _read_from: list[tuple[str, str]] | None = None  # the headers ``_read`` was read from
+    _index: dict[str, list[str]] | None
+    _read_from: list[tuple[str, str]] | None = None  # the headers ``_read`` and ``_index`` come from
+
+    def _current(self) -> None:
+        if self._read_from != self._headers:  # first read, or the headers changed since
+            self._read, self._index, self._read_from = {}, None, list(self._headers)
+
+    def raw_values(self, name: str) -> list[str]:
+        """``raw_items()``'s values for ``name``, in order."""
+        self._current()
+        if self._index is None:
+            self._index = {}
+            for key, value in self._headers:
+                self._index.setdefault(key.lower(), []).append(value)
+        return self._index.get(name.lower(), [])
+
+    def __contains__(self, name: str) -> bool:  # type: ignore[override]
+        return bool(self.raw_values(name))
 
     def get(self, name, failobj=None):  # type: ignore[no-untyped-def, override]
-        if self._read_from != self._headers:  # first read, or the headers changed since
-            self._read, self._read_from = {}, list(self._headers)
+        self._current()
         key = name.lower()
         try:
             value = self._read[key]
@@ -82,9 +101,9 @@ class MailPart(EmailMessage):
 
 def parse(raw: bytes, leaves: list[LeafBody]) -> Message:
     """The parsed mail, big base64 bodies held out of the parse when that is provably harmless."""
-    parser = BytesParser(_class=MailPart, policy=policy.default)
+    parser = BytesParser(_class=MailPart, policy=POLICY)
     big = [leaf for leaf in leaves if leaf.base64 and not leaf.in_message and leaf.end - leaf.start >= MIN_HELD
-           and _BASE64_LINES.fullmatch(memoryview(raw)[leaf.start:leaf.end])]
+           and _only_base64_lines(raw, leaf.start, leaf.end)]
     if not big:
         return parser.parsebytes(raw)
     nonce = secrets.token_hex(8)
@@ -99,6 +118,13 @@ def parse(raw: bytes, leaves: list[LeafBody]) -> Message:
     if _attach(msg, raw, markers):
         return msg
     return parser.parsebytes(raw)
+
+
+def _only_base64_lines(raw: bytes, start: int, end: int, size: int = _CHUNK) -> bool:
+    """``raw[start:end]`` holds base64 characters and line breaks only. Each chunk's copy with those
+    characters deleted must be empty: five times faster than a regular expression, and a big body
+    is never copied whole."""
+    return not any(raw[at:min(at + size, end)].translate(None, _BASE64_LINES) for at in range(start, end, size))
 
 
 def _attach(msg: Message, raw: bytes, markers: dict[str, LeafBody]) -> bool:
@@ -144,10 +170,10 @@ def _strict(raw: bytes, start: int, end: int) -> tuple[bool, int] | None:
     Only the tail needs reading: the body is base64 characters (``parse`` checked), so it fails or
     pads in its last group and any "=" after it; one more group keeps a leading "=" visible.
     """
-    length = end - start - raw.count(b"\r", start, end) - raw.count(b"\n", start, end)
     pad = raw.find(b"=", start, end)
     stop = end if pad < 0 else pad
     before = stop - start - raw.count(b"\r", start, stop) - raw.count(b"\n", start, stop)  # characters before any "="
+    length = before + end - stop - raw.count(b"\r", stop, end) - raw.count(b"\n", stop, end)
     back = before % 4 + (4 if before >= before % 4 + 4 else 0)
     tail = stop
     while back:
@@ -163,12 +189,22 @@ def _strict(raw: bytes, start: int, end: int) -> tuple[bool, int] | None:
 
 def _decoded(raw: bytes, start: int, tail: int, end: int, size: int = _CHUNK) -> Iterator[bytes]:
     """``raw[start:end]`` without its line breaks, decoded ``size`` raw bytes at a time up to
-    ``tail`` (whole groups of four, no "=" there), then the tail, padded, in one piece."""
-    carry = b""
-    for at in range(start, tail, size):
-        chunk = carry + raw[at:min(at + size, tail)].translate(None, b"\r\n")
-        cut = len(chunk) - len(chunk) % 4
-        chunk, carry = chunk[:cut], chunk[cut:]
-        yield binascii.a2b_base64(chunk, strict_mode=True)
-    last = carry + raw[tail:end].translate(None, b"\r\n")
+    ``tail`` (whole groups of four, no "=" there), then the tail, padded, in one piece.
+
+    Up to the tail the lenient decoder reads the lines where they lie, uncopied: it skips the line
+    breaks, which are all it could skip there (``parse`` checked the characters), and runs at twice
+    the speed of the strict one on the same bytes with the breaks taken out first. Each chunk ends
+    with a whole group of four characters, so no group is split between two decodes.
+    """
+    at = start
+    while at < tail:
+        stop = min(at + size, tail)
+        missing = -(stop - at - raw.count(b"\r", at, stop) - raw.count(b"\n", at, stop)) % 4
+        while missing:  # on to the end of the group: there is one by the tail, which ends a group too
+            if raw[stop] not in b"\r\n":
+                missing -= 1
+            stop += 1
+        yield binascii.a2b_base64(memoryview(raw)[at:stop])
+        at = stop
+    last = raw[at:end].translate(None, b"\r\n")
     yield binascii.a2b_base64(last + b"=" * (-len(last) % 4), strict_mode=True)

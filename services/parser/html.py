@@ -41,10 +41,16 @@ def to_text(html: str, cut_at_quote: bool = False) -> str:
     With ``cut_at_quote`` the text stops where a mail client's quoted history begins (a blockquote,
     Gmail's and Outlook's quote containers, the rule Outlook draws above the original).
     """
+    whole, before_quote = texts(html)
+    return before_quote if cut_at_quote else whole
+
+
+def texts(html: str) -> tuple[str, str]:
+    """``to_text`` of ``html`` whole and cut at the quote, from one sanitizing and one reading."""
     wellformed = nh3.clean(html, tags=_TEXT_TAGS, attributes=_TEXT_ATTRIBUTES, url_schemes=None,
                            strip_comments=True, link_rel=None,
                            clean_content_tags=_DROPPED_WITH_CONTENT - _TEXT_TAGS)
-    writer = TextWriter(cut_at_quote)
+    writer = TextWriter()
     writer.feed(wellformed)
     writer.close()
-    return writer.text()
+    return writer.text(), writer.text(cut_at_quote=True)

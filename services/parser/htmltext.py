@@ -1,4 +1,8 @@
-"""The HTML-to-text writer behind ``html.to_text``; it only ever reads nh3's well-formed output."""
+"""The HTML-to-text writer behind ``html.to_text``; it only ever reads nh3's well-formed output.
+
+One reading gives both the whole text and the text up to the quoted history: the writer notes
+where the first quote begins and reads on.
+"""
 
 from __future__ import annotations
 
@@ -14,20 +18,16 @@ _RULE_STYLE = re.compile(r"border-top\s*:\s*solid|border-top-style\s*:\s*solid",
 
 
 class TextWriter(HTMLParser):
-    def __init__(self, cut_at_quote: bool) -> None:
+    def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
-        self.cut_at_quote = cut_at_quote
         self.out: list[str] = []
         self.pre = 0
         self.lists: list[list[int]] = []  # per open list: [ordered, counter]
-        self.cut = False
+        self.quote_at: int | None = None  # where in ``out`` the quoted history begins
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if self.cut:
-            return
-        if self.cut_at_quote and self._is_quote(tag, dict(attrs)):
-            self.cut = True
-            return
+        if self.quote_at is None and self._is_quote(tag, dict(attrs)):
+            self.quote_at = len(self.out)
         if tag == "br":
             self.out.append("\n")
         elif tag in ("ul", "ol"):
@@ -47,8 +47,6 @@ class TextWriter(HTMLParser):
             self.pre += 1
 
     def handle_endtag(self, tag: str) -> None:
-        if self.cut:
-            return
         if tag in ("ul", "ol") and self.lists:
             self.lists.pop()
         if tag == "pre" and self.pre:
@@ -57,8 +55,6 @@ class TextWriter(HTMLParser):
             self.out.append("\n\n" if tag in ("p", "h1", "h2", "h3", "h4", "h5", "h6") else "\n")
 
     def handle_data(self, data: str) -> None:
-        if self.cut:
-            return
         self.out.append(data if self.pre else re.sub(r"[ \t\r\n\f]+", " ", data))
 
     def _is_quote(self, tag: str, attrs: dict[str, str | None]) -> bool:
@@ -70,10 +66,12 @@ class TextWriter(HTMLParser):
             return True
         return tag == "div" and bool(_RULE_STYLE.search(attrs.get("style") or ""))
 
-    def text(self) -> str:
-        lines = [line.replace("\xa0", " ").rstrip() for line in "".join(self.out).split("\n")]
+    def text(self, cut_at_quote: bool = False) -> str:
+        cut = cut_at_quote and self.quote_at is not None
+        out = self.out[:self.quote_at] if cut else self.out
+        lines = [line.replace("\xa0", " ").rstrip() for line in "".join(out).split("\n")]
         lines = [line[1:] if line.startswith(" ") and not line.startswith("  ") else line for line in lines]
-        if self.cut:  # the attribution above a quote ("On ... wrote:", "... <a@b>:") goes with it
+        if cut:  # the attribution above a quote ("On ... wrote:", "... <a@b>:") goes with it
             while lines and not lines[-1].strip():
                 lines.pop()
             if lines and lines[-1].rstrip().endswith(":"):

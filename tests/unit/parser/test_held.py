@@ -154,3 +154,26 @@ def test_every_short_body_decodes_held_as_the_stdlib_decodes_it() -> None:
         if strict is not None:
             for size in (1, 2, 3, 5):
                 assert b"".join(held._decoded(raw, 2, strict[1], 2 + len(body), size)) == expected, (body, size)
+
+
+def test_only_base64_characters_and_line_breaks_are_held() -> None:
+    """The check reads the body in chunks and finds one stray character anywhere in it."""
+    body = B64[:5000]
+    for size in (1, 7, 4096, 1 << 20):
+        assert held._only_base64_lines(b"x" + body + b"x", 1, 1 + len(body), size)
+        for at in (0, 1, 2500, 4999):
+            for stray in (b"!", b" ", b"-", b"\x00", b"\xff"):
+                bad = body[:at] + stray + body[at + 1:]
+                assert not held._only_base64_lines(bad, 0, len(bad), size), (at, stray, size)
+
+
+def test_a_part_finds_its_headers_as_the_stdlib_does_before_and_after_a_change() -> None:
+    """Raw values by name and ``in`` agree with ``raw_items()``, case aside, once a header is added."""
+    raw = b"From: a@example.com\r\nX-Tag: one\r\nx-tag: two\r\nSubject: s\r\n\r\nbody"
+    part = held.parse(raw, [])
+    assert isinstance(part, held.MailPart)
+    assert part.raw_values("X-TAG") == ["one", "two"] and part.raw_values("Cc") == []
+    assert "x-tag" in part and "Cc" not in part
+    part["Cc"] = "b@example.com"
+    assert "cc" in part and [str(v) for v in part.raw_values("CC")] == ["b@example.com"]
+    assert part.get("cc") == "b@example.com"

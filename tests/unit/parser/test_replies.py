@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from services.parser.html import texts, to_text
 from services.parser.replies import extract_reply, split_signature, strip_quote
 from tests.unit.parser.conftest import parse
 
@@ -57,6 +58,16 @@ def test_an_html_only_reply_is_cut_at_its_blockquote() -> None:
             '<blockquote>broken</blockquote></div>')
     mail = parse("From: a@example.com\r\nSubject: Re\r\nContent-Type: text/html\r\n\r\n" + html)
     assert mail.reply_text == "Fixed it." and "broken" in mail.text
+
+
+def test_one_reading_of_html_gives_its_whole_text_and_the_text_before_its_quote() -> None:
+    """The text before the quote is the whole text's beginning, without the attribution."""
+    html = ('<ul><li>one</li><li>two</li></ul><p>On Mon, Bob wrote:</p><blockquote><ol><li>old</li></ol>'
+            '</blockquote><pre>after  it</pre>')
+    whole, before = texts(html)
+    assert whole == to_text(html) == "- one\n- two\n\nOn Mon, Bob wrote:\n\n1. old\n\nafter  it"
+    assert before == to_text(html, cut_at_quote=True) == "- one\n- two"
+    assert texts("<p>no quote</p>") == ("no quote", "no quote")
 
 
 def test_extract_reply_joins_both_steps() -> None:
