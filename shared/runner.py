@@ -105,14 +105,16 @@ class Runner:
                     succeeded.append((delivery, envelope, result))
         failures = self.broker.publish_groups([[to_outgoing(e) for e in outputs] for _, _, outputs in succeeded])
         unpublished: PublishFailed | None = None
+        confirmed: list[tuple[Delivery, Envelope[Any], Sequence[Envelope[Any]]]] = []
         for (delivery, envelope, outputs), failed in zip(succeeded, failures, strict=True):
             if failed is not None:  # left unsettled: the broker redelivers it
                 unpublished = unpublished or failed
                 with envelope_context(envelope):
                     log.warning("outputs not published; the message stays unsettled", error=str(failed))
-                continue
-            delivery.ack()
-            done.append(_Done("ok", envelope, {"outputs": [e.type for e in outputs]}))
+            else:
+                confirmed.append((delivery, envelope, outputs))
+        self.broker.ack([delivery for delivery, _, _ in confirmed])
+        done += [_Done("ok", envelope, {"outputs": [e.type for e in outputs]}) for _, envelope, outputs in confirmed]
         self._log(done, started, len(deliveries))
         if unpublished is not None:
             raise unpublished
