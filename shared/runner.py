@@ -63,14 +63,18 @@ def envelope_fields(envelope: Envelope[Any]) -> dict[str, Any]:
             "attempt": envelope.attempt}
 
 
-class envelope_context(AbstractContextManager[None]):  # noqa: N801 (used like a function)
-    """Log lines inside carry the message's ids (batch handlers wrap each message's work in it).
+def envelope_context(envelope: Envelope[Any]) -> AbstractContextManager[None]:
+    """Log lines inside carry the message's ids (batch handlers wrap each message's work in it)."""
+    return _BoundIds(envelope_fields(envelope))
 
-    On leaving, each id is restored to what it was before (structlog's ``bound_contextvars`` does
-    the same by reading the whole context first: several times the cost, once per message)."""
 
-    def __init__(self, envelope: Envelope[Any]) -> None:
-        self._fields = envelope_fields(envelope)
+class _BoundIds(AbstractContextManager[None]):
+    """Binds the ids; on leaving, each is restored to what it was before (structlog's
+    ``bound_contextvars`` does the same by reading the whole context first: several times the
+    cost, once per message)."""
+
+    def __init__(self, fields: dict[str, Any]) -> None:
+        self._fields = fields
 
     def __enter__(self) -> None:
         self._tokens = structlog.contextvars.bind_contextvars(**self._fields)
