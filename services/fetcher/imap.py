@@ -4,6 +4,7 @@ let another client act mid-fetch)."""
 
 from __future__ import annotations
 
+import logging
 import re
 import select
 import ssl
@@ -47,7 +48,7 @@ def open_imap(config: ImapConfig, password: str, factory: ClientFactory = defaul
     context = client_context(config.ca_file) if config.tls != "none" else None
     client = factory(config.host, config.resolved_port, ssl=config.tls == "implicit", ssl_context=context,
                      timeout=config.timeout)
-    _quiet_imaplib(client)
+    quiet_imaplib_trace(client)
     try:
         if config.tls == "starttls":
             if not client.has_capability("STARTTLS"):
@@ -69,14 +70,15 @@ def open_imap(config: ImapConfig, password: str, factory: ClientFactory = defaul
     return client
 
 
-def _quiet_imaplib(client: Any) -> None:
-    """imapclient sets its imaplib object's debug level to 5 and sends imaplib's trace to a logger;
-    imaplib formats each trace line first, ``repr`` of every answer included: a FETCH of a batch
-    of mails was formatted whole, twice, then dropped (the standard library's loggers stay at
-    WARNING here), which cost more CPU than reading the mails. Protocol traces are lost only to a
-    DEBUG logger we never configure. (The level is imapclient's private ``_imap``: no API for it.)"""
+def quiet_imaplib_trace(client: Any) -> None:
+    """imapclient sets its imaplib object's debug level to 5 and sends imaplib's trace to the
+    ``imapclient.imaplib`` logger; imaplib formats each trace line first, ``repr`` of every answer
+    included: a FETCH of a batch of mails was formatted whole, twice, then dropped by a logger below
+    DEBUG, which cost more CPU than reading the mails. The trace is left on when that logger would
+    keep it. (The level is imapclient's private ``_imap``: no API for it.)"""
     imap = getattr(client, "_imap", None)
-    if imap is not None and hasattr(imap, "debug"):
+    kept = logging.getLogger("imapclient.imaplib").isEnabledFor(logging.DEBUG)
+    if imap is not None and hasattr(imap, "debug") and not kept:
         imap.debug = 0
 
 

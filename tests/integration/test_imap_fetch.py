@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import time
 
 from tests.support.dovecot import sample_mail
@@ -86,15 +85,3 @@ def test_idle_delivers_a_new_mail_within_two_seconds(mail_user, sessions, secret
         mail_user.append(sample_mail(1))
         wait_for(lambda: len(memory_broker.published) == 1, timeout=2.0, interval=0.01, what="the mail via IDLE")
         assert time.monotonic() - started < 2.0
-
-
-def test_the_imap_protocol_is_not_traced_with_the_mail_bodies(mail_user, sessions, secret_box, memory_broker, fetcher,
-                                                              caplog):
-    """imapclient turns imaplib's trace on: every FETCH answer was formatted whole for a debug line."""
-    caplog.set_level(logging.DEBUG, logger="imapclient.imaplib")
-    mail_user.append(sample_mail(1))
-    apply_account(sessions, secret_box, **imap_account(mail_user, after_fetch="delete"))
-    caplog.clear()  # the test's own client (it appended the mail) is traced
-    with fetcher():
-        wait_for(lambda: len(memory_broker.published) == 1, what="the mail")
-    assert [r.getMessage()[:80] for r in caplog.records if r.name == "imapclient.imaplib"] == []
