@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import sys
 from collections.abc import MutableMapping
@@ -12,11 +13,18 @@ import structlog
 _SECRET_WORDS = ("password", "passwd", "secret", "token", "authorization", "xoauth", "cookie", "api_key")
 
 
+@functools.lru_cache(maxsize=4096)
+def _names_a_secret(key: str) -> bool:
+    # Keys are a small set written in the code: each is judged once, not on every line (bounded in
+    # case one day they are not).
+    lowered = key.lower()
+    return any(word in lowered for word in _SECRET_WORDS) and not lowered.endswith(("_id", "_format"))
+
+
 def redact_secrets(_: Any, __: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
     """Never let a value whose key names a secret reach a log line."""
     for key in list(event):
-        lowered = key.lower()
-        if any(word in lowered for word in _SECRET_WORDS) and not lowered.endswith(("_id", "_format")):
+        if _names_a_secret(key):
             event[key] = "***"
     return event
 

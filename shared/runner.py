@@ -18,7 +18,7 @@ from __future__ import annotations
 import time
 import traceback
 from collections.abc import Callable, Sequence
-from contextlib import AbstractContextManager, nullcontext
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -57,11 +57,30 @@ def to_outgoing(envelope: Envelope[Any]) -> Outgoing:
                     correlation_id=envelope.correlation_id)
 
 
+def envelope_fields(envelope: Envelope[Any]) -> dict[str, Any]:
+    """What every log line about a message carries."""
+    return {"message_id": envelope.message_id, "correlation_id": envelope.correlation_id, "type": envelope.type,
+            "attempt": envelope.attempt}
+
+
 def envelope_context(envelope: Envelope[Any]) -> AbstractContextManager[None]:
     """Log lines inside carry the message's ids (batch handlers wrap each message's work in it)."""
-    return structlog.contextvars.bound_contextvars(
-        message_id=envelope.message_id, correlation_id=envelope.correlation_id, type=envelope.type,
-        attempt=envelope.attempt)
+    return _BoundIds(envelope_fields(envelope))
+
+
+class _BoundIds(AbstractContextManager[None]):
+    """Binds the ids; on leaving, each is restored to what it was before (structlog's
+    ``bound_contextvars`` does the same by reading the whole context first: several times the
+    cost, once per message)."""
+
+    def __init__(self, fields: dict[str, Any]) -> None:
+        self._fields = fields
+
+    def __enter__(self) -> None:
+        self._tokens = structlog.contextvars.bind_contextvars(**self._fields)
+
+    def __exit__(self, *_: object) -> None:
+        structlog.contextvars.reset_contextvars(**self._tokens)
 
 
 @dataclass
@@ -77,6 +96,8 @@ class Runner:
         self.stage, self.broker, self.handler = stage, broker, handler
         self.max_retries, self.retry_step = max_retries, retry_step
         self.last_progress = time.monotonic()
+        self._duration = metrics.DURATION.labels(stage)
+        self._handled_by_outcome: dict[str, Any] = {}
 
     def __call__(self, deliveries: Sequence[Delivery]) -> None:
         """Settle a batch of deliveries: failures first, each on its own; then the outputs of every
@@ -95,24 +116,27 @@ class Runner:
         results = self._handle([envelope for _, envelope in decoded])
         succeeded: list[tuple[Delivery, Envelope[Any], Sequence[Envelope[Any]]]] = []
         for (delivery, envelope), result in zip(decoded, results, strict=True):
+            if not isinstance(result, Exception):
+                succeeded.append((delivery, envelope, result))
+                continue
             with envelope_context(envelope):
                 if isinstance(result, Reject):
                     self._dead_letter(delivery, "rejected", result, attempts=envelope.attempt + 1, kind="rejected")
                     done.append(_Done("dead-lettered", envelope, {"reason": str(result)}))
-                elif isinstance(result, Exception):  # RetryLater and anything unexpected: transient, bounded
+                else:  # RetryLater and anything unexpected: transient, bounded
                     done.append(self._retry_or_dead_letter(delivery, envelope, result))
-                else:
-                    succeeded.append((delivery, envelope, result))
         failures = self.broker.publish_groups([[to_outgoing(e) for e in outputs] for _, _, outputs in succeeded])
         unpublished: PublishFailed | None = None
+        confirmed: list[tuple[Delivery, Envelope[Any], Sequence[Envelope[Any]]]] = []
         for (delivery, envelope, outputs), failed in zip(succeeded, failures, strict=True):
             if failed is not None:  # left unsettled: the broker redelivers it
                 unpublished = unpublished or failed
                 with envelope_context(envelope):
                     log.warning("outputs not published; the message stays unsettled", error=str(failed))
-                continue
-            delivery.ack()
-            done.append(_Done("ok", envelope, {"outputs": [e.type for e in outputs]}))
+            else:
+                confirmed.append((delivery, envelope, outputs))
+        self.broker.ack([delivery for delivery, _, _ in confirmed])
+        done += [_Done("ok", envelope, {"outputs": [e.type for e in outputs]}) for _, envelope, outputs in confirmed]
         self._log(done, started, len(deliveries))
         if unpublished is not None:
             raise unpublished
@@ -164,14 +188,20 @@ class Runner:
         """One line per message; a batch's time is shared evenly among its messages."""
         share = (time.perf_counter() - started) / max(size, 1)
         self.last_progress = time.monotonic()
+        batch = {"batch": size} if size > 1 else {}
         for d in done:
-            metrics.HANDLED.labels(self.stage, d.outcome).inc()
-            metrics.DURATION.labels(self.stage).observe(share)
-            context = envelope_context(d.envelope) if d.envelope is not None else nullcontext()
-            with context:
-                log.info("handled", outcome=d.outcome, duration_ms=round(share * 1000, 1),
-                         **({"batch": size} if size > 1 else {}), **d.fields)
+            self._handled(d.outcome).inc()
+            self._duration.observe(share)
+            ids = envelope_fields(d.envelope) if d.envelope is not None else {}
+            log.info("handled", outcome=d.outcome, duration_ms=round(share * 1000, 1), **batch, **d.fields, **ids)
         structlog.contextvars.clear_contextvars()
+
+    def _handled(self, outcome: str) -> Any:
+        """The stage's counter of ``outcome`` (a label lookup takes a lock and hashes: once per outcome)."""
+        counter = self._handled_by_outcome.get(outcome)
+        if counter is None:
+            counter = self._handled_by_outcome[outcome] = metrics.HANDLED.labels(self.stage, outcome)
+        return counter
 
 
 def _describe(exc: BaseException) -> str:

@@ -4,6 +4,7 @@ let another client act mid-fetch)."""
 
 from __future__ import annotations
 
+import logging
 import re
 import select
 import ssl
@@ -47,6 +48,7 @@ def open_imap(config: ImapConfig, password: str, factory: ClientFactory = defaul
     context = client_context(config.ca_file) if config.tls != "none" else None
     client = factory(config.host, config.resolved_port, ssl=config.tls == "implicit", ssl_context=context,
                      timeout=config.timeout)
+    quiet_imaplib_trace(client)
     try:
         if config.tls == "starttls":
             if not client.has_capability("STARTTLS"):
@@ -66,6 +68,18 @@ def open_imap(config: ImapConfig, password: str, factory: ClientFactory = defaul
         close_quietly(client)
         raise
     return client
+
+
+def quiet_imaplib_trace(client: Any) -> None:
+    """imapclient sets its imaplib object's debug level to 5 and sends imaplib's trace to the
+    ``imapclient.imaplib`` logger; imaplib formats each trace line first, ``repr`` of every answer
+    included: a FETCH of a batch of mails was formatted whole, twice, then dropped by a logger below
+    DEBUG, which cost more CPU than reading the mails. The trace is left on when that logger would
+    keep it. (The level is imapclient's private ``_imap``: no API for it.)"""
+    imap = getattr(client, "_imap", None)
+    kept = logging.getLogger("imapclient.imaplib").isEnabledFor(logging.DEBUG)
+    if imap is not None and hasattr(imap, "debug") and not kept:
+        imap.debug = 0
 
 
 def close_quietly(client: Any) -> None:

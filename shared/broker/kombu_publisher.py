@@ -1,5 +1,11 @@
-"""Publishing to RabbitMQ through kombu with publisher confirms and ``mandatory``, many messages
-outstanding at once: a batch's outputs cost one round trip, not one each."""
+"""Publishing to RabbitMQ with publisher confirms and ``mandatory``, many messages outstanding at
+once: a batch's outputs cost one round trip, not one each.
+
+kombu opens the connection; messages go straight to its py-amqp channel. kombu's ``Producer`` adds
+nothing we use (our bodies are bytes already) and cost more CPU than the frames themselves; its
+per-publish ``timeout`` set and reset the socket's timeout twice per message. The write timeout is
+set on the socket once instead (``SO_SNDTIMEO``), so a broker that stops reading still fails the
+publish rather than hanging it."""
 
 from __future__ import annotations
 
@@ -8,7 +14,8 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from kombu import Connection, Producer
+from amqp import Message
+from kombu import Connection
 
 from shared.broker.port import Outgoing, PublishFailed
 
@@ -45,6 +52,45 @@ class _Confirms:
         self.returned.append((routing_key, (getattr(message, "properties", None) or {}).get("message_id", "")))
 
 
+class _WritesTogether:
+    """Sends the frames py-amqp writes inside the block with as few ``sendall`` calls as possible.
+
+    py-amqp writes each message with a ``sendall`` of its own: a batch of 32 outputs cost 32 system
+    calls and as many TCP segments for both ends to process, about a third of the publishing CPU.
+    The frames are gathered (copied: py-amqp reuses one buffer) and sent in chunks of ``limit``
+    bytes, so a batch of big messages is never held twice in memory. On an exception nothing more
+    is sent: the caller drops the connection (the confirms of what was sent never all arrive).
+    """
+
+    def __init__(self, transport: Any, limit: int = 256 * 1024) -> None:
+        self._transport, self._limit = transport, limit
+        self._chunks: list[bytes] = []
+        self._size = 0
+
+    def __enter__(self) -> None:
+        # py-amqp's frame writer sends through ``transport._write`` (``socket.sendall`` for TCP);
+        # it is looked up at each write, so replacing it for the block is enough.
+        self._send = self._transport._write
+        self._transport._write = self._gather
+
+    def _gather(self, data: Any) -> None:
+        self._chunks.append(bytes(data))
+        self._size += len(data)
+        if self._size >= self._limit:
+            self._flush()
+
+    def _flush(self) -> None:
+        if self._chunks:
+            data = b"".join(self._chunks)
+            self._chunks, self._size = [], 0
+            self._send(data)
+
+    def __exit__(self, exc_type: Any, *_: Any) -> None:
+        self._transport._write = self._send
+        if exc_type is None:
+            self._flush()
+
+
 class ConfirmedPublisher:
     """Publishes groups of messages on one channel, then waits once for every confirm."""
 
@@ -52,14 +98,15 @@ class ConfirmedPublisher:
         self._url, self._timeout = url, timeout
         self._lock = threading.Lock()
         self._conn: Connection | None = None
-        self._producer: Producer | None = None
+        self._channel: Any = None  # the py-amqp channel
         self._confirms = _Confirms()
 
-    def _ensure(self) -> Producer:
-        if self._producer is None:
+    def _ensure(self) -> Any:
+        if self._channel is None:
             # No heartbeat on the publishing connection: nothing drains it between publishes.
             # A dead connection shows at the next publish, which reconnects once.
-            self._conn = Connection(self._url, heartbeat=0, connect_timeout=self._timeout)
+            self._conn = Connection(self._url, heartbeat=0, connect_timeout=self._timeout,
+                                    transport_options={"write_timeout": self._timeout})
             self._conn.ensure_connection(max_retries=2, interval_start=0.2, interval_step=0.5)
             channel = self._conn.channel()
             # Confirms driven here rather than by kombu's ``confirm_publish``, which waits for each
@@ -68,8 +115,9 @@ class ConfirmedPublisher:
             channel.confirm_select()
             channel.events["basic_ack"].add(self._confirms.on_ack)
             channel.events["basic_nack"].add(self._confirms.on_nack)
-            self._producer = Producer(channel, on_return=self._confirms.on_return)
-        return self._producer
+            channel.events["basic_return"].add(self._confirms.on_return)
+            self._channel = channel
+        return self._channel
 
     def publish(self, exchange: str, groups: Sequence[Sequence[Outgoing]]) -> list[PublishFailed | None]:
         with self._lock:
@@ -84,20 +132,21 @@ class ConfirmedPublisher:
         raise AssertionError("unreachable")
 
     def _publish(self, exchange: str, groups: Sequence[Sequence[Outgoing]]) -> list[PublishFailed | None]:
-        producer = self._ensure()
+        channel = self._ensure()
         confirms = self._confirms
         confirms.returned.clear()
         tags: list[list[int]] = []
-        for group in groups:
-            tags.append([])
-            for msg in group:
-                producer.publish(
-                    msg.body, exchange=exchange, routing_key=msg.routing_key, mandatory=True,
-                    delivery_mode=2, content_type="application/json", content_encoding="utf-8",
-                    headers=dict(msg.headers), message_id=msg.message_id,
-                    correlation_id=msg.correlation_id, timeout=self._timeout, retry=False,
-                )
-                tags[-1].append(confirms.published())
+        with _WritesTogether(channel.connection.transport):
+            for group in groups:
+                tags.append([])
+                for msg in group:
+                    channel.basic_publish(
+                        Message(msg.body, delivery_mode=2, content_type="application/json",
+                                content_encoding="utf-8", application_headers=dict(msg.headers),
+                                message_id=msg.message_id, correlation_id=msg.correlation_id),
+                        exchange=exchange, routing_key=msg.routing_key, mandatory=True,
+                    )
+                    tags[-1].append(confirms.published())
         deadline = time.monotonic() + self._timeout
         while confirms.outstanding:
             left = deadline - time.monotonic()
@@ -126,4 +175,4 @@ class ConfirmedPublisher:
                 self._conn.release()
             except Exception:  # already dead
                 pass
-        self._conn, self._producer = None, None
+        self._conn, self._channel = None, None

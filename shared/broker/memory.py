@@ -95,6 +95,10 @@ class MemoryBroker:
             self._cond.notify_all()
         return results
 
+    def ack(self, deliveries: Sequence[Delivery]) -> None:
+        for delivery in deliveries:
+            delivery.ack()
+
     def _route(self, targets: list[tuple[Outgoing, list[str]]]) -> None:
         for msg, queues in targets:
             self.published.append(msg)

@@ -64,6 +64,10 @@ class Broker(Protocol):
         """Publish every group's messages, waiting for all their confirms at once; per group, None when
         each of its messages was confirmed and routed, else why not (the other groups still count)."""
 
+    def ack(self, deliveries: Sequence[Delivery]) -> None:
+        """Ack each of ``deliveries`` (of this broker's ``consume``), all in one trip to the consuming
+        connection; the same as ``delivery.ack()`` on each, in order."""
+
     def consume(self, consumer: str, callback: Callable[[Sequence[Delivery]], None], stop: threading.Event,
                 on_ready: Callable[[bool], None] = lambda ready: None, batch: int = 1) -> None:
         """Hand the messages of ``consumer``'s queue to ``callback`` until ``stop`` is set: those already

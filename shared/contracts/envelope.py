@@ -11,6 +11,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any, ClassVar, Generic, TypeVar
 
+import pydantic_core
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 # Output ids derive from the input id, so a redelivered input yields byte-identical outputs and the
@@ -94,17 +95,37 @@ class Envelope(BaseModel, Generic[P]):
 P2 = TypeVar("P2", bound=Contract)
 
 
+_ENVELOPES: dict[str, type[Envelope[Any]]] = {}  # per routing key: ``Envelope[<its contract>]``
+
+
+def _envelope_of(routing_key: str) -> type[Envelope[Any]]:
+    # ``Envelope[cls]`` is cached by pydantic too, but reaching its cache costs more than the lookup here.
+    envelope_cls = _ENVELOPES.get(routing_key)
+    if envelope_cls is None:
+        envelope_cls = _ENVELOPES[routing_key] = Envelope[contract_for(routing_key)]  # type: ignore[misc]
+    return envelope_cls
+
+
+def _parse_json(body: bytes) -> Any:
+    """``json.loads``, through pydantic's parser first: twice as fast on our UTF-8 bodies. What it
+    refuses goes to ``json.loads``, which also reads a byte-order mark or UTF-16, as it always did."""
+    try:
+        return pydantic_core.from_json(body)
+    except ValueError:
+        return json.loads(body)
+
+
 def decode(body: bytes) -> Envelope[Any]:
     """Parse a body into an envelope with its typed payload, or raise ``UndecodableMessage``."""
     try:
-        raw = json.loads(body)
+        raw = _parse_json(body)
     except (ValueError, UnicodeDecodeError) as exc:
         raise UndecodableMessage(f"body is not JSON: {exc}") from None
     if not isinstance(raw, dict) or not isinstance(raw.get("type"), str):
         raise UndecodableMessage("body is not an envelope (no 'type')")
-    payload_cls = contract_for(raw["type"])
+    envelope_cls = _envelope_of(raw["type"])
     try:
-        return Envelope[payload_cls].model_validate(raw)  # type: ignore[valid-type]
+        return envelope_cls.model_validate(raw)
     except ValidationError as exc:
         raise UndecodableMessage(f"envelope does not match {raw['type']}: {exc.error_count()} error(s): "
                                  f"{exc.errors()[0]['loc']} {exc.errors()[0]['msg']}") from None

@@ -48,3 +48,16 @@ def test_a_document_missing_a_required_field_is_undecodable(path: Path) -> None:
 def test_a_body_with_an_unknown_routing_key_is_undecodable() -> None:
     with pytest.raises(UndecodableMessage, match="no contract"):
         decode(b'{"type": "mail.fetched.v99", "payload": {}}')
+
+
+@pytest.mark.parametrize("path", sorted(GOLDEN.glob("*.json")), ids=lambda p: p.stem)
+def test_a_document_decodes_the_same_with_a_byte_order_mark_or_in_utf_16(path: Path) -> None:
+    """The fast JSON parser reads UTF-8 only; what it refuses is read as ``json.loads`` reads it."""
+    expected = decode(path.read_bytes())
+    assert decode(b"\xef\xbb\xbf" + path.read_bytes()) == expected
+    assert decode(path.read_text().encode("utf-16")) == expected
+
+
+def test_a_body_that_is_not_json_is_undecodable() -> None:
+    with pytest.raises(UndecodableMessage, match="not JSON"):
+        decode(b'{"type": "mail.fetched.v1", ')

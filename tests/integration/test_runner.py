@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 
@@ -12,6 +12,7 @@ from shared.broker.memory import MemoryBroker
 from shared.broker.port import H_ATTEMPTS, H_EXCEPTION, H_REASON, H_STAGE, Outgoing
 from shared.broker.topology import Topology
 from shared.contracts import Envelope, MailParsed
+from shared.contracts.envelope import Contract
 from shared.errors import Reject, RetryLater
 from shared.runner import to_outgoing
 from tests.support.broker_admin import TEST_RETRY_DELAYS
@@ -242,3 +243,35 @@ def test_an_unroutable_message_fails_only_its_own_group_of_a_publish(harness: Ha
     # "c" may be in the queue (RabbitMQ routes each message on its own): the runner leaves its
     # delivery unsettled and the redelivery publishes it again, which consumers deduplicate.
     assert {"a", "b", "d"} <= set(_source_ids(harness.messages(parser)))
+
+
+class _Orphaned(Contract):
+    """A payload no queue is bound to: publishing it is refused (``mandatory``)."""
+
+    ROUTING_KEY: ClassVar[str] = "nobody.listens.v1"
+
+
+def test_a_message_whose_outputs_were_not_published_is_redelivered_while_its_batch_mates_are_acked(
+        harness: Harness) -> None:
+    """The batch's successes are acked together, never sweeping up a batch-mate left unsettled."""
+    if harness.amqp_url is None:
+        pytest.skip("redelivery after a lost publish is the real broker's")
+    seen: list[str] = []
+
+    def handler(env: Envelope[Any]) -> list[Envelope[Any]]:
+        name = env.payload.source_id
+        seen.append(name)
+        if name == "orphan" and seen.count(name) == 1:  # its first outputs cannot be routed
+            return [env.follow(_Orphaned())]
+        return [_parsed_from(env)]
+
+    names = ["a", "b", "c", "d", "e", "f"]
+    # Right behind the first message: the next batch holds it and successes after it.
+    harness.broker.publish([to_outgoing(fetched(n)) for n in [names[0], "orphan", *names[1:]]])
+    with consuming(harness.broker, "parser", handler, max_retries=MAX_RETRIES,
+                   retry_step=harness.topology.retry_step, batch=8):
+        wait_for(lambda: seen.count("orphan") == 2 and set(names) <= set(seen), timeout=15,
+                 what="the unsettled message redelivered, the others handled")
+    assert sorted(n for n in seen if n != "orphan") == names  # each acked once: none redelivered
+    outputs = _source_ids(harness.messages(harness.topology.queue("itemwriter")))
+    assert sorted(outputs) == sorted(["orphan", *names])
