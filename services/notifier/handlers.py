@@ -5,8 +5,8 @@ the server's acceptance and our record goes again with the same Message-ID, so c
 A batch of events records every intent in one transaction, before the first SMTP exchange (no
 savepoint per event: if any event's recording fails, the whole batch fails before any send, and the
 runner handles its events one by one, each in its own transaction); each completion is recorded
-right after its send (a crash re-sends at most the mail in flight), in a transaction that does not
-wait for the disk. Mail goes out over the account's kept connection."""
+right after its send, durably (a crash re-sends at most the mail in flight). Mail goes out over the
+account's kept connection."""
 
 from __future__ import annotations
 

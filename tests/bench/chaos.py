@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy.exc import OperationalError
+
 from tests.bench import check, phases, servers
 from tests.bench.chaos_report import chaos_report
 from tests.bench.faults import Injector, Plan
@@ -35,6 +37,13 @@ class Options:
     kill_every: tuple[float, float] = (2.0, 5.0)
     source: str = "dovecot"
     connection_drops: int = 2  # where the source has a connection to cut
+
+
+def _stored_share(run: phases.Run, mails: int) -> float:
+    try:
+        return check.inbound_count(run.sessions) / mails
+    except OperationalError:  # the database is restarting
+        return 0.0
 
 
 def run_chaos(opts: Options, work: Path) -> tuple[str, dict[str, Any], bool]:
@@ -65,9 +74,9 @@ def _run(opts: Options, work: Path, rabbit: servers.PrivateRabbit, pg: servers.P
     replies_n = round(opts.mails * 0.3)
     originals = gen.originals_phase(opts.mails - replies_n)
     plan = Plan(seconds=opts.fault_seconds, kill_every=opts.kill_every, seed=opts.seed,
-                database_at=0.6 if pg is not None else None, connection_drops=opts.connection_drops)
+                database_at=Plan.database_at if pg is not None else None, connection_drops=opts.connection_drops)
     injector = Injector(run.stack, plan, rabbit.restart, pg.restart if pg is not None else None,
-                        run.source.drop_connection)
+                        run.source.drop_connection, progress=lambda: _stored_share(run, opts.mails))
     result: dict[str, Any] = {"source": run.source.name, "plan": plan, "work": str(work)}
     try:
         started = time.time()

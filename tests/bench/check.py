@@ -7,7 +7,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from shared.broker.port import H_REASON, H_STAGE
@@ -38,6 +38,12 @@ def inbound_rows(sessions: sessionmaker[Session]) -> dict[str, list[Row]]:
         for row_id, mid, item_id, number, matched_by, created in s.execute(query):
             rows[mid or ""].append(Row(row_id, mid or "", item_id, number, matched_by, created))
     return rows
+
+
+def inbound_count(sessions: sessionmaker[Session]) -> int:
+    """How many incoming mails are stored on an item."""
+    with sessions() as s:
+        return s.scalar(select(func.count()).select_from(ItemMail).where(ItemMail.direction == "in")) or 0
 
 
 def item_count(sessions: sessionmaker[Session]) -> int:

@@ -1,6 +1,7 @@
 """The fault injector: for a bounded time, SIGKILL a random service every few seconds, restart the
-broker once and the database once, and cut the mailbox connection (where the source has one) while
-the fetcher is reading a batch just loaded.
+broker once and the database once, each when a given share of the run's mails is stored (so they
+fall mid-run however fast the pipeline is), and cut the mailbox connection (where the source has
+one) while the fetcher is reading a batch just loaded.
 
 Each fault is recorded with its time. A service that dies by itself (it cannot reach the broker
 at start, say) is started again, as a supervisor (systemd, Kubernetes) would; those are counted.
@@ -22,8 +23,8 @@ class Plan:
     seconds: float = 60.0  # faults stop after this long
     kill_every: tuple[float, float] = (2.0, 5.0)  # seconds between two SIGKILLs (uniform)
     down_for: tuple[float, float] = (0.2, 1.5)  # how long a killed service stays down
-    broker_at: float | None = 0.3  # fraction of ``seconds`` at which the broker restarts (None: never)
-    database_at: float | None = 0.6
+    broker_at: float | None = 0.25  # share of the mails stored when the broker restarts (None: never)
+    database_at: float | None = 0.55  # the same for the database
     connection_drops: int = 2  # mailbox connection cuts, one per load at most (when the source has a connection)
     seed: int = 10
 
@@ -35,6 +36,7 @@ class Injector:
     restart_broker: Callable[[], float] | None
     restart_database: Callable[[], float] | None
     drop_connection: Callable[[], str | None]
+    progress: Callable[[], float] = lambda: 0.0  # share of the run's mails stored so far
     events: list[tuple[float, str]] = field(default_factory=list)
     supervisor_restarts: int = 0
     _drops_armed: int = 0
@@ -72,19 +74,21 @@ class Injector:
 
     def _run(self) -> None:
         rng = random.Random(self.plan.seed)
-        started = time.monotonic()
+        ends = time.monotonic() + self.plan.seconds
         once = {"broker": self.plan.broker_at, "database": self.plan.database_at}
-        while not self._stop.is_set():
-            elapsed = (time.monotonic() - started) / self.plan.seconds
-            if elapsed >= 1:
-                break
-            for what, at in list(once.items()):
-                if at is not None and elapsed >= at:
-                    once[what] = None
-                    self._restart_server(what)
+        while not self._stop.is_set() and time.monotonic() < ends:
             self._kill_one(rng)
-            self._stop.wait(rng.uniform(*self.plan.kill_every))
+            next_kill = time.monotonic() + rng.uniform(*self.plan.kill_every)
+            while not self._stop.is_set() and time.monotonic() < min(next_kill, ends):
+                self._restart_due(once)
+                self._stop.wait(0.25)
         self._note("faults over")
+
+    def _restart_due(self, once: dict[str, float | None]) -> None:
+        for what, at in list(once.items()):
+            if at is not None and self.progress() >= at:
+                once[what] = None
+                self._restart_server(what)
 
     def drop_while_reading(self, within: float = 10.0) -> None:
         """Right after a load: cut the mailbox connection once the fetcher is reading it (mail
