@@ -69,20 +69,20 @@ def server_cpu_seconds() -> dict[str, float]:
     """CPU seconds so far of each server in SERVERS: every process tree whose root runs that command
     (all instances on the machine: the bench's private ones and the machine's own)."""
     procs = _processes()
-    totals = dict.fromkeys(SERVERS, 0.0)
-    by_command = {command: server for server, command in SERVERS.items()}
-    for pid, (name, _, _) in procs.items():
-        server = by_command.get(name)
-        if server is None or procs.get(procs[pid][1], ("",))[0] == name:
-            continue  # not a server, or not the root of its tree
-        totals[server] += _tree_seconds(pid, procs)
-    return totals
-
-
-def _tree_seconds(root: int, procs: dict[int, tuple[str, int, float]]) -> float:
     children: dict[int, list[int]] = {}
     for pid, (_, parent, _) in procs.items():
         children.setdefault(parent, []).append(pid)
+    totals = dict.fromkeys(SERVERS, 0.0)
+    by_command = {command: server for server, command in SERVERS.items()}
+    for pid, (name, parent, _) in procs.items():
+        server = by_command.get(name)
+        if server is None or procs.get(parent, ("",))[0] == name:
+            continue  # not a server, or not the root of its tree
+        totals[server] += _tree_seconds(pid, procs, children)
+    return totals
+
+
+def _tree_seconds(root: int, procs: dict[int, tuple[str, int, float]], children: dict[int, list[int]]) -> float:
     total, todo = 0.0, [root]
     while todo:
         pid = todo.pop()
