@@ -17,7 +17,8 @@ from shared.secrets import SecretBox
 
 _COLUMNS = ("kind", "address", "active", "item_type", "project", "auto_reply", "creator", "field_mapping",
             "default_values", "save_attachments", "add_sender_to_notify", "map_senders", "quiet_on_create",
-            "reply_status", "reply_moves_step", "reopen_closed", "attribute_forwards", "trusted_authserv_ids")
+            "reply_status", "reply_moves_step", "reopen_closed", "attribute_forwards", "trusted_authserv_ids",
+            "require_verified_sender_for_append")
 # Fields sealed with the secret key instead of stored in the clear configuration.
 SECRET_FIELDS = frozenset({"password", "app_password", "client_secret", "refresh_token", "smtp_password"})
 # The notifier's per-account settings (README: "Auto-replies"): any kind of account may carry them.
@@ -51,7 +52,10 @@ class AccountSpec(BaseModel):
     reply_moves_step: bool = True  # ... and place it in its step's "on new mail" step
     reopen_closed: bool = True
     attribute_forwards: bool = False  # an agent's forward counts as from the original sender
-    trusted_authserv_ids: list[str] = []  # Authentication-Results from these are believed
+    # Authentication-Results from these are believed; Microsoft 365 and Gmail accounts believe the
+    # provider's own header when none are named (services/itemwriter/authentication.py).
+    trusted_authserv_ids: list[str] = []
+    require_verified_sender_for_append: bool = False  # only a sender a trusted server passed appends
 
     @field_validator("kind")
     @classmethod

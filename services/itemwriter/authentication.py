@@ -2,7 +2,13 @@
 
 Only a header whose authserv-id the admin trusts counts; anyone can write such a header, and RFC 8601
 §5 has the border MTA remove copies claiming its own id, so the topmost trusted one is the real one.
-A DMARC failure, or SPF and DKIM both failing, leaves the sender unverified.
+A header without an authserv-id is never trusted by name. Mail read through Microsoft Graph or the
+Gmail API comes straight from the provider, whose own header is the topmost one: such accounts
+believe it when the admin names no authserv-id (Microsoft writes its header without an id).
+
+``pass`` is the only verdict that verifies a sender; ``unchecked`` (nothing trusted said anything)
+is not ``verified``, and ``fail`` (a trusted server saw DMARC fail, or SPF and DKIM both fail) marks
+the sender as forged.
 """
 
 from __future__ import annotations
@@ -25,8 +31,13 @@ class SenderAuth:
 
     @property
     def verified(self) -> bool:
-        """Not contradicted by a trusted server: ``unchecked`` counts, as it did before this check."""
-        return self.verdict != "fail"
+        """A trusted server said pass."""
+        return self.verdict == "pass"
+
+    @property
+    def failed(self) -> bool:
+        """A trusted server said the sender is forged."""
+        return self.verdict == "fail"
 
 
 @dataclass(frozen=True)
@@ -67,34 +78,55 @@ def parse(value: str) -> AuthResults | None:
     head = parts[0].split()
     if not head:
         return None
+    authserv_id = "" if "=" in head[0] else head[0].lower()  # "spf=pass ...": no authserv-id at all
     results: dict[str, list[str]] = {}
-    for resinfo in parts[1:]:
+    for resinfo in parts[0 if not authserv_id else 1:]:
         tokens = _EQUALS.sub("=", resinfo).split()
         if not tokens or "=" not in tokens[0]:
             continue  # "none", or something we cannot read: no result
         method, _, result = tokens[0].partition("=")
         results.setdefault(method.split("/")[0].lower(), []).append(result.strip('"').lower())
-    return AuthResults(authserv_id=head[0].lower(), results=results)
+    return AuthResults(authserv_id=authserv_id, results=results)
 
 
-def assess(headers: Iterable[str], trusted_ids: Iterable[str]) -> SenderAuth:
+# Account kinds whose mail comes straight from the provider's own store.
+PROVIDER_KINDS = frozenset({"graph", "gmail"})
+
+
+def trust_summary(kind: str, trusted_ids: Iterable[str]) -> str:
+    """What the account believes, in words (``accounts show``, ``simulate``)."""
+    ids = sorted({t.lower() for t in trusted_ids})
+    if ids:
+        return "Authentication-Results from " + ", ".join(ids)
+    if kind in PROVIDER_KINDS:
+        return "the provider's own Authentication-Results (the topmost header)"
+    return "nothing: no authserv-id is trusted, so no sender is verified (set trusted_authserv_ids)"
+
+
+def assess(headers: Iterable[str], trusted_ids: Iterable[str], kind: str = "") -> SenderAuth:
     trusted = {t.lower() for t in trusted_ids}
-    if not trusted:
+    parsed = [r for r in map(parse, headers) if r is not None]
+    if trusted:
+        found = next((r for r in parsed if r.authserv_id and r.authserv_id in trusted), None)
+    elif kind in PROVIDER_KINDS:
+        found = parsed[0] if parsed else None
+    else:
         return SenderAuth("unchecked", "the account trusts no authserv-id")
-    found = next((r for r in map(parse, headers) if r is not None and r.authserv_id in trusted), None)
     if found is None:
         return SenderAuth("unchecked", "no Authentication-Results from a trusted server")
     dmarc, spf, dkim = (found.results.get(m, []) for m in ("dmarc", "spf", "dkim"))
-    where = f"Authentication-Results from {found.authserv_id}"
+    where = f"Authentication-Results from {found.authserv_id or 'the provider'}"
     if not (dmarc or spf or dkim):
-        return SenderAuth("unchecked", f"no DMARC, SPF or DKIM result ({where})", found.authserv_id)
+        return SenderAuth("unchecked", f"no DMARC, SPF or DKIM result ({where})", found.authserv_id or None)
     if "pass" in dmarc:
-        return SenderAuth("pass", f"dmarc=pass ({where})", found.authserv_id)
+        return SenderAuth("pass", f"dmarc=pass ({where})", found.authserv_id or None)
     if "fail" in dmarc:
-        return SenderAuth("fail", f"dmarc=fail ({where})", found.authserv_id)
+        return SenderAuth("fail", f"dmarc=fail ({where})", found.authserv_id or None)
     spf_failed = bool(spf) and all(r in _SPF_FAILED for r in spf)
     dkim_failed = "pass" not in dkim and all(r in _DKIM_FAILED for r in dkim)
     summary = f"spf={','.join(spf) or 'absent'} dkim={','.join(dkim) or 'absent'}"
     if spf_failed and dkim_failed:
-        return SenderAuth("fail", f"SPF and DKIM both failed: {summary} ({where})", found.authserv_id)
-    return SenderAuth("pass", f"{summary} ({where})", found.authserv_id)
+        return SenderAuth("fail", f"SPF and DKIM both failed: {summary} ({where})", found.authserv_id or None)
+    if "pass" in spf or "pass" in dkim:
+        return SenderAuth("pass", f"{summary} ({where})", found.authserv_id or None)
+    return SenderAuth("unchecked", f"neither SPF nor DKIM passed: {summary} ({where})", found.authserv_id or None)

@@ -30,6 +30,7 @@ class Sender:
 
     @property
     def verified(self) -> bool:
+        """A trusted server said pass for this sender."""
         return self.auth.verified
 
 
@@ -73,8 +74,8 @@ def identify(session: Session, account: Account, mail: MailParsed, mapped: Addre
     if mapped is None:
         return Sender(None, "", auth, notes=["the mail names no contact address"])
     sender = Sender(mapped.address.lower(), mapped.name, auth, notes=[f"sender authentication: {auth.reason}"])
-    if not auth.verified:
-        sender.notes.append(f"{sender.address} is unverified: not mapped to a user or a customer")
+    if auth.failed:
+        sender.notes.append(f"{sender.address} failed sender authentication: not mapped to a user or a customer")
         return sender
     sender.user = lookups.active_user(sender.address)
     if sender.user is not None and account.attribute_forwards:

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
-from services.itemwriter.authentication import assess
+from services.itemwriter.authentication import PROVIDER_KINDS, assess
 from services.itemwriter.bounces import Bounce, find_bounce, flag_failing
 from services.itemwriter.catalog import Catalog
 from services.itemwriter.events import item_changed
@@ -51,7 +51,7 @@ def write_item(session: Session, envelope: Envelope[Any], lookups: Lookups | Non
                        "the same mail was handled before: its recorded outputs are published again",
                        recorded_outputs(duplicate), dict(duplicate.decision or {}))
     catalog = lookups.catalog()
-    auth = assess(mail.authentication_results, account.trusted_authserv_ids or [])
+    auth = assess(mail.authentication_results, account.trusted_authserv_ids or [], account.kind)
     mapped = map_mail(mail, account.field_mapping or {}, catalog.fields)
     sender = identify(session, account, mail, mapped.contact, auth, lookups)
     bounce = find_bounce(session, account.item_type, mail)
@@ -62,7 +62,7 @@ def write_item(session: Session, envelope: Envelope[Any], lookups: Lookups | Non
         change, matched_by, reason = "appended", "delivery-failure", bounce.reason
         flag_failing(session, bounce.failing, bounce.reason)
     else:
-        match = find_item(session, account.item_type, mail, sender)
+        match = find_item(session, account, mail, sender)
         change, matched_by, reason = ("created" if match.item is None else "appended"), match.signal, match.reason
         if match.item is None:
             item, placement = _create(session, lookups, account, mail, mapped, sender, catalog, match, added)
@@ -70,9 +70,9 @@ def write_item(session: Session, envelope: Envelope[Any], lookups: Lookups | Non
             item = match.item if match.locked else lock_item(session, match.item.id)
             before = (item.status, item.step)
             placement = _append(session, item, account, mail, catalog)
-    if bounce is None and account.add_sender_to_notify and sender.verified and sender.address:
+    if bounce is None and account.add_sender_to_notify and not sender.auth.failed and sender.address:
         _listed(added, add_to_notify(session, item.id, sender.address, sender.name, "the account adds senders"))
-    situation = Situation(change, sender.address, sender.verified, mail.classification.automatic, mail.archive,
+    situation = Situation(change, sender.address, not sender.auth.failed, mail.classification.automatic, mail.archive,
                           bounce is not None, account.auto_reply, account.quiet_on_create)
     if change == "created":  # no one else sees the new item before commit: its list is what we added
         listed, failing = added, failing_among(session, [address for address, _ in added])
@@ -81,7 +81,7 @@ def write_item(session: Session, envelope: Envelope[Any], lookups: Lookups | Non
     who = recipients(situation, listed, failing)
     decision = _decision(matched_by, reason, match, bounce, sender, mapped, placement, who, account)
     event = item_changed(session, envelope, change=change, item=item, matched_by=matched_by, before=before,
-                         placement=placement, recipients=who, sender_verified=sender.verified,
+                         placement=placement, recipients=who, sender_verified=not sender.auth.failed,
                          delivery_failure=bounce is not None, failing=bounce.failing if bounce else [])
     _record_mail(session, item, account, mail, f"{matched_by}: {reason}", decision, [event])
     return Outcome(change, item, matched_by, reason, [event], decision, who)
@@ -163,6 +163,8 @@ def _decision(matched_by: str, reason: str, match: Match | None, bounce: Bounce 
     notes = list(sender.notes)
     if not account.save_attachments:
         notes.append("the account does not save attachments")
+    if not account.trusted_authserv_ids and account.kind not in PROVIDER_KINDS:
+        notes.append("the account trusts no authserv-id: no sender is verified (trusted_authserv_ids)")
     return {
         "signal": matched_by, "reason": reason, "considered": match.considered if match else [],
         "follow_up_of": [i.number for i in match.follow_up_of] if match else [],

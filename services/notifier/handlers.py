@@ -117,7 +117,8 @@ class Notifier:
         rendered = self.templates.render(kind, compose.template_context(event, token, account.address),
                                          (account.config.get("templates") or {}).get(kind))
         message = compose.build(event, rendered, kind=kind, from_address=account.address, to=send.to,
-                                message_id=send.message_id, loop_id=self.loop_id)
+                                message_id=send.message_id,
+                                loop_id=self.tokens.loop_value(self.loop_id, send.message_id))
         try:
             sender = self.senders.for_account(account.name, account.config, account.sealed)
             # RFC 3834 §3.3: an auto-response goes with a null return path, so it cannot bounce back.

@@ -142,7 +142,8 @@ class Intents:
             return None
         domain = account.address.rpartition("@")[2] or "postroom.invalid"
         unique = outbox.stable_unique(envelope.message_id, recipient, kind)
-        message_id = self.tokens.message_id(event.item.type, event.item.number, domain, unique=unique)
+        message_id = self.tokens.message_id(event.item.type, event.item.number, domain, unique=unique,
+                                             recipient=recipient)
         rows[key] = outbox.Recorded(0, "pending", message_id)
         send = Send(index, envelope, kind, to, account, 0, message_id)
         self._unsaved.append((outbox.row(event_id=envelope.message_id, recipient=recipient, kind=kind,

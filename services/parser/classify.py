@@ -5,6 +5,7 @@ Message-ID of the mail it reports on, so the bounce can be tied to what we sent.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from email.message import Message
 
 from services.parser.headers import first, one_line
@@ -31,10 +32,13 @@ def _report_type(msg: Message) -> str:
         return ""
 
 
-def classify(msg: Message, from_address: str | None, subject: str = "") -> Classification:
+def classify(msg: Message, from_address: str | None, subject: str = "",
+             loop_is_ours: Callable[[str], bool] | None = None) -> Classification:
+    """``loop_is_ours``: whether an ``X-Postroom-Loop`` value is one we signed; a loop header anyone
+    else writes is not believed (it would silence the auto-reply to a real person)."""
     loop = _h(msg, LOOP_HEADER)
-    if loop or any(k.lower() == LOOP_HEADER.lower() for k in msg.keys()):
-        return Classification(kind="own-loop", reason=f"{LOOP_HEADER}: {loop[:100]}")
+    if loop_is_ours is not None and loop_is_ours(loop):
+        return Classification(kind="own-loop", reason=f"{LOOP_HEADER} signed by us: our own mail came back")
     report = _report_type(msg)
     if report == "delivery-status":
         return Classification(kind="bounce", reason="multipart/report; report-type=delivery-status (RFC 3464)")

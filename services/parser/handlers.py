@@ -5,14 +5,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from services.parser.classify import bounce_of, classify
+from services.parser.classify import LOOP_HEADER, bounce_of, classify
 from services.parser.limits import Limits
 from services.parser.mime import parse_bytes
 from services.parser.replies import extract_reply
 from shared.contracts import Attachment, Envelope, ItemRef, MailFetched, MailParsed
+from shared import metrics
 from shared.errors import Reject, RetryLater
+from shared.logging import get_logger
 from shared.store import BlobNotFound, BlobStore
 from shared.tokens import ItemTokens
+
+log = get_logger("postroom.parser")
 
 
 def normalize(raw: bytes, fetched: MailFetched, store: BlobStore | None, tokens: ItemTokens,
@@ -32,7 +36,10 @@ def normalize(raw: bytes, fetched: MailFetched, store: BlobStore | None, tokens:
     sender = (mail.from_.name or mail.from_.address) if mail.from_ else ""
     reply = extract_reply(_cut(mail.reply_source, limits.max_text_chars, [], ""), sender).text
     html = _cut(mail.html, limits.max_text_chars * 4, mail.defects, "HTML body") if mail.html else None
-    classification = classify(mail.message, mail.from_.address if mail.from_ else None, mail.subject)
+    classification = classify(mail.message, mail.from_.address if mail.from_ else None, mail.subject,
+                              lambda value: tokens.loop_is_ours(value, mail.message_id))
+    if classification.kind != "own-loop" and mail.message.get(LOOP_HEADER) is not None:
+        mail.defects.append(f"{LOOP_HEADER} not signed by us: ignored")
     return MailParsed(
         account=fetched.account, source_id=fetched.source_id, raw=fetched.raw, archive=fetched.archive,
         message_id=mail.message_id, date=mail.date, subject=mail.subject, from_=mail.from_,
@@ -40,7 +47,8 @@ def normalize(raw: bytes, fetched: MailFetched, store: BlobStore | None, tokens:
         references=mail.references, text=text, html=html, reply_text=reply, attachments=attachments,
         classification=classification,
         bounce_of=bounce_of(mail.message, mail.text) if classification.kind == "bounce" else None,
-        item_refs=item_refs(mail.subject, mail.in_reply_to, mail.references, tokens),
+        item_refs=item_refs(mail.subject, mail.in_reply_to, mail.references, tokens,
+                            mail.from_.address if mail.from_ else None),
         defects=mail.defects,
         # Raw values, topmost first: which authserv-id to trust is the itemwriter's decision.
         authentication_results=[" ".join(str(v).split())
@@ -55,13 +63,16 @@ def _cut(text: str, limit: int, defects: list[str], what: str) -> str:
     return text[:limit]
 
 
-def item_refs(subject: str, in_reply_to: str | None, references: list[str], tokens: ItemTokens) -> list[ItemRef]:
+def item_refs(subject: str, in_reply_to: str | None, references: list[str], tokens: ItemTokens,
+              sender: str | None = None) -> list[ItemRef]:
+    """The items the mail names; a recipient-bound token counts as ``bound`` only for its recipient
+    (``sender``, the From angle-addr)."""
     refs = [ItemRef(number=n, signal="subject-token") for n in tokens.numbers_in_subject(subject)]
     for signal, ids in (("in-reply-to", [in_reply_to] if in_reply_to else []), ("references", references)):
         for mid in ids:
-            for item_type, number, valid in tokens.items_in_message_id(mid):
-                refs.append(ItemRef(number=number, signal=signal, item_type=item_type,  # type: ignore[arg-type]
-                                    signed=valid))
+            for ref in tokens.items_in_message_id(mid, sender):
+                refs.append(ItemRef(number=ref.number, signal=signal, item_type=ref.item_type,  # type: ignore[arg-type]
+                                    signed=ref.valid, bound=ref.bound))
     return refs
 
 
@@ -76,6 +87,13 @@ def make_handler(store: BlobStore, tokens: ItemTokens, limits: Limits):
             raise RetryLater(f"raw mail {fetched.raw.key} not in the store (yet)") from None
         except OSError as exc:
             raise RetryLater(f"blob store: {exc}") from None
-        return [envelope.follow(normalize(raw, fetched, store, tokens, limits))]
+        parsed = normalize(raw, fetched, store, tokens, limits)
+        if parsed.classification.kind == "own-loop":
+            # Our own mail came back (signed loop header): appending it would answer ourselves.
+            # Its raw bytes stay in the store under the fetcher's record.
+            metrics.OWN_MAIL_DROPPED.labels(fetched.account).inc()
+            log.info("own mail came back: dropped", account=fetched.account, source_id=fetched.source_id)
+            return []
+        return [envelope.follow(parsed)]
 
     return handle_mail_fetched

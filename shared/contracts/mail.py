@@ -55,6 +55,7 @@ class ItemRef(Value):
     signal: Literal["subject-token", "in-reply-to", "references"]
     item_type: str | None = None  # known when the token came from one of our Message-IDs
     signed: bool = False  # the Message-ID token's HMAC checked out
+    bound: bool = False  # and the token was issued to this mail's sender (shared/tokens.py)
 
 
 @register

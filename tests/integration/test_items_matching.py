@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import select
+
+from shared.contracts import Address
 
 from shared.db.models import Contact, Customer, ItemLink, ItemMail, ItemNotify
 from tests.support.items import TRUSTED, add, add_account, handle, item, item_count, mail, our_message_id
@@ -16,8 +19,28 @@ def test_a_reply_threading_to_our_signed_message_id_is_appended(sessions) -> Non
     add_account(sessions)
     handle(sessions, mail())
     event = handle(sessions, mail(sender="someone@else.example", subject="Re: hi",
-                                  in_reply_to=our_message_id(1)))
+                                  in_reply_to=our_message_id(1, to="someone@else.example")))
     assert (event.change, event.item.number, event.matched_by) == ("appended", 1, "signed-token")
+
+
+@pytest.mark.parametrize("thread", ["in_reply_to", "references"])
+@pytest.mark.parametrize("stranger", ["mallory@elsewhere.example", "bob@customer-lookalike.example"])
+def test_a_token_forwarded_to_a_stranger_opens_nothing(sessions, thread, stranger) -> None:  # type: ignore[no-untyped-def]
+    """Our token was issued to alice: anyone else holding it gets a new item, a possible follow-up."""
+    add_account(sessions)
+    handle(sessions, mail())
+    refs = {"in_reply_to": our_message_id(1)} if thread == "in_reply_to" else {"references": [our_message_id(1)]}
+    event = handle(sessions, mail(sender=stranger, subject="Re: Printer on fire", **refs))
+    assert (event.change, event.item.number) == ("created", 2)
+
+
+def test_a_token_of_the_first_shape_opens_the_item_only_to_someone_on_it(sessions) -> None:  # type: ignore[no-untyped-def]
+    add_account(sessions)
+    handle(sessions, mail())
+    stranger = handle(sessions, mail(sender="mallory@elsewhere.example", in_reply_to=our_message_id(1, to=None)))
+    assert stranger.change == "created"
+    customer = handle(sessions, mail(sender="alice@customer.example", in_reply_to=our_message_id(1, to=None)))
+    assert (customer.change, customer.item.number) == ("appended", 1)
 
 
 def test_a_token_with_a_wrong_signature_is_no_reply(sessions) -> None:  # type: ignore[no-untyped-def]
@@ -29,11 +52,37 @@ def test_a_token_with_a_wrong_signature_is_no_reply(sessions) -> None:  # type: 
 
 
 def test_a_reply_naming_a_mail_already_on_the_item_is_appended(sessions) -> None:  # type: ignore[no-untyped-def]
+    """A colleague Cc'd on the customer's mail answers all: they were a recipient of it."""
     add_account(sessions)
-    handle(sessions, mail(message_id="<first@customer.example>"))
+    handle(sessions, mail(message_id="<first@customer.example>",
+                          cc=[Address(address="Colleague@customer.example")]))
     event = handle(sessions, mail(sender="colleague@customer.example", subject="Re: Printer",
                                   references=["<other@x.example>", "<first@customer.example>"]))
     assert (event.change, event.item.number, event.matched_by) == ("appended", 1, "thread-header")
+
+
+@pytest.mark.parametrize("header", ["in_reply_to", "references"])
+def test_a_stranger_quoting_a_customers_message_id_gets_a_new_item(sessions, header) -> None:  # type: ignore[no-untyped-def]
+    add_account(sessions)
+    handle(sessions, mail(message_id="<first@customer.example>"))
+    refs = {"in_reply_to": "<first@customer.example>"} if header == "in_reply_to" \
+        else {"references": ["<first@customer.example>"]}
+    event = handle(sessions, mail(sender="mallory@elsewhere.example", subject="Re: Printer", **refs))
+    assert (event.change, event.item.number) == ("created", 2)
+
+
+@pytest.mark.parametrize("name", ["alice@customer.example", "'alice@customer.example'", "Alice (alice@customer.example)"])
+def test_a_display_name_showing_another_address_appends_nothing(sessions, name) -> None:  # type: ignore[no-untyped-def]
+    """The angle-addr is the sender; a display name that is another address is a spoof sign."""
+    add_account(sessions)
+    handle(sessions, mail(message_id="<first@customer.example>"))
+    def named(sender: str):  # type: ignore[no-untyped-def]
+        envelope = mail(sender=sender, in_reply_to="<first@customer.example>")
+        payload = envelope.payload.model_copy(update={"from_": Address(address=sender, name=name)})
+        return envelope.model_copy(update={"payload": payload})
+
+    assert handle(sessions, named("alice@customer.example")).change == "appended"  # name = address: no sign
+    assert handle(sessions, named("mallory@elsewhere.example")).change == "created"
 
 
 def test_a_subject_number_from_someone_on_the_notification_list_is_appended(sessions) -> None:  # type: ignore[no-untyped-def]
@@ -117,5 +166,5 @@ def test_every_decision_records_the_signal_that_matched(sessions) -> None:  # ty
     handle(sessions, mail(in_reply_to="<a@x.example>"))
     handle(sessions, mail(in_reply_to=our_message_id(1)))
     assert [m.matched_by.split(":")[0] for m in item(sessions, 1).mails] == ["new", "thread-header", "signed-token"]
-    assert item(sessions, 1).mails[2].matched_by == "signed-token: our signed token for #1 in in-reply-to"
+    assert item(sessions, 1).mails[2].matched_by == "signed-token: our token for #1 in in-reply-to, issued to alice@customer.example"
     assert item_count(sessions) == 1

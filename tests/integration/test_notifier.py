@@ -65,7 +65,10 @@ def test_an_auto_reply_goes_once_even_when_the_event_is_delivered_again(
     msg = server.received[0].message
     assert msg["Subject"] == "[#7] Printer jammed"
     assert msg["X-Auto-Response-Suppress"] == "All" and msg["Auto-Submitted"] == "auto-replied"
-    assert TOKENS.items_in_message_id(msg["Message-ID"]) == [("incident", 7, True)]
+    assert TOKENS.items_in_message_id(msg["Message-ID"], msg["To"].addresses[0].addr_spec) == [
+        ("incident", 7, True, True)]
+    assert TOKENS.items_in_message_id(msg["Message-ID"], "stranger@elsewhere.example") == [
+        ("incident", 7, False, False)]
     [row] = outbox(sessions)
     assert (row.status, row.message_id) == ("sent", msg["Message-ID"])
 

@@ -44,8 +44,9 @@ def mail(*, account: str = "support", sender: str = "alice@customer.example", su
     refs = [ItemRef(number=num, signal="subject-token") for num in TOKENS.numbers_in_subject(subject)]
     for signal, ids in (("in-reply-to", [in_reply_to] if in_reply_to else []), ("references", references or [])):
         for mid in ids:
-            refs += [ItemRef(number=num, signal=signal, item_type=t, signed=ok)  # type: ignore[arg-type]
-                     for t, num, ok in TOKENS.items_in_message_id(mid)]
+            refs += [ItemRef(number=r.number, signal=signal, item_type=r.item_type,  # type: ignore[arg-type]
+                             signed=r.valid, bound=r.bound)
+                     for r in TOKENS.items_in_message_id(mid, sender)]
     payload = MailParsed(
         account=account, source_id=source_id or f"src-{n}-{message_id}",
         raw=BlobRef(key="sha256:" + "a" * 64, size=100, sha256=f"{n:064d}"), message_id=message_id,
@@ -89,5 +90,6 @@ def mails_of(sessions: sessionmaker[Session], item_id: int) -> list[ItemMail]:
         return list(session.scalars(select(ItemMail).where(ItemMail.item_id == item_id).order_by(ItemMail.id)))
 
 
-def our_message_id(number: int, item_type: str = "incident") -> str:
-    return TOKENS.message_id(item_type, number, "ours.example")
+def our_message_id(number: int, item_type: str = "incident", to: str | None = "alice@customer.example") -> str:
+    """The Message-ID of our mail about the item to ``to`` (None: a token of the first, unbound shape)."""
+    return TOKENS.message_id(item_type, number, "ours.example", recipient=to)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from services.itemwriter.authentication import assess, parse
+import pytest
+
+from services.itemwriter.authentication import assess, parse, trust_summary
 
 TRUSTED = ["mx.ours.example"]
 
@@ -57,3 +59,31 @@ def test_comments_and_spacing_around_results_are_read_past() -> None:
     assert parsed is not None
     assert parsed.authserv_id == "mx.ours.example"
     assert parsed.results == {"dmarc": ["fail"], "dkim": ["pass"]}
+
+
+@pytest.mark.parametrize("headers, trusted", [
+    ([], []),
+    (["mx.ours.example; spf=pass smtp.mailfrom=customer.example"], []),
+    (["spf=pass smtp.mailfrom=customer.example; dkim=pass header.d=customer.example"], ["mx.ours.example"]),
+    (["other.example; dmarc=pass header.from=customer.example"], ["mx.ours.example"]),
+    (["mx.ours.example; spf=none smtp.mailfrom=customer.example"], ["mx.ours.example"]),
+])
+def test_unchecked_is_never_verified(headers: list[str], trusted: list[str]) -> None:
+    """No header, no authserv-id, an untrusted id, or no passing result: the sender is not verified."""
+    result = assess(headers, trusted)
+    assert result.verdict == "unchecked" and not result.verified and not result.failed
+
+
+@pytest.mark.parametrize("kind, verdict", [("graph", "pass"), ("gmail", "pass"), ("imap", "unchecked"),
+                                           ("pop3", "unchecked")])
+def test_provider_accounts_believe_the_providers_own_topmost_header(kind: str, verdict: str) -> None:
+    """Graph and Gmail mail comes straight from the provider, whose header may have no authserv-id."""
+    headers = ["spf=pass (sender IP is 192.0.2.1) smtp.mailfrom=customer.example; dkim=pass; dmarc=pass",
+               "mx.forged.example; dmarc=fail"]
+    assert assess(headers, [], kind).verdict == verdict
+    assert ("provider" in trust_summary(kind, [])) == (verdict == "pass")
+
+
+def test_an_account_that_trusts_nothing_says_so() -> None:
+    assert trust_summary("imap", []).startswith("nothing")
+    assert trust_summary("imap", ["MX.ours.example"]) == "Authentication-Results from mx.ours.example"

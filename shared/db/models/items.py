@@ -39,6 +39,7 @@ class Account(Base):
     reopen_closed: Mapped[bool] = mapped_column(Boolean, default=True)
     attribute_forwards: Mapped[bool] = mapped_column(Boolean, default=False)
     trusted_authserv_ids: Mapped[list[str]] = mapped_column(JSON, default=list)
+    require_verified_sender_for_append: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class ItemSequence(Base):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.support.corpus import CORPUS
-from tests.unit.parser.conftest import parse
+from tests.unit.parser.conftest import TOKENS, parse
 
 BASE = "From: Ann <ann@example.com>\r\nTo: desk@example.com\r\nSubject: s\r\n"
 
@@ -23,8 +23,8 @@ BASE = "From: Ann <ann@example.com>\r\nTo: desk@example.com\r\nSubject: s\r\n"
     ("List-Id: <dev.lists.example.com>\r\n", "list"),
     ("List-Unsubscribe: <mailto:leave@example.com>\r\n", "list"),
     ("Return-Path: <>\r\n", "auto-reply"),
-    ("X-Postroom-Loop: desk@example.com\r\n", "own-loop"),
-    ("X-Postroom-Loop: desk@example.com\r\nAuto-Submitted: no\r\n", "own-loop"),
+    ("X-Postroom-Loop: desk@example.com\r\n", "human"),  # not signed by us: not believed
+    ("X-Postroom-Loop: postroom; default; sig=0123456789abcdef\r\nAuto-Submitted: no\r\n", "human"),
 ])
 def test_headers_decide_the_kind_of_mail(header: str, kind: str) -> None:
     """Each header of RFC 3834 and practice gives its kind, with a reason when automatic."""
@@ -72,3 +72,17 @@ def test_a_person_is_never_given_a_bounce_of() -> None:
     """bounce_of is only for bounces."""
     mail = parse(BASE + "\r\nMessage-ID: <x@y>\r\n")
     assert mail.classification.kind == "human" and mail.bounce_of is None
+
+
+@pytest.mark.parametrize("extra", ["", "Auto-Submitted: no\r\n"])
+def test_our_own_signed_loop_header_marks_the_mail_as_our_own_coming_back(extra: str) -> None:
+    """The loop header the notifier signs over the mail's Message-ID is believed; the same value on
+    another Message-ID is not."""
+    mid = "<postroom.incident.7.b0123456789abcdef.x1@ours.example>"
+    value = TOKENS.loop_value("postroom; default", mid)
+    ours = parse(BASE + f"Message-ID: {mid}\r\nX-Postroom-Loop: {value}\r\n" + extra + "\r\nbody\r\n")
+    assert ours.classification.kind == "own-loop"
+    copied = parse(BASE + "Message-ID: <other@elsewhere.example>\r\n"
+                   f"X-Postroom-Loop: {value}\r\n" + extra + "\r\nbody\r\n")
+    assert copied.classification.kind == "human"
+    assert any("X-Postroom-Loop not signed by us" in d for d in copied.defects)
