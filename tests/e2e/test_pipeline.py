@@ -30,7 +30,7 @@ def test_a_new_mail_gives_one_item_and_one_auto_reply_and_a_reply_to_it_appends(
     [item] = pipeline.items()
     directions = [d for d, _, _ in item["mails"]]
     assert directions == ["in", "out", "in"]
-    assert "signed token" in item["mails"][2][2]
+    assert "our token for #1" in item["mails"][2][2]
     assert len(pipeline.smtp.received) == 1, "a reply to an existing item gets no second auto-reply"
 
 
