@@ -118,7 +118,8 @@ def _stream(account: str, item_type: str) -> list[Any]:
         mail(account=account, message_id=root, source_id=f"other-path-{account}"),
         mail(account=account, sender="bob@elsewhere.example", subject="[#2] me too"),
         mail(account=account, sender="alice@customer.example", subject="[#2] still burning"),
-        mail(account=account, in_reply_to=our_message_id(2, item_type), sender="carol@customer.example"),
+        mail(account=account, in_reply_to=our_message_id(2, item_type, to="carol@customer.example"),
+             sender="carol@customer.example"),
         mail(account=account, sender="bob@elsewhere.example", subject="Out of office", kind="auto-reply"),
     ]
 
