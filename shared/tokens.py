@@ -79,10 +79,6 @@ class ItemTokens:
                 found.append(TokenRef(item_type, int(number), self._verifies(sig, f"{item_type}:{number}"), False))
         return found
 
-    def is_ours(self, message_id: str) -> bool:
-        """The Message-ID has the shape of ours (a bound token cannot be checked without its recipient)."""
-        return bool(self._MSGID_RE.search(message_id or ""))
-
     def loop_value(self, label: str, message_id: str) -> str:
         """The ``X-Postroom-Loop`` value of a mail we send: a label and an HMAC over its Message-ID,
         so a loop header a stranger writes is not believed."""

@@ -93,8 +93,13 @@ def parse(value: str) -> AuthResults | None:
 PROVIDER_KINDS = frozenset({"graph", "gmail"})
 
 
+def trusts_nothing(kind: str, trusted_ids: Iterable[str]) -> bool:
+    """No header can verify this account's senders."""
+    return not any(trusted_ids) and kind not in PROVIDER_KINDS
+
+
 def trust_summary(kind: str, trusted_ids: Iterable[str]) -> str:
-    """What the account believes, in words (``accounts show``, ``simulate``)."""
+    """What the account believes, in words (recorded on each mail's decision when it is nothing)."""
     ids = sorted({t.lower() for t in trusted_ids})
     if ids:
         return "Authentication-Results from " + ", ".join(ids)
@@ -115,18 +120,19 @@ def assess(headers: Iterable[str], trusted_ids: Iterable[str], kind: str = "") -
     if found is None:
         return SenderAuth("unchecked", "no Authentication-Results from a trusted server")
     dmarc, spf, dkim = (found.results.get(m, []) for m in ("dmarc", "spf", "dkim"))
-    where = f"Authentication-Results from {found.authserv_id or 'the provider'}"
+    authserv = found.authserv_id or None
+    where = f"Authentication-Results from {authserv or 'the provider'}"
     if not (dmarc or spf or dkim):
-        return SenderAuth("unchecked", f"no DMARC, SPF or DKIM result ({where})", found.authserv_id or None)
+        return SenderAuth("unchecked", f"no DMARC, SPF or DKIM result ({where})", authserv)
     if "pass" in dmarc:
-        return SenderAuth("pass", f"dmarc=pass ({where})", found.authserv_id or None)
+        return SenderAuth("pass", f"dmarc=pass ({where})", authserv)
     if "fail" in dmarc:
-        return SenderAuth("fail", f"dmarc=fail ({where})", found.authserv_id or None)
+        return SenderAuth("fail", f"dmarc=fail ({where})", authserv)
     spf_failed = bool(spf) and all(r in _SPF_FAILED for r in spf)
     dkim_failed = "pass" not in dkim and all(r in _DKIM_FAILED for r in dkim)
     summary = f"spf={','.join(spf) or 'absent'} dkim={','.join(dkim) or 'absent'}"
     if spf_failed and dkim_failed:
-        return SenderAuth("fail", f"SPF and DKIM both failed: {summary} ({where})", found.authserv_id or None)
+        return SenderAuth("fail", f"SPF and DKIM both failed: {summary} ({where})", authserv)
     if "pass" in spf or "pass" in dkim:
-        return SenderAuth("pass", f"{summary} ({where})", found.authserv_id or None)
-    return SenderAuth("unchecked", f"neither SPF nor DKIM passed: {summary} ({where})", found.authserv_id or None)
+        return SenderAuth("pass", f"{summary} ({where})", authserv)
+    return SenderAuth("unchecked", f"neither SPF nor DKIM passed: {summary} ({where})", authserv)

@@ -16,7 +16,6 @@ follow-up, so a stranger holding a forwarded token or a quoted Message-ID reache
 from __future__ import annotations
 
 import re
-
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -73,7 +72,7 @@ def spoof_sign(mail: MailParsed) -> str | None:
     if mail.from_ is None or not mail.from_.name:
         return None
     real = mail.from_.address.lower()
-    shown = [a.lower().strip(".,;'\"") for a in _ADDRESS.findall(mail.from_.name)]
+    shown = [a.lower().rstrip(".") for a in _ADDRESS.findall(mail.from_.name)]
     other = next((a for a in shown if a != real), None)
     return f"the display name shows {other}, not the sender {real}" if other else None
 

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
-from services.itemwriter.authentication import PROVIDER_KINDS, assess
+from services.itemwriter.authentication import assess, trust_summary, trusts_nothing
 from services.itemwriter.bounces import Bounce, find_bounce, flag_failing
 from services.itemwriter.catalog import Catalog
 from services.itemwriter.events import item_changed
@@ -163,8 +163,8 @@ def _decision(matched_by: str, reason: str, match: Match | None, bounce: Bounce 
     notes = list(sender.notes)
     if not account.save_attachments:
         notes.append("the account does not save attachments")
-    if not account.trusted_authserv_ids and account.kind not in PROVIDER_KINDS:
-        notes.append("the account trusts no authserv-id: no sender is verified (trusted_authserv_ids)")
+    if trusts_nothing(account.kind, account.trusted_authserv_ids or []):
+        notes.append("the account trusts " + trust_summary(account.kind, []))
     return {
         "signal": matched_by, "reason": reason, "considered": match.considered if match else [],
         "follow_up_of": [i.number for i in match.follow_up_of] if match else [],

@@ -9,8 +9,8 @@ from services.parser.classify import LOOP_HEADER, bounce_of, classify
 from services.parser.limits import Limits
 from services.parser.mime import parse_bytes
 from services.parser.replies import extract_reply
-from shared.contracts import Attachment, Envelope, ItemRef, MailFetched, MailParsed
 from shared import metrics
+from shared.contracts import Attachment, Envelope, ItemRef, MailFetched, MailParsed
 from shared.errors import Reject, RetryLater
 from shared.logging import get_logger
 from shared.store import BlobNotFound, BlobStore
