@@ -55,9 +55,19 @@ _SENT_TO = select(OutboundMail.recipient).where(OutboundMail.message_id.in_(bind
 _IS_CONTACT = select(Contact.id).where(Contact.id == bindparam("contact_id"), Contact.email == bindparam("address"))
 
 
+_BY_ID = select(Item).where(Item.id == bindparam("item_id"))
+_BY_ID_LOCKED = _locked(_BY_ID)
+
+
 def by_number(session: Session, item_type: str, number: int, *, lock: bool = False) -> Item | None:
-    """``lock``: read it under its row lock, as ``repository.lock_item`` does."""
-    return session.scalar(_BY_NUMBER_LOCKED if lock else _BY_NUMBER, {"item_type": item_type, "number": number})
+    """``lock``: read it under its row lock, as ``repository.lock_item`` does. A merged item leads to
+    the item it was merged into, so its tokens and number reach the target."""
+    item = session.scalar(_BY_NUMBER_LOCKED if lock else _BY_NUMBER, {"item_type": item_type, "number": number})
+    for _ in range(10):  # a chain of merges, bounded
+        if item is None or item.merged_into_id is None:
+            break
+        item = session.scalar(_BY_ID_LOCKED if lock else _BY_ID, {"item_id": item.merged_into_id})
+    return item
 
 
 def thread_ids(mail: MailParsed) -> list[str]:

@@ -16,7 +16,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.sql.dml import Insert
 
 from shared.contracts import Envelope, MailParsed, decode
-from shared.db.models import Contact, Item, ItemLink, ItemMail, ItemNotify, ItemSequence, utcnow
+from shared.db.models import Contact, Item, ItemLink, ItemMail, ItemNotify, utcnow
 
 M = TypeVar("M")
 
@@ -50,24 +50,6 @@ def find_duplicates(session: Session, wanted: Sequence[tuple[str, MailParsed]]) 
         by_source.setdefault((row.account, row.source_id), row)
     return [by_key.get((item_type, dedupe_key(mail))) or by_source.get((mail.account, mail.source_id))
             for item_type, mail in wanted]
-
-
-_SEQUENCES = ItemSequence.__table__
-# Core, built once: the ORM's UPDATE would also look for counters to refresh in the session.
-_TAKE_NUMBER = (update(_SEQUENCES).where(_SEQUENCES.c.item_type == bindparam("type_"))
-                .values(last_number=_SEQUENCES.c.last_number + 1).returning(_SEQUENCES.c.last_number))
-
-
-def next_number(session: Session, item_type: str) -> int:
-    """Take the next number of ``item_type``. The UPDATE holds the counter's row lock until commit,
-    so concurrent writers queue here instead of taking the same number."""
-    taken = session.connection().execute(_TAKE_NUMBER, {"type_": item_type}).scalar()
-    if taken is None:
-        # First item of this type. Two writers racing here: one gets an IntegrityError and retries.
-        with session.begin_nested():
-            session.add(ItemSequence(item_type=item_type, last_number=1))
-        return 1
-    return taken
 
 
 _INSERT_ITEM = insert(Item.__table__).returning(*Item.__table__.c)

@@ -18,12 +18,13 @@ from services.itemwriter.mapping import Mapped, apply_defaults, map_mail
 from services.itemwriter.matching import Match, find_item
 from services.itemwriter.notifications import Recipients, Situation, recipients
 from services.itemwriter.repository import (add_to_notify, dedupe_key, failing_among, insert_item,
-                                            link_follow_up, lock_item, next_number, notify_list, place_item,
+                                            link_follow_up, lock_item, notify_list, place_item,
                                             recorded_form, recorded_outputs)
 from services.itemwriter.senders import Sender, identify
 from services.itemwriter.workflow import Placement, ReplyActions, initial, on_reply
 from shared.contracts import Envelope, MailParsed
 from shared.db.models import Account, Customer, Item, ItemAttachment, ItemMail
+from shared.db.sequences import next_number
 from shared.errors import Reject
 
 _INSERT_MAIL = insert(ItemMail.__table__).returning(ItemMail.__table__.c.id)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from services.notifier.governor import Governor
 from services.notifier.handlers import Notifier
+from services.notifier.replies import ReplySender
 from services.notifier.senders import SenderPool
 from services.notifier.settings import NotifierSettings
 from services.notifier.templates import Templates
@@ -14,6 +15,7 @@ from shared.oauth.accounts import AccountAuthenticators
 from shared.oauth.store import TokenStore
 from shared.oauth.tokens import TokenProvider
 from shared.secrets import SecretBox
+from shared.store import FilesystemBlobStore
 from shared.service import ConsumerService, broker_from
 from shared.tokens import ItemTokens
 
@@ -24,9 +26,11 @@ def build(settings: NotifierSettings, health: HealthState, broker: Broker | None
     box = SecretBox(settings.resolved_secret_keys)
     # SMTP XOAUTH2 with the account's own Microsoft/Google sign-in (`smtp: {auth: xoauth2}`).
     oauth_tokens = TokenProvider(TokenStore(sessions, box), AccountAuthenticators(sessions, box))
+    senders = SenderPool(settings, settings.smtp_password, box, oauth_tokens)
+    loop_id = f"postroom; {settings.broker_namespace or 'default'}"
+    replies = ReplySender(sessions, senders, tokens, FilesystemBlobStore(settings.resolved_store_dir), loop_id)
     notifier = Notifier(
-        sessions=sessions,
-        senders=SenderPool(settings, settings.smtp_password, box, oauth_tokens),
+        sessions=sessions, senders=senders,
         governor=Governor(settings.governor_policy(), tokens), templates=Templates(), tokens=tokens,
-        own_addresses=settings.own_addresses, loop_id=f"postroom; {settings.broker_namespace or 'default'}")
+        own_addresses=settings.own_addresses, loop_id=loop_id, replies=replies)
     return ConsumerService("notifier", broker or broker_from(settings), notifier, settings, health)

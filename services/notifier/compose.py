@@ -14,7 +14,7 @@ from email.utils import format_datetime
 
 from services.notifier.headers import CRLF, SOFT_LIMIT, address_header, header, one_line, references
 from services.notifier.templates import Rendered
-from shared.contracts import Address, ItemChanged
+from shared.contracts import Address, ItemChanged, ItemEdited
 from shared.db.models import utcnow
 
 LOOP_HEADER = "X-Postroom-Loop"
@@ -30,10 +30,14 @@ class Composed:
     data: bytes  # the whole mail, CRLF line ends
 
 
-def template_context(event: ItemChanged, token: str, account_address: str) -> dict[str, object]:
-    """Plain values only: the sandboxed templates see these and nothing behind them."""
+def template_context(event: ItemChanged, token: str, account_address: str,
+                     edited: ItemEdited | None = None) -> dict[str, object]:
+    """Plain values only: the sandboxed templates see these and nothing behind them. ``edited``: a
+    person's change (``actor`` and ``changes``), else mail's."""
     sender, change = event.mail.from_, event.status_change
     return {
+        "actor": edited.actor if edited else "",
+        "changes": [c.model_dump() for c in edited.changes] if edited else [],
         "token": token,
         "item": event.item.model_dump(),
         "mail": {"subject": one_line(event.mail.subject).replace(token, "").strip(),

@@ -18,18 +18,18 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from services.notifier import compose, outbox
+from services.notifier import compose, delivery, outbox
 from services.notifier.governor import Governor
 from services.notifier.intents import Intents, Send, count
 from services.notifier.planning import AUTO_REPLY
 from services.notifier.senders import SenderPool
-from services.notifier.smtp import PermanentSendFailure, ServerUnavailable, SmtpSetupFailure, TransientSendFailure
 from services.notifier.templates import Templates
-from shared.contracts import Envelope
+from services.notifier.edits import as_item_changed
+from services.notifier.replies import ReplySender
+from shared.contracts import Envelope, ItemEdited, SendReply
 from shared.db.engine import transaction
 from shared.errors import Reject, RetryLater
 from shared.logging import get_logger
-from shared.oauth.errors import AuthFailed, TokenUnavailable
 from shared.runner import Result, envelope_context
 from shared.tokens import ItemTokens
 
@@ -45,6 +45,7 @@ class Notifier:
     tokens: ItemTokens
     own_addresses: Sequence[str]
     loop_id: str
+    replies: ReplySender
 
     def __call__(self, envelope: Envelope[Any]) -> Sequence[Envelope[Any]]:
         try:
@@ -56,14 +57,29 @@ class Notifier:
         return result
 
     def handle_batch(self, envelopes: Sequence[Envelope[Any]]) -> list[Result]:
+        """Item events (from mail, and people's changes read as such) first, then people's replies."""
         results: list[Result] = [[] for _ in envelopes]
-        sends = self._record_intents(envelopes, results)
+        events = [(i, as_item_changed(e) if isinstance(e.payload, ItemEdited) else e)
+                  for i, e in enumerate(envelopes) if not isinstance(e.payload, SendReply)]
+        edits = {e.message_id: e.payload for e in envelopes if isinstance(e.payload, ItemEdited)}
+        deferring: set[str] = set()  # accounts whose SMTP server did not answer in this batch
+        sends = self._record_intents(events, results) if events else []
+        for send in sends:
+            send.edited = edits.get(send.envelope.message_id)
         if sends:
-            self._deliver(sends, results)
+            self._deliver(sends, results, deferring)
+        for index, envelope in enumerate(envelopes):
+            if isinstance(envelope.payload, SendReply):
+                with envelope_context(envelope):
+                    try:
+                        results[index] = self.replies.handle(envelope, deferring)
+                    except (IntegrityError, OperationalError) as exc:
+                        results[index] = RetryLater(f"database: {type(exc).__name__}")
+                    except Exception as exc:  # RetryLater, Reject, or a bug: this request's own outcome
+                        results[index] = exc
         return results
 
-    def _deliver(self, sends: list[Send], results: list[Result]) -> None:
-        deferring: set[str] = set()  # accounts whose SMTP server did not answer in this batch
+    def _deliver(self, sends: list[Send], results: list[Result], deferring: set[str]) -> None:
         engine: Engine = self.sessions.kw["bind"]
         # A connection lost mid-batch fails that completion (its event is retried); the next reconnects.
         with outbox.completions(engine) as conn:
@@ -98,11 +114,11 @@ class Notifier:
         else:
             log.warning("refused by the SMTP server", kind=send.kind, error=send.reason)
 
-    def _record_intents(self, envelopes: Sequence[Envelope[Any]], results: list[Result]) -> list[Send]:
+    def _record_intents(self, events: list[tuple[int, Envelope[Any]]], results: list[Result]) -> list[Send]:
         sends: list[Send] = []
         with transaction(self.sessions) as session:
-            intents = Intents(session, self.governor, self.tokens, self.own_addresses, envelopes)
-            for index, envelope in enumerate(envelopes):
+            intents = Intents(session, self.governor, self.tokens, self.own_addresses, [e for _, e in events])
+            for index, envelope in events:
                 with envelope_context(envelope):
                     try:
                         sends.extend(intents.record(index, envelope))
@@ -114,27 +130,13 @@ class Notifier:
     def _send(self, send: Send, deferring: set[str]) -> None:
         event, account, kind = send.event, send.account, send.kind
         token = self.tokens.subject_token(event.item.number)
-        rendered = self.templates.render(kind, compose.template_context(event, token, account.address),
+        rendered = self.templates.render(kind, compose.template_context(event, token, account.address, send.edited),
                                          (account.config.get("templates") or {}).get(kind))
         message = compose.build(event, rendered, kind=kind, from_address=account.address, to=send.to,
                                 message_id=send.message_id,
                                 loop_id=self.tokens.loop_value(self.loop_id, send.message_id))
-        try:
-            sender = self.senders.for_account(account.name, account.config, account.sealed)
-            # RFC 3834 §3.3: an auto-response goes with a null return path, so it cannot bounce back.
-            sender.send(message.data, envelope_from="" if kind == AUTO_REPLY else account.address,
-                        recipients=[send.to.address])
-        except TransientSendFailure as exc:
-            if isinstance(exc, ServerUnavailable):
-                deferring.add(account.name)
-            count(kind, account.name, "deferred")
-            raise RetryLater(f"SMTP: {exc}") from None
-        except TokenUnavailable as exc:
-            raise RetryLater(f"OAuth token for SMTP: {exc}") from None
-        except (SmtpSetupFailure, AuthFailed, ValueError) as exc:
-            # Waits in the dead-letter queue: replay it once the account is fixed or reconnected.
-            raise Reject(f"SMTP setup of account {account.name}: {exc}") from None
-        except PermanentSendFailure as exc:
-            send.outcome, send.reason, send.message = "failed", str(exc), message
-            return
-        send.outcome, send.message = "sent", message
+        # RFC 3834 §3.3: an auto-response goes with a null return path, so it cannot bounce back.
+        send.outcome, send.reason = delivery.send(
+            self.senders, account, message.data, envelope_from="" if kind == AUTO_REPLY else account.address,
+            recipients=[send.to.address], kind=kind, deferring=deferring)
+        send.message = message

@@ -18,7 +18,7 @@ from services.notifier.governor import Governor
 from services.notifier.planning import AUTO_REPLY, planned_sends
 from services.notifier.volume import Seen
 from shared import metrics
-from shared.contracts import Address, Envelope, ItemChanged
+from shared.contracts import Address, Envelope, ItemChanged, ItemEdited
 from shared.db.models import Account
 from shared.errors import Reject
 from shared.logging import get_logger
@@ -54,6 +54,7 @@ class Send:
     outcome: str = ""
     reason: str = ""
     message: Composed | None = None
+    edited: ItemEdited | None = None  # a person's change this event stands for (its actor and changes)
 
     @property
     def event(self) -> ItemChanged:

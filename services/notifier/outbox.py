@@ -98,12 +98,13 @@ def completions(engine: Engine) -> Iterator[Connection]:
 
 
 def finish(conn: Connection, row_id: int, status: str, reason: str, message: Composed, *, message_id: str,
-           item_id: int, item_type: str, account: str, kind: str, recipient: str) -> None:
-    """Mark the row sent or failed (the caller knows the row); a sent mail joins the item's history.
-    Within a transaction of ``conn`` (a no-op under ``completions``' autocommit: one statement)."""
+           item_id: int, item_type: str, account: str, kind: str, recipient: str, history: bool = True) -> None:
+    """Mark the row sent or failed (the caller knows the row); a sent mail joins the item's history
+    (once: ``history=False`` for the other recipients of one mail). Within a transaction of ``conn``
+    (a no-op under ``completions``' autocommit: one statement)."""
     params = {"row_id": row_id, "new_status": status, "new_reason": reason, "new_subject": message.subject,
               "new_sent_at": utcnow() if status == "sent" else None}
-    if status != "sent":
+    if status != "sent" or not history:
         conn.execute(_FINISH, params)
         return
     params.update(h_item_id=item_id, h_item_type=item_type, h_account=account, h_message_id=message_id,

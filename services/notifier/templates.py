@@ -35,15 +35,25 @@ DEFAULTS: dict[str, dict[str, str]] = {
     },
     "updated": {
         "subject": "{{ token }} Updated: {{ item.title }}",
-        "text": "{{ mail.from_address }} added a mail to {{ item.type }} {{ token }} ({{ item.title }}).\n",
-        "html": "<p>{{ mail.from_address }} added a mail to {{ item.type }} <b>{{ token }}</b> ({{ item.title }}).</p>",
+        "text": ("{% if actor %}{{ actor }} changed {{ item.type }} {{ token }} ({{ item.title }}):\n"
+                 "{% for c in changes %}  {{ c.field }}: {{ c.before if c.before is not none else '-' }} -> "
+                 "{{ c.after if c.after is not none else '-' }}\n{% endfor %}"
+                 "{% else %}{{ mail.from_address }} added a mail to {{ item.type }} {{ token }} ({{ item.title }}).\n"
+                 "{% endif %}"),
+        "html": ("{% if actor %}<p>{{ actor }} changed {{ item.type }} <b>{{ token }}</b> ({{ item.title }}):</p><ul>"
+                 "{% for c in changes %}<li>{{ c.field }}: {{ c.before if c.before is not none else '-' }} &rarr; "
+                 "{{ c.after if c.after is not none else '-' }}</li>{% endfor %}</ul>"
+                 "{% else %}<p>{{ mail.from_address }} added a mail to {{ item.type }} <b>{{ token }}</b> "
+                 "({{ item.title }}).</p>{% endif %}"),
     },
     "status-changed": {
         "subject": "{{ token }} Status {{ status.to }}: {{ item.title }}",
         "text": ("{{ item.type }} {{ token }} ({{ item.title }}) is now {{ status.to }}"
-                 "{% if status.reopened %} (reopened by a new mail){% endif %}, was {{ status.from }}.\n"),
+                 "{% if status.reopened %} (reopened by a new mail){% endif %}{% if actor %} ({{ actor }}){% endif %}, "
+                 "was {{ status.from }}.\n"),
         "html": ("<p>{{ item.type }} <b>{{ token }}</b> ({{ item.title }}) is now <b>{{ status.to }}</b>"
-                 "{% if status.reopened %} (reopened by a new mail){% endif %}, was {{ status.from }}.</p>"),
+                 "{% if status.reopened %} (reopened by a new mail){% endif %}{% if actor %} ({{ actor }}){% endif %}, "
+                 "was {{ status.from }}.</p>"),
     },
 }
 

@@ -35,7 +35,7 @@ CONSUMERS: dict[str, ConsumerSpec] = {
     for spec in (
         ConsumerSpec("parser", "mail.fetched", ("mail.fetched.v1",)),
         ConsumerSpec("itemwriter", "mail.parsed", ("mail.parsed.v1",)),
-        ConsumerSpec("notifier", "item.changed", ("item.changed.v1",)),
+        ConsumerSpec("notifier", "item.changed", ("item.changed.v1", "item.edited.v1", "reply.requested.v1")),
     )
 }
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import tempfile
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -9,6 +11,7 @@ from sqlalchemy import select
 
 from services.notifier.governor import Governor
 from services.notifier.handlers import Notifier
+from services.notifier.replies import ReplySender
 from services.notifier.senders import SenderPool
 from services.notifier.settings import NotifierSettings
 from services.notifier.templates import Templates
@@ -17,6 +20,7 @@ from shared.db.engine import transaction
 from shared.db.models import Account, Item, ItemMail, OutboundMail
 from shared.errors import RetryLater
 from shared.secrets import SecretBox
+from shared.store import FilesystemBlobStore
 from shared.tokens import ItemTokens
 from tests.support.smtp import RecordingHandler
 
@@ -45,8 +49,10 @@ def event(item_id: int, *, subject: str = "Printer jammed", classification: Clas
 
 def handler_for(sessions: Any, port: int, **settings: Any) -> Notifier:
     s = NotifierSettings(smtp_host="127.0.0.1", smtp_port=port, **settings)
-    return Notifier(sessions=sessions, senders=SenderPool(s, "", SecretBox([])), governor=Governor(s.governor_policy(), TOKENS),
-                    templates=Templates(), tokens=TOKENS, own_addresses=(), loop_id="postroom; test")
+    senders = SenderPool(s, "", SecretBox([]))
+    replies = ReplySender(sessions, senders, TOKENS, FilesystemBlobStore(Path(tempfile.mkdtemp())), "postroom; test")
+    return Notifier(sessions=sessions, senders=senders, governor=Governor(s.governor_policy(), TOKENS),
+                    templates=Templates(), tokens=TOKENS, own_addresses=(), loop_id="postroom; test", replies=replies)
 
 
 def outbox(sessions: Any) -> list[OutboundMail]:

@@ -12,6 +12,7 @@ from shared.db.models.fetcher import (AccountHealth, ApiCursor, FetchedDigest, F
 from shared.db.models.items import (Account, Item, ItemAttachment, ItemMail, ItemSequence, LoopBreaker,
                                     OutboundMail)
 from shared.db.models.oauth import OAuthToken
+from shared.db.models.work import ApiToken, ItemEvent, PendingMessage
 
 __all__ = [
     "Base", "as_utc", "utcnow",
@@ -21,4 +22,5 @@ __all__ = [
     "MailboxCursor", "Pop3Uidl",
     "Account", "Item", "ItemAttachment", "ItemMail", "ItemSequence", "LoopBreaker", "OutboundMail",
     "OAuthToken",
+    "ApiToken", "ItemEvent", "PendingMessage",
 ]

@@ -36,6 +36,9 @@ class User(Base):
     email: Mapped[str] = mapped_column(String(320), unique=True)  # stored lower-case
     name: Mapped[str] = mapped_column(String(200), default="")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Who may sign in, and as what (services/app/users.py): admin | agent. No hash: cannot sign in.
+    role: Mapped[str] = mapped_column(String(20), default="agent")
+    password_hash: Mapped[str | None] = mapped_column(String(200), nullable=True)  # argon2id
 
 
 class Customer(Base):

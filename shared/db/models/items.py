@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from shared.db.models.base import Base, utcnow
@@ -53,7 +53,8 @@ class ItemSequence(Base):
 
 class Item(Base):
     __tablename__ = "items"
-    __table_args__ = (UniqueConstraint("type", "number"),)
+    # (status, id): the API's lists are filtered by status, newest first.
+    __table_args__ = (UniqueConstraint("type", "number"), Index("ix_items_status_id", "status", "id"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     type: Mapped[str] = mapped_column(String(40))
@@ -72,6 +73,9 @@ class Item(Base):
     contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id"), nullable=True)
     fields: Mapped[dict[str, Any]] = mapped_column(default=dict)  # custom field name -> value
     item_date: Mapped[datetime | None] = mapped_column(nullable=True)  # mapped from the mail (Date)
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True, index=True)
+    # Merged into another item: its mails moved there, and its tokens lead there.
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("items.id"), nullable=True)
 
     mails: Mapped[list[ItemMail]] = relationship(back_populates="item", order_by="ItemMail.id")
     attachments: Mapped[list[ItemAttachment]] = relationship(order_by="ItemAttachment.id")

@@ -1,0 +1,28 @@
+"""What an operation refuses, with a message a person can act on. Entry points map these to an
+exit code (CLI) or a status code (API)."""
+
+from __future__ import annotations
+
+
+class AppError(Exception):
+    status = 400
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message, self.field = message, field
+
+
+class Invalid(AppError):
+    status = 422
+
+
+class NotFound(AppError):
+    status = 404
+
+
+class Forbidden(AppError):
+    status = 403
+
+
+class Conflict(AppError):
+    status = 409
