@@ -29,3 +29,11 @@ def attachment(session: Session, store: BlobStore, item: Item, attachment_id: in
     except BlobNotFound:
         raise NotFound(f"attachment {attachment_id}'s bytes are missing from the store") from None
     return Download(row.filename, row.content_type, data)
+
+
+def disposition(filename: str) -> str:
+    """``attachment`` with an ASCII fallback name and the real one in RFC 5987/6266 form."""
+    from urllib.parse import quote
+
+    ascii_name = "".join(c if c.isascii() and c.isprintable() and c not in '"\\;' else "_" for c in filename) or "file"
+    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename, safe='')}"

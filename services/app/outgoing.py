@@ -7,6 +7,7 @@ idempotent on the envelope's id, so twice is once."""
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy import select, update
@@ -56,9 +57,12 @@ class Relay:
                 row.published_at, row.error = now, ""
             return len(rows)
 
-    def run(self, stop: threading.Event, wake: threading.Event, interval: float = 2.0) -> None:
-        """Until ``stop``: publish whenever ``wake`` is set (after a commit) or every ``interval``."""
+    def run(self, stop: threading.Event, wake: threading.Event, interval: float = 2.0,
+            tick: Callable[[], None] = lambda: None) -> None:
+        """Until ``stop``: publish whenever ``wake`` is set (after a commit) or every ``interval``;
+        ``tick`` after each round (the liveness probe's heartbeat)."""
         while not stop.is_set():
+            tick()
             wake.clear()
             try:
                 while self.publish_pending() == self.batch:

@@ -1,25 +1,14 @@
-"""``postroom items list|show``"""
+"""``postroom items list|show|attachment``: thin adapters over the application layer."""
 
 from __future__ import annotations
 
 import json
-from typing import Any
+import sys
 
 import click
 
 from services.cli.context import CliContext
-
-
-def _item_dict(session: Any, item: Any, full: bool) -> dict[str, Any]:
-    from services.cli.itemviews import item_details
-
-    data = {"id": item.id, "type": item.type, "number": item.number, "project": item.project,
-            "title": item.title, "status": item.status, "step": item.step, "account": item.account,
-            "automatic": item.automatic, "created_at": item.created_at.isoformat(),
-            "updated_at": item.updated_at.isoformat(), "mails": len(item.mails)}
-    if full:
-        data |= item_details(session, item)
-    return data
+from services.cli.users import run
 
 
 @click.group("items")
@@ -30,20 +19,23 @@ def items() -> None:
 @items.command("list")
 @click.option("--json", "as_json", is_flag=True)
 @click.option("--limit", default=50, show_default=True)
+@click.option("--status", default=None)
+@click.option("--project", default=None)
+@click.option("--type", "item_type", default=None)
+@click.option("--search", "text", default=None, help="Text in the title or description.")
 @click.pass_obj
-def list_command(ctx: CliContext, as_json: bool, limit: int) -> None:
-    from sqlalchemy import select
+def list_command(ctx: CliContext, as_json: bool, limit: int, status: str | None, project: str | None,
+                 item_type: str | None, text: str | None) -> None:
+    from services.app import items as app_items
 
-    from shared.db.models import Item
-
-    with ctx.sessions() as session:
-        rows = [_item_dict(session, i, False)
-                for i in session.scalars(select(Item).order_by(Item.id.desc()).limit(limit))]
+    page = run(ctx, app_items.list_items, app_items.Filters(project=project, type=item_type, status=status, text=text),
+               1, limit)
+    rows = page.items
     if as_json:
         click.echo(json.dumps(rows, indent=2))
         return
     for r in rows:
-        click.echo(f"{r['type']:<10} #{r['number']:<6} {r['status']:<8} {r['mails']:>3} mail(s)  {r['title']}")
+        click.echo(f"{r['type']:<10} #{r['number']:<6} {r['status']:<8} {r['title']}")
     if not rows:
         click.echo("no items yet")
 
@@ -54,17 +46,27 @@ def list_command(ctx: CliContext, as_json: bool, limit: int) -> None:
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_obj
 def show_command(ctx: CliContext, number: int, item_type: str | None, as_json: bool) -> None:
-    from sqlalchemy import select
-
+    from services.app import items as app_items
+    from services.app.itemviews import item_details
     from services.cli.itemviews import render
-    from shared.db.models import Item
 
-    with ctx.sessions() as session:
-        query = select(Item).where(Item.number == number)
-        if item_type:
-            query = query.where(Item.type == item_type)
-        found = session.scalars(query.order_by(Item.id)).all()
-        if not found:
-            raise click.ClickException(f"no item #{number}")
-        data = _item_dict(session, found[0], True)
+    data = run(ctx, lambda s: item_details(s, app_items.find_number(s, number, item_type)))
     click.echo(json.dumps(data, indent=2) if as_json else render(data))
+
+
+@items.command("attachment")
+@click.argument("number", type=int)
+@click.argument("attachment_id", type=int)
+@click.option("--type", "item_type", default=None)
+@click.pass_obj
+def attachment_command(ctx: CliContext, number: int, attachment_id: int, item_type: str | None) -> None:
+    """Write an attachment's bytes to standard output: ``postroom items attachment 7 3 > file``."""
+    from services.app import attachments
+    from services.app import items as app_items
+    from shared.store import FilesystemBlobStore
+
+    store = FilesystemBlobStore(ctx.settings.resolved_store_dir)
+    found = run(ctx, lambda s: attachments.attachment(s, store, app_items.find_number(s, number, item_type),
+                                                      attachment_id))
+    click.echo(f"{found.filename} ({found.content_type}, {len(found.data)} bytes)", err=True)
+    sys.stdout.buffer.write(found.data)

@@ -19,6 +19,7 @@ from services.cli.secrets import secrets
 from services.cli.simulate import simulate_command
 from services.cli.sink import sink_command
 from services.cli.up import up_command
+from services.cli.users import tokens, users
 
 
 @click.group()
@@ -29,7 +30,7 @@ def cli(ctx: click.Context) -> None:
 
 
 for command in (accounts, config, contacts, db, dlq, ingest_command, items, parse_command, queues_command, run_command,
-                secrets, simulate_command, sink_command, up_command):
+                secrets, simulate_command, sink_command, tokens, up_command, users):
     cli.add_command(command)
 
 
