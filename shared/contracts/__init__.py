@@ -7,6 +7,7 @@ from shared.contracts.mail import Attachment, Classification, ItemRef, MailFetch
 
 __all__ = [
     "Address", "Attachment", "BlobRef", "Classification", "Envelope", "ItemChanged", "ItemRef",
-    "ItemSummary", "MailFetched", "MailParsed", "MailSummary", "StatusChange", "Withheld", "UndecodableMessage", "decode",
+    "ItemSummary", "MailFetched", "MailParsed", "MailSummary", "StatusChange", "Withheld", "UndecodableMessage",
+    "decode",
     "derived_id", "registered_keys",
 ]
