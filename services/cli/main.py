@@ -22,6 +22,7 @@ from services.cli.up import up_command
 
 
 @click.group()
+@click.version_option(package_name="postroom", prog_name="postroom", message="%(prog)s %(version)s")
 @click.pass_context
 def cli(ctx: click.Context) -> None:
     """Postroom: mail in connected mailboxes becomes tracker items."""
