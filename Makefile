@@ -5,7 +5,7 @@ PY      := $(VENV)/bin/python
 STAMP   := $(VENV)/.installed
 VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' pyproject.toml)
 
-.PHONY: install up test unit corpus deploy-check images clean bench bench-import chaos
+.PHONY: install up lint test suite unit corpus deploy-check images clean bench bench-import chaos
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,7 +20,18 @@ up: install
 	$(VENV)/bin/postroom up
 
 ## The whole test suite, against the real RabbitMQ and PostgreSQL (AMQP_URL / DATABASE_URL).
-test: install
+## tests/setup/prepare.sh comes first (it installs what `install` itself needs): it installs and starts
+## what is missing, or stops at once saying the one command that does. Then lint, then pytest.
+test:
+	tests/setup/prepare.sh $(MAKE) --no-print-directory lint suite
+
+## ruff (pyflakes, pycodestyle, bugbear, pyupgrade) and mypy, as configured in pyproject.toml.
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
+
+## The tests of `make test`, on a machine already prepared.
+suite: install
 	$(PY) -m pytest
 
 ## Only the tests that need no server.

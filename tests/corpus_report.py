@@ -28,7 +28,7 @@ def main() -> int:
     for stem, why in OUT_OF_SCOPE.items():
         count = len(json.loads((CORPUS / "stalwart-mail-parser" / "headers" / f"{stem}.json").read_text()))
         print(f"  not checked: headers/{stem}.json ({count} vectors): {why}")
-    for source, rows in results.items():
+    for rows in results.values():
         for key, diffs in rows:
             if diffs:
                 tag = "known" if key in KNOWN else "FAIL"

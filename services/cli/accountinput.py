@@ -25,7 +25,8 @@ def parse_sets(pairs: Iterable[str]) -> dict[str, Any]:
         if key.rpartition(".")[2] in SECRET_FIELDS:
             # A value on the command line lands in the shell history and the process list.
             raise click.BadParameter(f"{key} is a secret: pass it on stdin (--password-stdin, "
-                                     "--app-password-stdin or --client-secret-stdin), not on the command line", param_hint="--set")
+                                     "--app-password-stdin or --client-secret-stdin), not on the command line",
+                                     param_hint="--set")
         try:
             values[key] = yaml.safe_load(text) if text.strip() else None
         except yaml.YAMLError:

@@ -117,7 +117,8 @@ def _missing_secret(kind: str, needed: str, answers: dict[str, Any]) -> click.Us
               help="Any other field (value in YAML; oauth.KEY for one field of the oauth: block).")
 @click.option("--password-stdin", is_flag=True, help="Read the password from stdin's first line.")
 @click.option("--app-password-stdin", is_flag=True, help="Read an app password from stdin's first line.")
-@click.option("--client-secret-stdin", is_flag=True, help="OAuth: read the app's client secret from stdin's first line.")
+@click.option("--client-secret-stdin", is_flag=True,
+              help="OAuth: read the app's client secret from stdin's first line.")
 @click.option("--inactive", is_flag=True, help="Add it inactive: nothing is fetched until it is activated.")
 @click.pass_obj
 def add_command(ctx: CliContext, kind: str | None, sets: tuple[str, ...], password_stdin: bool,

@@ -29,7 +29,8 @@ def opened(name: str, read: Callable[[], dict[str, Any]]) -> dict[str, Any]:
 @click.option("--unset", "unsets", multiple=True, metavar="KEY", help="Remove an optional field; repeatable.")
 @click.option("--password-stdin", is_flag=True, help="Read a new password from stdin's first line.")
 @click.option("--app-password-stdin", is_flag=True, help="Read a new app password from stdin's first line.")
-@click.option("--client-secret-stdin", is_flag=True, help="OAuth: read the app's new client secret from stdin's first line.")
+@click.option("--client-secret-stdin", is_flag=True,
+              help="OAuth: read the app's new client secret from stdin's first line.")
 @click.pass_obj
 def edit_command(ctx: CliContext, name: str, sets: tuple[str, ...], unsets: tuple[str, ...], password_stdin: bool,
                  app_password_stdin: bool, client_secret_stdin: bool) -> None:

@@ -157,7 +157,8 @@ def test_command(ctx: CliContext, name: str) -> None:
             secrets = ctx.secret_box.open(account.sealed_secrets)
         except SecretsUnavailable as exc:
             raise click.ClickException(f"{name}: {exc}") from None
-    result = probe(kind, config, secrets, account=name, token=_account_token(ctx, name) if config.get("oauth") else None)
+    result = probe(kind, config, secrets, account=name,
+                   token=_account_token(ctx, name) if config.get("oauth") else None)
     if not result.ok:
         raise click.ClickException(redact(f"{name}: {result.summary}", secrets))
     click.echo(redact(f"{name}: {result.summary}", secrets))

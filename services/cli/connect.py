@@ -69,10 +69,12 @@ def tokens_command(ctx: CliContext, warn_days: float) -> None:
     for name, config in sorted(configs.items()):
         h = token_health(records.get(name), config, name, now)
         left = h.days_left(now)
-        lapse = f"lapses {h.lapses_at:%Y-%m-%d} ({left:.1f} days)" if h.lapses_at and left is not None else "lapse unknown"
+        lapse = (f"lapses {h.lapses_at:%Y-%m-%d} ({left:.1f} days)" if h.lapses_at and left is not None
+                 else "lapse unknown")
         flag = "  <-- reconnect soon" if left is not None and left < warn_days else ""
         access = f"access until {h.access_expires_at:%Y-%m-%d %H:%M}" if h.access_expires_at else "no access token"
-        age = f"refresh token {h.refresh_age_days:.1f}/{h.refresh_lifetime_days:.0f} days" if h.refresh_age_days is not None else ""
+        age = (f"refresh token {h.refresh_age_days:.1f}/{h.refresh_lifetime_days:.0f} days"
+               if h.refresh_age_days is not None else "")
         click.echo(f"{name:<20} {h.provider:<10} {h.state:<13} {access}  {age}  {lapse}{flag}")
         if h.last_error:
             click.echo(f"{'':<20} last error: {h.last_error}")

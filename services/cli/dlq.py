@@ -78,7 +78,8 @@ def list_command(ctx: CliContext, stage: str | None, limit: int | None, as_json:
         return
     for r in rows:
         attempts = "-" if r["attempts"] is None else r["attempts"]
-        click.echo(f"{r['id']:<36}  {r['stage']:<10} {attempts!s:>3}x  {(r['dead_at'] or '-')[:19]}  {r['reason'][:100]}")
+        click.echo(f"{r['id']:<36}  {r['stage']:<10} {attempts!s:>3}x  {(r['dead_at'] or '-')[:19]}  "
+                   f"{r['reason'][:100]}")
     click.echo(f"{len(rows)} dead letter(s)" if rows else "no dead letters")
 
 

@@ -39,7 +39,8 @@ def start_local_rabbitmq(var_dir: Path, amqp_url: str, wait: float = 60.0) -> bo
     (base / "enabled_plugins").write_text("[].\n")
     dist = "-kernel inet_dist_use_interface {127,0,0,1}"
     env = {**os.environ, "RABBITMQ_MNESIA_BASE": str(base / "mnesia"), "RABBITMQ_LOG_BASE": str(base / "log"),
-           "RABBITMQ_CONFIG_FILE": str(base / "rabbitmq"), "RABBITMQ_ENABLED_PLUGINS_FILE": str(base / "enabled_plugins"),
+           "RABBITMQ_CONFIG_FILE": str(base / "rabbitmq"),
+           "RABBITMQ_ENABLED_PLUGINS_FILE": str(base / "enabled_plugins"),
            "RABBITMQ_NODE_IP_ADDRESS": "127.0.0.1", "ERL_EPMD_ADDRESS": "127.0.0.1",
            "RABBITMQ_NODENAME": f"postroom{port}@localhost", "RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS": dist,
            "RABBITMQ_CTL_ERL_ARGS": dist}

@@ -23,6 +23,7 @@ from services.cli.users import tokens, users
 
 
 @click.group()
+@click.version_option(package_name="postroom", prog_name="postroom", message="%(prog)s %(version)s")
 @click.pass_context
 def cli(ctx: click.Context) -> None:
     """Postroom: mail in connected mailboxes becomes tracker items."""

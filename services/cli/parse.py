@@ -72,8 +72,10 @@ def describe(path: Path, mail: MailParsed) -> str:
         return ", ".join(a.formatted() for a in addresses) or "-"
 
     kind = mail.classification.kind + (f" ({mail.classification.reason})" if mail.classification.reason else "")
-    lines = [f"== {path}", f"Subject:     {mail.subject}", f"From:        {mail.from_.formatted() if mail.from_ else '-'}",
-             f"Reply-To:    {people(mail.reply_to)}", f"To:          {people(mail.to)}", f"Cc:          {people(mail.cc)}",
+    lines = [f"== {path}", f"Subject:     {mail.subject}",
+             f"From:        {mail.from_.formatted() if mail.from_ else '-'}",
+             f"Reply-To:    {people(mail.reply_to)}", f"To:          {people(mail.to)}",
+             f"Cc:          {people(mail.cc)}",
              f"Date:        {mail.date.isoformat() if mail.date else '-'}", f"Message-ID:  {mail.message_id or '-'}",
              f"In-Reply-To: {mail.in_reply_to or '-'}", f"References:  {' '.join(mail.references) or '-'}",
              f"Kind:        {kind}"]

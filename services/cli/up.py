@@ -49,7 +49,8 @@ def up_command(ctx: CliContext, accounts_file: Path, memory: bool) -> None:
 
         key_file.write_text(new_key() + "\n")
         key_file.chmod(0o600)
-        click.echo(f"Made a key for the secrets stored in the database: {key_file} (keep it out of backups of the database)")
+        click.echo(f"Made a key for the secrets stored in the database: {key_file} "
+                   "(keep it out of backups of the database)")
     upgrade(make_engine(settings.resolved_database_url))
     with ctx.sessions() as session, session.begin():
         for line in apply_specs(session, load_specs(accounts_file), Path.cwd(), ctx.secret_box):

@@ -25,7 +25,7 @@ SECRET_FIELDS = frozenset({"password", "app_password", "client_secret", "refresh
 NOTIFIER_FIELDS = frozenset({"auto_reply_cc", "templates", "smtp"})
 # graph: Microsoft 365 through the Graph mail API; gmail: Google through the Gmail API (both OAuth).
 KINDS = ("dropfolder", "stdin", "imap", "pop3", "graph", "gmail")
-_REMOTE = {"imap": ImapConfig, "pop3": Pop3Config}
+_REMOTE: dict[str, type[BaseModel]] = {"imap": ImapConfig, "pop3": Pop3Config}
 
 
 class AccountSpec(BaseModel):

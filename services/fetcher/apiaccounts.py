@@ -47,7 +47,8 @@ class ApiSession:
             graph = GraphConfig.model_validate(self.config)
             return GraphMailSource(GraphClient(fetch, graph.base_url), graph, cursors, stop.wait), graph.poll_interval
         gmail = GmailConfig.model_validate(self.config)
-        return GmailMailSource(gmail_service(fetch, base_url=gmail.base_url), gmail, cursors, stop.wait), gmail.poll_interval
+        return (GmailMailSource(gmail_service(fetch, base_url=gmail.base_url), gmail, cursors, stop.wait),
+                gmail.poll_interval)
 
     def sync(self, stop: threading.Event) -> int:
         source, self._interval = self.source(stop)

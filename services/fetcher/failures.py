@@ -1,5 +1,6 @@
 """Why fetching an account failed, in six kinds that decide how long to back off:
-network, tls, auth, auth_failed (an OAuth sign-in refused), quota, protocol. Server answers are read for the two-factor case."""
+network, tls, auth, auth_failed (an OAuth sign-in refused), quota, protocol. Server answers are read
+for the two-factor case."""
 
 from __future__ import annotations
 

@@ -46,7 +46,8 @@ class GmailMailSource:
 
     def folders(self) -> list[tuple[str, str]]:
         """(label id, name) of every label: the folder list offered for ``labels``."""
-        return [(l["id"], l["name"]) for l in self._run(lambda: self.api.labels().list(userId="me"))["labels"]]
+        labels = self._run(lambda: self.api.labels().list(userId="me"))["labels"]
+        return [(label["id"], label["name"]) for label in labels]
 
     def _listed(self, label: str) -> Iterator[str]:
         token = None
@@ -59,7 +60,8 @@ class GmailMailSource:
                 return
 
     def _added(self, label: str, start: str) -> tuple[list[str], str]:
-        ids, token, latest = [], None, start
+        ids: list[str] = []
+        token, latest = None, start
         while True:
             kwargs = {} if label == ALL_MAIL else {"labelId": label}
             page = self._run(lambda: self.api.history().list(userId="me", startHistoryId=start, pageToken=token,

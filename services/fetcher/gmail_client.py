@@ -34,7 +34,8 @@ class ProviderCredentials(Credentials):  # type: ignore[misc]
 
 
 def gmail_service(token: TokenFetch, http: Any = None, timeout: float = 60.0, base_url: str | None = None) -> Any:
-    authed = google_auth_httplib2.AuthorizedHttp(ProviderCredentials(token), http=http or httplib2.Http(timeout=timeout))
+    authed = google_auth_httplib2.AuthorizedHttp(ProviderCredentials(token),
+                                                 http=http or httplib2.Http(timeout=timeout))
     options = {"api_endpoint": base_url} if base_url else None
     return build("gmail", "v1", http=authed, static_discovery=True, cache_discovery=False, client_options=options)
 

@@ -66,9 +66,8 @@ class GraphMailSource:
         skip = set(state.get("previous", [])) | set(state.get("current", []))  # type: ignore[arg-type]
         self._pending = {"previous": list(state.get("previous", [])), "current": list(state.get("current", []))}
         while link:
-            page = with_backoff(lambda: self.client.json("GET", str(link),
-                                                         headers={"Prefer": f"odata.maxpagesize={self.config.batch_size}"}),
-                                self._sleep)
+            prefer = {"Prefer": f"odata.maxpagesize={self.config.batch_size}"}
+            page = with_backoff(lambda: self.client.json("GET", str(link), headers=prefer), self._sleep)
             skip.update(self._pending["current"])  # our own changes may show up while we page
             ids = list(dict.fromkeys(m["id"] for m in page.get("value", [])
                                      if "@removed" not in m and m["id"] not in skip))

@@ -37,7 +37,7 @@ def ingest_batch(*, account: str, source: str, mails: Sequence[tuple[str, bytes,
     with ThreadPoolExecutor(max_workers=max(1, min(parallel, len(mails))), thread_name_prefix="store") as pool:
         refs = [pool.submit(store.put, raw) for _, raw, _ in mails]
         envelopes = [fetched_envelope(account, source, source_id, ref.result(), archive)
-                     for (source_id, _, archive), ref in zip(mails, refs)]
+                     for (source_id, _, archive), ref in zip(mails, refs, strict=True)]
     _publish(broker, account, envelopes)
 
 

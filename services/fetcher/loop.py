@@ -25,7 +25,8 @@ class FetcherService:
     token_sweep: Callable[[], None] | None = None  # OAuth token health: gauges and warnings
 
     def _sweep(self) -> None:
-        if self.token_sweep is None or self._swept and time.monotonic() - self._swept < self.settings.token_sweep_interval:
+        if (self.token_sweep is None
+                or self._swept and time.monotonic() - self._swept < self.settings.token_sweep_interval):
             return
         self._swept = time.monotonic()
         try:

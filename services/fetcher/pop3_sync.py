@@ -73,7 +73,7 @@ class Pop3Sync:
 
     def _import(self, mailbox: Pop3Mailbox, batch: list[tuple[int, str]], states: dict[str, str],
                 retrying: set[str]) -> list[tuple[int, str]]:
-        done = []
+        done: list[tuple[int, str]] = []
         for number, uidl in batch:
             source_id = f"pop3:{uidl}"
             try:

@@ -63,7 +63,8 @@ def sign_in(token: AccountToken | None, account: str, provider: str) -> Callable
     except AuthFailed as exc:
         raise ProbeFailed("auth", f"AUTH error signing in with {provider.capitalize()}: {exc}") from None
     except TokenUnavailable as exc:
-        raise ProbeFailed("auth", f"AUTH error signing in with {provider.capitalize()} (try again later): {exc}") from None
+        raise ProbeFailed("auth", f"AUTH error signing in with {provider.capitalize()} "
+                                  f"(try again later): {exc}") from None
 
 
 def read_graph(config: dict[str, Any], token: Callable[[bool], str]) -> Found:

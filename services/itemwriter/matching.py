@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any
 
 from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import Session
@@ -37,7 +36,7 @@ class Match:
     locked: bool = False  # ``item`` was read under its row lock (``repository.lock_item``)
 
 
-def _locked(query: Select[Any]) -> Select[Any]:
+def _locked(query: Select) -> Select:  # any columns
     # A signed token or a thread header always appends: the item is read once, under the lock
     # the append needs, fresh whatever the session held.
     return query.with_for_update(of=Item).execution_options(populate_existing=True)
@@ -125,8 +124,8 @@ def find_item(session: Session, account: Account, mail: MailParsed, sender: Send
             item = row.Item
             why = None if barred else (_participant(row.ItemMail, mail, sender) or _on_item(session, item, sender))
             if why is not None:
-                return Match(item, "thread-header", f"In-Reply-To/References name {row.ItemMail.message_id}, already on "
-                             f"the item; {why}", considered=considered, locked=True)
+                return Match(item, "thread-header", f"In-Reply-To/References name {row.ItemMail.message_id}, "
+                             f"already on the item; {why}", considered=considered, locked=True)
             considered.append(f"In-Reply-To/References name {row.ItemMail.message_id} on #{item.number}, but "
                               + (barred or f"{_from(mail)} was neither its sender nor a recipient nor is on the item"))
             candidates.append(item)

@@ -102,7 +102,8 @@ def failing_among(session: Session, addresses: Sequence[str]) -> set[str]:
 def add_to_notify(session: Session, item_id: int, address: str, name: str, because: str) -> tuple[str, str] | None:
     """Put ``address`` on the item's notification list and return it as ``notify_list`` lists it;
     None when it already was (or a concurrent writer just put it there): one statement, no savepoint."""
-    row = {"item_id": item_id, "address": address.lower(), "name": name[:200], "added_because": because[:200]}
+    row: dict[str, Any] = {"item_id": item_id, "address": address.lower(), "name": name[:200],
+                           "added_because": because[:200]}
     if not insert_unless_present(session, ItemNotify.__table__, row).rowcount:
         return None
     return row["address"], row["name"]

@@ -120,15 +120,16 @@ class Governor:
 
     def _cap_hit(self, seen: Seen, event: ItemChanged, recipient: str) -> str | None:
         p = self.policy
-        for cap, sent in zip(p.per_recipient, counts(seen.to_recipient, recipient, len(p.per_recipient))):
+        for cap, sent in zip(p.per_recipient, counts(seen.to_recipient, recipient, len(p.per_recipient)), strict=True):
             if sent >= cap.limit:
                 return f"{recipient} already got {cap.describe()}"
-        for cap, sent in zip(p.per_item, counts(seen.for_item, event.item.id, len(p.per_item))):
+        for cap, sent in zip(p.per_item, counts(seen.for_item, event.item.id, len(p.per_item)), strict=True):
             if sent >= cap.limit:
                 return f"item #{event.item.number} already sent {cap.describe()}"
         if event.change == "created" and event.mail.from_ is not None:
             sender = event.mail.from_.address
-            for cap, created in zip(p.items_per_sender, counts(seen.created_by, sender, len(p.items_per_sender))):
+            for cap, created in zip(p.items_per_sender, counts(seen.created_by, sender, len(p.items_per_sender)),
+                                     strict=True):
                 if created > cap.limit:
                     return f"{sender} created more than {cap.describe()} items"
         return None

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import smtplib
-import socket
 import ssl
 import time
 from collections.abc import Callable
@@ -52,7 +51,8 @@ class SmtpSender:
                 conn.ehlo()
                 if not conn.has_extn("starttls"):  # never a silent downgrade to plain text
                     conn.close()
-                    raise SmtpSetupFailure(f"{self.host}:{self.port} does not offer STARTTLS; refusing to send in clear")
+                    raise SmtpSetupFailure(
+                        f"{self.host}:{self.port} does not offer STARTTLS; refusing to send in clear")
                 conn.starttls(context=self._ctx)
         conn.ehlo()
         if self._oauth_token is not None:
@@ -98,7 +98,7 @@ class SmtpSender:
         except ssl.SSLError as exc:
             self.close()
             raise SmtpSetupFailure(f"TLS with {self.host}:{self.port} failed: {exc.reason}") from None
-        except (smtplib.SMTPServerDisconnected, OSError, socket.timeout) as exc:
+        except (TimeoutError, smtplib.SMTPServerDisconnected, OSError) as exc:
             self.close()
             raise ServerUnavailable(f"{type(exc).__name__}: {exc}") from None
         except smtplib.SMTPException as exc:

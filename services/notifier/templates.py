@@ -29,7 +29,8 @@ DEFAULTS: dict[str, dict[str, str]] = {
     },
     "created": {
         "subject": "{{ token }} New {{ item.type }}: {{ item.title }}",
-        "text": "A new {{ item.type }} {{ token }} was created from a mail by {{ mail.from_address }}:\n\n{{ item.title }}\n",
+        "text": "A new {{ item.type }} {{ token }} was created from a mail by {{ mail.from_address }}:\n\n"
+                "{{ item.title }}\n",
         "html": "<p>A new {{ item.type }} <b>{{ token }}</b> was created from a mail by {{ mail.from_address }}:</p>"
                 "<p>{{ item.title }}</p>",
     },

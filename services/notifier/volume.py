@@ -101,7 +101,7 @@ def _outbox_counts(column_name: str, windows: int) -> Select[Any] | None:
 
 
 @lru_cache
-def _created_counts(windows: int) -> Select[Any] | None:
+def _created_counts(windows: int) -> Select | None:  # any columns
     """Items each sender's mail created, per cap window."""
     if not windows:
         return None

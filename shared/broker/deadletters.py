@@ -70,8 +70,8 @@ class DeadLetter:
 
     def summary(self) -> dict[str, Any]:
         env, payload, h = self.envelope, self.payload, self.headers
-        raw = payload.get("raw") if isinstance(payload.get("raw"), dict) else {}
-        mail = payload.get("mail") if isinstance(payload.get("mail"), dict) else {}
+        raw = payload["raw"] if isinstance(payload.get("raw"), dict) else {}
+        mail = payload["mail"] if isinstance(payload.get("mail"), dict) else {}
         return {
             "id": self.id, "queue": self.dlq, "stage": _text(h.get(H_STAGE, self.consumer)),
             "type": env.get("type") if env else None, "decodable": env is not None,

@@ -111,7 +111,7 @@ class _ConsumeSession:
         try:
             # A frame has begun to arrive: read it (py-amqp keeps a partial frame across a timeout).
             conn.drain_events(timeout=_READ_TIMEOUT)
-        except socket.timeout:
+        except TimeoutError:
             pass
 
     def call(self, fn: Callable[[], None]) -> None:

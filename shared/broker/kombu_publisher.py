@@ -156,8 +156,8 @@ class ConfirmedPublisher:
             self._conn.drain_events(timeout=left)
         returned = set(confirms.returned)
         results: list[PublishFailed | None] = []
-        for group, group_tags in zip(groups, tags):
-            nacked = [m for m, t in zip(group, group_tags) if t in confirms.nacked]
+        for group, group_tags in zip(groups, tags, strict=True):
+            nacked = [m for m, t in zip(group, group_tags, strict=True) if t in confirms.nacked]
             # Matched by routing key and message id: two messages alike in both fail together.
             lost = [m for m in group if (m.routing_key, m.message_id) in returned]
             if nacked:

@@ -143,7 +143,7 @@ class MemoryBroker:
                 finally:
                     # What the callback left unsettled (it died, or a publish failed): like a crash,
                     # back to the head of the queue in order.
-                    for delivery, message in reversed(list(zip(deliveries, messages))):
+                    for delivery, message in reversed(list(zip(deliveries, messages, strict=True))):
                         if not delivery.settled:
                             self._return_unsettled(consumer, message)
         finally:

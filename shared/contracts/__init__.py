@@ -8,6 +8,6 @@ from shared.contracts.work import FieldChange, ItemEdited, OutgoingAttachment, S
 
 __all__ = [
     "Address", "Attachment", "BlobRef", "Classification", "Envelope", "ItemChanged", "ItemRef",
-    "ItemSummary", "MailFetched", "MailParsed", "MailSummary", "StatusChange", "Withheld", "UndecodableMessage", "decode",
-    "derived_id", "registered_keys", "FieldChange", "ItemEdited", "OutgoingAttachment", "SendReply",
+    "ItemSummary", "MailFetched", "MailParsed", "MailSummary", "StatusChange", "Withheld", "UndecodableMessage",
+    "decode", "derived_id", "registered_keys", "FieldChange", "ItemEdited", "OutgoingAttachment", "SendReply",
 ]

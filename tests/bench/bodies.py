@@ -65,6 +65,6 @@ def malformed(kind: str, key: str) -> bytes:
                 f"--{key}\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nThe closing boundary never comes.\r\n"
                 f"--{key}\r\nContent-Type: text/plain\r\n\r\ntruncated in transit").encode()
     if kind == "unknown-charset":
-        return ("MIME-Version: 1.0\r\nContent-Type: text/plain; charset=x-no-such-charset\r\n"
-                "Content-Transfer-Encoding: 8bit\r\n\r\n").encode() + "Grüße aus Köln\r\n".encode("latin-1")
+        return (b"MIME-Version: 1.0\r\nContent-Type: text/plain; charset=x-no-such-charset\r\n"
+                b"Content-Transfer-Encoding: 8bit\r\n\r\n") + "Grüße aus Köln\r\n".encode("latin-1")
     return b"MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nAn ordinary body.\r\n"

@@ -23,7 +23,6 @@ import time
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 from services.parser.headers import one_line
@@ -86,7 +85,7 @@ def _checked(raw: bytes) -> bool:
 
 def _names(names: list[str], types: list[str]) -> list[str]:
     """Attachment names as we would publish the candidate's: made safe, a fallback for none."""
-    return [clean_filename(name, fallback_name(ctype, n))[0] for n, (name, ctype) in enumerate(zip(names, types), 1)]
+    return [clean_filename(name, fallback_name(ctype, n))[0] for n, (name, ctype) in enumerate(zip(names, types, strict=False), 1)]
 
 
 def fast_mail_parser(raw: bytes) -> View:
@@ -211,7 +210,7 @@ def main(argv: list[str] | None = None) -> int:
     reference = {key: ours(raw) for mails in sets.values() for key, raw in mails}
     raws = [raw for _, raw in sets["workload"]]
     print(f"Mails: {len(sets['corpus'])} from the corpus, {len(raws)} from the workload. Reference: normalize.\n")
-    print("CPU per mail on the workload (best of %d):" % args.rounds)
+    print(f"CPU per mail on the workload (best of {args.rounds}):")
     print(f"  {'stdlib (policy.default, all parts decoded)':44} {cpu_per_mail(parse_fully, raws, args.rounds):6.3f} ms")
     print(f"  {'normalize (ours, whole message published)':44} {cpu_per_mail(_parse_ours, raws, args.rounds):6.3f} ms")
     available = {}

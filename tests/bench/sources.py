@@ -105,7 +105,7 @@ class DovecotSource:
     def load(self, mails: list[Mail]) -> float:
         names = self.user.deliver_maildir((m.key, m.raw) for m in mails)
         visible = time.time()
-        self._key_by_file.update(zip(names, (m.key for m in mails)))
+        self._key_by_file.update(zip(names, (m.key for m in mails), strict=True))
         with self._lock:
             # A SELECT makes Dovecot index the new files now (UIDs given, dovecot-uidlist written):
             # before the fetcher starts, every bulk mail gets its UID -> key entry here.

@@ -25,7 +25,7 @@ def _stages() -> dict[str, tuple[str, str]]:
     text = DOCKERFILE.read_text()
     stages = {}
     matches = list(re.finditer(r"^FROM (\S+) AS (\S+)$", text, flags=re.M))
-    for match, following in zip(matches, [*matches[1:], None]):
+    for match, following in zip(matches, [*matches[1:], None], strict=True):
         end = following.start() if following else len(text)
         stages[match.group(2)] = (match.group(1), text[match.end():end])
     return stages

@@ -49,7 +49,7 @@ def pod_labels(workload: dict[str, Any]) -> dict[str, str]:
 
 
 def secret_files(workload: dict[str, Any]) -> set[str]:
-    found = set()
+    found: set[str] = set()
     for volume in pod_spec(workload).get("volumes", []):
         if "secret" in volume:
             found.update(item["key"] for item in volume["secret"]["items"])

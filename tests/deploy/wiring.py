@@ -60,7 +60,7 @@ def opens_blob_store(workload: str) -> bool:
 def env_names(settings_cls: type[CommonSettings]) -> set[str]:
     """The environment variables (upper case) a settings class reads."""
     prefix = settings_cls.model_config.get("env_prefix", "")
-    names = set()
+    names: set[str] = set()
     for field_name, field in settings_cls.model_fields.items():
         alias = field.validation_alias
         if isinstance(alias, AliasChoices):

@@ -26,7 +26,7 @@ def test_killing_each_service_mid_stream_and_starting_it_again_loses_and_duplica
     for name in ("parser", "itemwriter", "notifier", "fetcher"):
         # Let some work through, then kill -9 the stage mid-stream and bring it back.
         before = len(pipeline.items())
-        wait_for(lambda: len(pipeline.items()) > before or len(pipeline.items()) == MAILS, timeout=20,
+        wait_for(lambda: len(pipeline.items()) > before or len(pipeline.items()) == MAILS, timeout=20,  # noqa: B023
                  what="progress before the kill")
         pipeline.kill(name)
         killed_notifier += name == "notifier"

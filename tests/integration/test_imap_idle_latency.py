@@ -40,7 +40,7 @@ def test_a_mail_appended_while_idling_is_published_soon_after_the_servers_notice
             time.sleep(0.3)  # the fetcher is back in IDLE
             started = time.monotonic()
             client.append("INBOX", sample_mail(n))
-            wait_for(lambda: len(times) > n, timeout=5.0, interval=0.005, what=f"mail {n} via IDLE")
+            wait_for(lambda: len(times) > n, timeout=5.0, interval=0.005, what=f"mail {n} via IDLE")  # noqa: B023
             delays.append(times[n] - started)
         stop.set()
     print("lone mail, APPEND -> published, ms:", [round(d * 1000) for d in delays])
@@ -63,6 +63,6 @@ def test_mail_arriving_every_50_ms_is_published_sooner_than_the_servers_idle_not
             appended.append(time.monotonic())
         wait_for(lambda: len(times) == count, timeout=10.0, what=f"{count} mails")
         stop.set()
-    delays = [t - a for t, a in zip(times, appended)]
+    delays = [t - a for t, a in zip(times, appended, strict=False)]
     print("every 50 ms, APPEND -> published, ms:", [round(d * 1000) for d in delays])
     assert statistics.median(delays) < 0.2, delays

@@ -83,7 +83,7 @@ def test_two_replicas_writing_batches_give_unique_numbers_and_keep_every_append(
                 if not todo:
                     return
                 results = writer.handle_batch(todo[:8])
-                again = [e for e, r in zip(todo[:8], results) if isinstance(r, Exception)]
+                again = [e for e, r in zip(todo[:8], results, strict=True) if isinstance(r, Exception)]
                 todo = again + todo[8:]
             raise AssertionError(f"still failing: {todo}")
         except BaseException as exc:  # reported by the test, not lost in the thread

@@ -40,7 +40,7 @@ def test_two_replicas_give_unique_numbers_and_keep_every_append(database_url: st
     shared = [(mail(account="support", message_id=f"<both{i}@c.example>"),
                mail(account="sales", message_id=f"<both{i}@c.example>")) for i in range(SHARED)]
     streams: list[list[Any]] = [[], []]
-    for i, envelope in enumerate([e for pair in zip(news, replies) for e in pair]):
+    for i, envelope in enumerate([e for pair in zip(news, replies, strict=True) for e in pair]):
         streams[i % 2].append(envelope)
     for a, b in shared:
         streams[0].append(a)

@@ -29,7 +29,7 @@ def test_a_readme_account_example_applies_and_seals_its_secrets(block: str, sess
     with sessions() as session, session.begin():
         assert apply_specs(session, specs, Path.cwd(), box)
     with sessions() as session:
-        for spec, account in zip(specs, session.scalars(select(Account).order_by(Account.id))):
+        for spec, account in zip(specs, session.scalars(select(Account).order_by(Account.id)), strict=True):
             secrets = spec.secrets()
             assert box.open(account.sealed_secrets) == secrets
             for value in secrets.values():

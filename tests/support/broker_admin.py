@@ -47,7 +47,7 @@ def queue_depth(amqp_url: str, queue: str) -> int:
 def get_all(amqp_url: str, queue: str) -> list[tuple[bytes, dict]]:
     """Read (and settle) every message of ``queue``."""
     conn = pika.BlockingConnection(_params(amqp_url))
-    out = []
+    out: list[tuple[bytes, dict]] = []
     try:
         ch = conn.channel()
         while True:

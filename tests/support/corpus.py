@@ -107,7 +107,7 @@ def _redmine_attachments(got: MailParsed, want: list[dict]) -> list[str]:
     if len(got.attachments) != len(want):
         return [f"attachments {[(a.filename, a.size) for a in got.attachments]} != {want}"]
     diffs = []
-    for have, exp in zip(got.attachments, want):
+    for have, exp in zip(got.attachments, want, strict=True):
         for key in ("filename", "content_type", "size", "sha256"):
             if key in exp and getattr(have, key) != exp[key]:
                 diffs.append(f"attachment {key} {getattr(have, key)!r} != {exp[key]!r}")

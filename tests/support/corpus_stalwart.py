@@ -119,13 +119,13 @@ def date_diff(got: datetime | None, want: dict) -> list[str]:
 def _attachment_diff(got: MailParsed, want: list[dict]) -> list[str]:
     have = [(a.filename, a.size) for a in got.attachments]
     exp = []
-    for i, part in enumerate(want, start=1):
+    for part in want:
         name = _attachment_name(part)
         exp.append((clean_filename(name, "")[0] if name else None, _size(part)))
     if len(have) != len(exp):
         return [f"attachments {have} != {exp}"]
     diffs = []
-    for (hname, hsize), (ename, esize) in zip(have, exp):
+    for (hname, hsize), (ename, esize) in zip(have, exp, strict=True):
         if ename is not None and hname != ename:
             diffs.append(f"attachment name {hname!r} != {ename!r}")
         if esize is not None and "message" not in hname and hsize != esize and not hname.endswith(".eml"):

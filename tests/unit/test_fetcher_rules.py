@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import random
-import socket
 import ssl
 
 import pytest
@@ -57,7 +56,7 @@ def test_a_plain_wrong_password_on_an_unknown_server_is_not_called_two_factor():
 @pytest.mark.parametrize("exc, kind", [
     (ssl.SSLCertVerificationError("self-signed certificate"), "tls"),
     (ConnectionResetError("reset"), "network"),
-    (socket.timeout("timed out"), "network"),
+    (TimeoutError("timed out"), "network"),
     (Exception("[OVERQUOTA] Quota exceeded"), "quota"),
     (Exception("BAD Command unknown"), "protocol"),
 ])

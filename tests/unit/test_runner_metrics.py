@@ -41,5 +41,5 @@ def test_dead_letters_retries_and_outcomes_are_counted_by_stage_and_reason() -> 
                        + [Outgoing("mail.fetched.v1", b"junk", "j", "j")])
         wait_for(lambda: len(broker.messages(broker.topology.dead_letter_queue("parser"))) == 3, timeout=15,
                  what="three dead letters")
-    deltas = [value(n, **labels) - b for (n, labels), b in zip(names, before)]
+    deltas = [value(n, **labels) - b for (n, labels), b in zip(names, before, strict=True)]
     assert deltas == [1, 1, 1, 1, 1, 5]  # bad, tired twice (retried, then dead), fine, junk

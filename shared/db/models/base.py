@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from sqlalchemy import JSON, DateTime
+from sqlalchemy import JSON, DateTime, Table
 from sqlalchemy.orm import DeclarativeBase
 
 
@@ -23,3 +23,5 @@ def as_utc(value: datetime | None) -> datetime | None:
 
 class Base(DeclarativeBase):
     type_annotation_map = {dict[str, Any]: JSON, datetime: DateTime(timezone=True)}
+    if TYPE_CHECKING:  # every model maps one Table (none a join or a select), as Core statements want
+        __table__: ClassVar[Table]
