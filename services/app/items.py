@@ -150,7 +150,8 @@ def edit_item(session: Session, actor: Actor, item: Item, edit: Edit) -> list[Fi
         return []
     status_change = None
     if (item.status, item.step) != before:
-        status_change = StatusChange(from_status=before[0], to_status=item.status, from_step=before[1], to_step=item.step)
+        status_change = StatusChange(from_status=before[0], to_status=item.status, from_step=before[1],
+                                     to_step=item.step)
     record(session, item, actor, "edited", changes=[c.model_dump() for c in changes])
     announce(session, item, actor, changes, status_change)
     return changes

@@ -39,7 +39,8 @@ def _check_password(password: str) -> None:
         raise Invalid(f"the password has {len(password)} characters; use at least {MIN_PASSWORD}", field="password")
 
 
-def add_user(session: Session, email: str, *, name: str = "", role: str = "agent", password: str | None = None) -> UserView:
+def add_user(session: Session, email: str, *, name: str = "", role: str = "agent",
+             password: str | None = None) -> UserView:
     """A new user, or an existing one (declared by ``config apply`` without a sign-in) given a role and a
     password."""
     email = email.strip().lower()

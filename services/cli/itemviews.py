@@ -29,7 +29,11 @@ def render(d: dict[str, Any]) -> str:
     lines += [f"  {n['address']}  ({n['added_because']})" for n in d["notify"]]
     if d.get("merged_into"):
         lines.append(f"merged into #{d['merged_into']['number']}")
-    lines += ["replies:"] + [f"  {r['at'][:19]} {r['by']} to {', '.join(r['to'])}: {r['delivery']}"
-                             + (f" ({r['reason']})" if r["reason"] else "") for r in d["replies"]] if d["replies"] else []
-    lines += ["history:"] + [f"  {h['at'][:19]} {h['actor']} {h['action']}" for h in d["history"]] if d["history"] else []
+    if d["replies"]:
+        lines.append("replies:")
+        lines += [f"  {r['at'][:19]} {r['by']} to {', '.join(r['to'])}: {r['delivery']}"
+                  + (f" ({r['reason']})" if r["reason"] else "") for r in d["replies"]]
+    if d["history"]:
+        lines.append("history:")
+        lines += [f"  {h['at'][:19]} {h['actor']} {h['action']}" for h in d["history"]]
     return "\n".join(lines)

@@ -122,7 +122,9 @@ def find_item(session: Session, account: Account, mail: MailParsed, sender: Send
             considered.append("In-Reply-To/References name no mail on an item")
         else:
             item = row.Item
-            why = None if barred else (_participant(row.ItemMail, mail, sender) or _on_item(session, item, sender))
+            why = None if barred else (_participant(row.ItemMail, mail, sender)
+                                       or _answered_ours(session, [row.ItemMail.message_id], mail, sender)
+                                       or _on_item(session, item, sender))
             if why is not None:
                 return Match(item, "thread-header", f"In-Reply-To/References name {row.ItemMail.message_id}, "
                              f"already on the item; {why}", considered=considered, locked=True)

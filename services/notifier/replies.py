@@ -62,8 +62,8 @@ class ReplySender:
                               item_type=reply.item.type, account=account.name, kind=KIND, recipient=recipient,
                               history=index == 0)
         count(KIND, account.name, outcome)
-        log.info("reply sent" if outcome == "sent" else "reply refused by the SMTP server", item_number=reply.item.number,
-                 error=reason or None)
+        log.info("reply sent" if outcome == "sent" else "reply refused by the SMTP server",
+                 item_number=reply.item.number, error=reason or None)
         return []
 
     def _record(self, session: Session, envelope: Envelope[Any], reply: SendReply,

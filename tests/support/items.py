@@ -16,7 +16,8 @@ from shared.db.models import Account, Item, ItemMail
 from shared.errors import RetryLater
 from shared.tokens import ItemTokens
 
-TOKENS = ItemTokens("[#{number}]", "test-secret")
+TEST_SECRET = "test-secret"
+TOKENS = ItemTokens("[#{number}]", TEST_SECRET)
 TRUSTED = "mx.ours.example"
 _counter = itertools.count(1)
 

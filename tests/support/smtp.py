@@ -24,9 +24,12 @@ class Received:
 class RecordingHandler:
     def __init__(self) -> None:
         self.received: list[Received] = []
+        self.refuse_with: str | None = None  # e.g. "550 5.1.1 no such user": refuse every mail so
         self._lock = threading.Lock()
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+        if self.refuse_with:
+            return self.refuse_with
         with self._lock:
             self.received.append(Received(envelope.mail_from, list(envelope.rcpt_tos), envelope.original_content))
         return "250 OK"
