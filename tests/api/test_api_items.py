@@ -88,7 +88,8 @@ def test_a_status_change_is_on_the_history_and_the_watchers_get_the_notification
     assert len(to_watcher) == 1, [r.rcpt_tos for r in smtp.received]
     message = to_watcher[0].message
     assert message["Subject"].startswith(f"[#{number}] Status open")
-    assert AGENT[0] in message.get_body(preferencelist=("plain",)).get_content()
+    body = message.get_body(preferencelist=("plain",))
+    assert body is not None and AGENT[0] in body.get_content()
     assert not [r for r in smtp.received if AGENT[0] in r.rcpt_tos], "the actor is not told of their own change"
 
 
@@ -137,11 +138,12 @@ def test_an_attachment_downloads_as_bytes_never_inline(api: Api, agent: dict[str
     from shared.store import FilesystemBlobStore
 
     number = customer_mail(api)
-    ref = FilesystemBlobStore(api.settings.store_dir).put(b"<script>alert(1)</script>")
+    ref = FilesystemBlobStore(api.settings.resolved_store_dir).put(b"<script>alert(1)</script>")
     with api.sessions() as session, session.begin():
         item = session.scalar(select(Item).where(Item.number == number))
+        assert item is not None
         mail_row = session.scalar(select(ItemMail).where(ItemMail.item_id == item.id))
-        assert item is not None and mail_row is not None
+        assert mail_row is not None
         row = ItemAttachment(item_id=item.id, mail_id=mail_row.id, filename="évil\r\n.html", content_type="text/html",
                              size=ref.size, sha256=ref.sha256, blob_key=ref.key)
         session.add(row)
