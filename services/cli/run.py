@@ -48,12 +48,29 @@ def run_all_in_memory() -> int:
         thread = threading.Thread(target=service.run, args=(stop,), name=name, daemon=True)
         thread.start()
         threads.append(thread)
-    log.info("running all four services in one process over the in-memory broker")
+    server = _start_api(broker, stop)
+    log.info("running all four services and the API in one process over the in-memory broker")
     while not stop.wait(0.5):
         if not all(t.is_alive() for t in threads):
             log.error("a service thread died; stopping")
             stop.set()
+            server.should_exit = True
             return 1
+    server.should_exit = True
     for thread in threads:
         thread.join(timeout=30)
     return 0
+
+
+def _start_api(broker: object, stop: threading.Event):  # type: ignore[no-untyped-def]
+    """The API in a thread, its relay publishing to the same in-memory broker."""
+    from services.api.bootstrap import build
+    from services.api.server import server_for, start_relay
+    from services.api.settings import ApiSettings
+
+    settings = ApiSettings()
+    service = build(settings, broker)  # type: ignore[arg-type]
+    start_relay(service, settings, stop)
+    server = server_for(service, settings)
+    threading.Thread(target=server.run, name="api", daemon=True).start()
+    return server

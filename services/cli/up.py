@@ -27,6 +27,32 @@ def _spawn(args: list[str], log_path: Path, env: dict[str, str]) -> subprocess.P
     return subprocess.Popen(args, stdout=log_path.open("ab"), stderr=subprocess.STDOUT, env=env)
 
 
+ADMIN_EMAIL = "admin@postroom.local"
+
+
+def _first_admin(ctx: CliContext, var: Path) -> str:
+    """The first admin, once: its password goes to a 0600 file under ``var/``, never to the log."""
+    from sqlalchemy import select
+
+    from services.app import users
+    from shared.db.engine import transaction
+    from shared.db.models import User
+
+    password_file = var / "admin-password"
+    with transaction(ctx.sessions) as session:
+        if session.scalar(select(User.id).where(User.role == "admin", User.password_hash.is_not(None)).limit(1)):
+            return (f"{ADMIN_EMAIL}, password in {password_file}" if password_file.exists()
+                    else "as one of the admins (postroom users list)")
+        import secrets
+
+        password = secrets.token_urlsafe(18)
+        users.add_user(session, ADMIN_EMAIL, name="Admin", role="admin", password=password)
+    password_file.touch(mode=0o600)
+    password_file.write_text(password + "\n")
+    click.echo(f"Made the first admin {ADMIN_EMAIL}; the password is in {password_file}")
+    return f"{ADMIN_EMAIL}, password in {password_file}"
+
+
 @click.command("up")
 @click.option("--accounts-file", type=click.Path(path_type=Path), default=Path("deploy/local/accounts.yaml"),
               show_default=True)
@@ -55,6 +81,7 @@ def up_command(ctx: CliContext, accounts_file: Path, memory: bool) -> None:
     with ctx.sessions() as session, session.begin():
         for line in apply_specs(session, load_specs(accounts_file), Path.cwd(), ctx.secret_box):
             click.echo(f"account {line}")
+    admin_line = _first_admin(ctx, var)
 
     if not memory and not broker_answers(settings.amqp_url):
         click.echo(f"No RabbitMQ answers at {settings.amqp_url}; trying to start one under {var}/rabbitmq ...")
@@ -69,24 +96,32 @@ def up_command(ctx: CliContext, accounts_file: Path, memory: bool) -> None:
     env = {**os.environ, "SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(SINK_PORT), "SMTP_TLS": "none",
            "POSTROOM_LOG_FORMAT": "json"}
     python = sys.executable
+    from services.api.settings import ApiSettings
+
+    api_url = ApiSettings().url
+    cli = os.path.relpath(Path(sys.executable).parent / "postroom")
     procs: dict[str, subprocess.Popen[bytes]] = {
         "smtp-sink": _spawn([python, "-m", "services.cli", "smtp-sink", "--dir", str(var / "outbox"),
                              "--port", str(SINK_PORT)], var / "log" / "smtp-sink.log", env)}
-    names = ["all"] if memory else ["fetcher", "parser", "itemwriter", "notifier"]
+    names = ["all"] if memory else ["fetcher", "parser", "itemwriter", "notifier", "api"]
     for name in names:
         args = [python, "-m", "services.cli", "run", "all"] if memory else [python, "-m", f"services.{name}"]
         procs[name] = _spawn(args, var / "log" / f"{name}.log", env)
 
     click.echo(f"""
-Postroom is running ({'one process, in-memory broker' if memory else 'four processes over ' + settings.amqp_url}).
+Postroom is running ({'one process, in-memory broker' if memory else 'five processes over ' + settings.amqp_url}).
+  API:       {api_url}/api/v1  (OpenAPI: {api_url}/api/v1/openapi.json)
+  sign in:   {admin_line}
   database:  {settings.resolved_database_url}
   logs:      tail -f {var}/log/*.log
 
-Try it:
-  cp tests/data/printer.eml {var}/inbox/            # or: postroom ingest --account demo < mail.eml
-  postroom items list                              # the item, within a second
+Try it, in a second terminal in this folder:
+  cp tests/data/printer.eml {var}/inbox/            # or: {cli} ingest --account demo < mail.eml
+  {cli} items list                       # the item, within a second
   ls {var}/outbox/                                 # the auto-reply, with the item's number in its subject
   Reply to that auto-reply (keep [#N] in the subject) and drop it in {var}/inbox/: it is appended.
+  curl -s {api_url}/api/v1/session -H 'Content-Type: application/json' \\
+    -d '{{"email": "{ADMIN_EMAIL}", "password": "'"$(cat {var}/admin-password)"'"}}'   # a token for the API
 
 Ctrl-C stops everything.""")
     def _interrupt(signum: int, _frame: object) -> None:
