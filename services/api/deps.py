@@ -15,6 +15,7 @@ from services.api.ratelimit import SignInLimiter
 from services.api.settings import ApiSettings
 from services.app import tokens
 from services.app.actors import Actor
+from services.app.deadletters import DeadLetters
 from shared.db.engine import transaction
 from shared.store import BlobStore
 
@@ -26,6 +27,7 @@ class Context:
     store: BlobStore
     limiter: SignInLimiter
     wake: threading.Event  # the relay's
+    dead_letters: DeadLetters
 
 
 def context(request: Request) -> Context:

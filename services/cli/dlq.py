@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import click
@@ -21,42 +19,23 @@ _stage_option = click.option("--stage", "--queue", "stage", default=None, metava
                              help="Only this consumer's DLQ (parser, itemwriter, notifier, or a queue name).")
 
 
-def _consumers(ctx: CliContext, stage: str | None) -> list[str]:
-    from shared.broker.topology import CONSUMERS
-
-    if stage is None:
-        return list(CONSUMERS)
-    if stage in CONSUMERS:
-        return [stage]
-    try:
-        return [_topology(ctx).consumer_of_queue(stage)]
-    except KeyError:
-        raise click.BadParameter(f"{stage!r} is neither a stage ({', '.join(CONSUMERS)}) nor one of their queues",
-                                 param_hint="--stage") from None
-
-
-def _topology(ctx: CliContext):  # type: ignore[no-untyped-def]
+def _letters(ctx: CliContext):  # type: ignore[no-untyped-def]
+    from services.app.deadletters import DeadLetters
     from shared.service import topology_from
 
-    return topology_from(ctx.settings)
+    return DeadLetters(ctx.settings.amqp_url, topology_from(ctx.settings))
 
 
-@contextmanager
-def _inbox(ctx: CliContext) -> Iterator[Any]:
-    from shared.broker.admin import dead_letter_inbox
+def _run(operation: Any, *args: Any) -> Any:
+    from services.app.actors import OPERATOR
+    from services.app.errors import AppError
 
-    with dead_letter_inbox(ctx.settings.amqp_url, _topology(ctx)) as inbox:
-        yield inbox
-
-
-def _find(inbox: Any, consumers: list[str], ident: str) -> Any:
-    from shared.broker.deadletters import NoSuchLetter, find
-
-    letters = [x for c in consumers for x in inbox.read(c)]
     try:
-        return find(letters, ident)
-    except NoSuchLetter as exc:
-        raise click.ClickException(str(exc)) from None
+        return operation(OPERATOR, *args)
+    except AppError as exc:
+        if exc.field == "stage":
+            raise click.BadParameter(exc.message, param_hint="--stage") from None
+        raise click.ClickException(exc.message) from None
 
 
 @click.group("dlq")
@@ -71,8 +50,7 @@ def dlq() -> None:
 @click.pass_obj
 def list_command(ctx: CliContext, stage: str | None, limit: int | None, as_json: bool) -> None:
     """Every dead letter: id, stage, attempts, when, and the reason."""
-    with _inbox(ctx) as inbox:
-        rows = [x.summary() for c in _consumers(ctx, stage) for x in inbox.read(c, limit)]
+    rows = _run(_letters(ctx).letters, stage, limit)
     if as_json:
         click.echo(json.dumps(rows, indent=2))
         return
@@ -91,14 +69,10 @@ def list_command(ctx: CliContext, stage: str | None, limit: int | None, as_json:
 @click.pass_obj
 def show_command(ctx: CliContext, ident: str, stage: str | None, raw: bool, as_json: bool) -> None:
     """One dead letter in full: reason, exception, attempts, the mail it carries."""
-    with _inbox(ctx) as inbox:
-        letter = _find(inbox, _consumers(ctx, stage), ident)
-    info = letter.summary()
+    info, letter = _run(_letters(ctx).show, ident, stage)
     if raw:
         _write_raw(ctx, info["raw"])
         return
-    info["headers"] = {k: v if isinstance(v, (str, int, float, bool)) or v is None else repr(v)
-                       for k, v in letter.headers.items()}
     if as_json:
         click.echo(json.dumps(info, indent=2))
         return
@@ -130,21 +104,13 @@ def _write_raw(ctx: CliContext, key: str | None) -> None:
 @click.pass_obj
 def replay_command(ctx: CliContext, ident: str | None, replay_all: bool, stage: str | None) -> None:
     """Send ID (or --all) back to the consumer that failed, with a fresh attempt count."""
-    from shared.broker.admin import ReplayFailed
-
     if bool(ident) == replay_all:
         raise click.UsageError("give one ID or --all")
-    with _inbox(ctx) as inbox:
-        consumers = _consumers(ctx, stage)
-        letters = [x for c in consumers for x in inbox.read(c)] if replay_all else [_find(inbox, consumers, ident)]
-        for letter in letters:
-            try:
-                queue = inbox.replay(letter)
-            except ReplayFailed as exc:
-                raise click.ClickException(f"{letter.id}: {exc}; it stays in {letter.dlq}") from None
-            click.echo(f"replayed {letter.id} to {queue}")
+    done = _run(_letters(ctx).replay, None if replay_all else ident, stage)
+    for letter_id, queue in done:
+        click.echo(f"replayed {letter_id} to {queue}")
     if replay_all:
-        click.echo(f"{len(letters)} dead letter(s) replayed")
+        click.echo(f"{len(done)} dead letter(s) replayed")
 
 
 @dlq.command("discard")
@@ -154,15 +120,11 @@ def replay_command(ctx: CliContext, ident: str | None, replay_all: bool, stage: 
 @click.pass_obj
 def discard_command(ctx: CliContext, ident: str, stage: str | None, yes: bool) -> None:
     """Remove one dead letter for good (its raw mail stays in the blob store)."""
-    consumers = _consumers(ctx, stage)
+    letters = _letters(ctx)
     if not yes:
         # Asked with the letters given back: a person may take a while, and the letters we hold
         # are invisible to everyone else meanwhile. The id is stable, so it is found again after.
-        with _inbox(ctx) as inbox:
-            letter = _find(inbox, consumers, ident)
+        info, letter = _run(letters.show, ident, stage)
         click.confirm(f"Discard {letter.id} from {letter.dlq} ({letter.reason[:80]})?", abort=True)
-        consumers, ident = [letter.consumer], letter.id
-    with _inbox(ctx) as inbox:
-        letter = _find(inbox, consumers, ident)
-        inbox.discard(letter)
-    click.echo(f"discarded {letter.id}")
+        stage, ident = letter.consumer, letter.id
+    click.echo(f"discarded {_run(letters.discard, ident, stage)}")

@@ -1,0 +1,54 @@
+"""What happened to a mail, and the dead letters, through the API: agents read a mail's trace,
+only admins see, replay and discard dead letters (from the real runner, on the real RabbitMQ)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from shared.contracts import Envelope
+from shared.errors import Reject
+from shared.runner import to_outgoing
+from shared.service import topology_from
+from tests.api.conftest import Api, customer_mail
+from tests.support.broker_admin import queue_depth
+from tests.support.pipeline import consuming, fetched
+from tests.support.waiting import wait_for
+
+
+def _refuse(envelope: Envelope[Any]) -> list[Envelope[Any]]:
+    raise Reject(f"cannot parse {envelope.payload.source_id}")
+
+
+def test_an_agent_reads_what_happened_to_a_mail(api: Api, agent: dict[str, str]) -> None:
+    number = customer_mail(api, sender="alice@customer.example", subject="Printer on fire")
+    shown = api.client.get(f"/api/v1/items/incident/{number}", headers=agent).json()
+    trace = api.client.get(f"/api/v1/mails/{shown['mails'][0]['id']}/trace", headers=agent).json()
+    assert trace["fetched"]["account"] == "support" and trace["fetched"]["source_id"]
+    assert trace["placed"]["item"] == {"type": "incident", "number": number}
+    assert trace["placed"]["matched_by"] == "new: no reply signal: new item"
+    assert trace["parsed"]["classification"] == "human"
+    assert api.client.get("/api/v1/mails/99999/trace", headers=agent).status_code == 404
+
+
+def test_admins_list_show_replay_and_discard_dead_letters_and_agents_cannot(
+        api: Api, admin: dict[str, str], agent: dict[str, str]) -> None:
+    topology = topology_from(api.settings)
+    dlq, work = topology.dead_letter_queue("parser"), topology.queue("parser")
+    first, second = fetched("bad-1"), fetched("bad-2")
+    with consuming(api.service.broker, "parser", _refuse, max_retries=1, retry_step=topology.retry_step):
+        api.service.broker.publish([to_outgoing(first), to_outgoing(second)])
+        wait_for(lambda: queue_depth(api.settings.amqp_url, dlq) == 2, timeout=15, what="two dead letters")
+    assert api.client.get("/api/v1/dead-letters", headers=agent).status_code == 403
+    listed = api.client.get("/api/v1/dead-letters?stage=parser", headers=admin).json()
+    assert {r["id"] for r in listed} == {first.message_id, second.message_id}
+    assert all(r["reason"].startswith("rejected: cannot parse bad-") for r in listed)
+    shown = api.client.get(f"/api/v1/dead-letters/{first.message_id[:8]}", headers=admin).json()
+    assert shown["id"] == first.message_id and shown["stage"] == "parser"
+    assert api.client.post(f"/api/v1/dead-letters/{first.message_id}/replay", headers=agent).status_code == 403
+    replayed = api.client.post(f"/api/v1/dead-letters/{first.message_id}/replay", headers=admin).json()
+    assert replayed == {"replayed": first.message_id, "queue": work}
+    wait_for(lambda: queue_depth(api.settings.amqp_url, work) == 1, timeout=10, what="the replayed letter")
+    discarded = api.client.delete(f"/api/v1/dead-letters/{second.message_id}", headers=admin).json()
+    assert discarded == {"discarded": second.message_id}
+    wait_for(lambda: queue_depth(api.settings.amqp_url, dlq) == 0, timeout=10, what="an empty dead-letter queue")
+    assert api.client.get("/api/v1/dead-letters?stage=nope", headers=admin).json()["field"] == "stage"
