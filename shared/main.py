@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from shared.logging import configure_logging, get_logger
-from shared.service import install_stop_signals, start_health
+from shared.service import declare_when_reachable, install_stop_signals, start_health
 from shared.settings import CommonSettings
 
 
@@ -19,9 +19,9 @@ def run_service(name: str, settings_cls: type[CommonSettings], build: Callable[.
     install_stop_signals(stop)
     health = start_health(settings)
     service = build(settings, health)
-    service.broker.declare()
-    log.info("started", service=name)
-    service.run(stop)
+    if declare_when_reachable(service.broker, stop, health):
+        log.info("started", service=name)
+        service.run(stop)
     service.broker.close()
     log.info("stopped", service=name)
     return 0

@@ -29,10 +29,11 @@ ACCOUNT_FETCH_SUCCESS = Gauge("postroom_account_last_fetch_success",
 ACCOUNT_LAST_SUCCESS = Gauge("postroom_account_last_success_timestamp_seconds",
                              "Unix time of the account's last successful fetch", ["account"])
 ACCOUNT_FETCH_INTERVAL = Gauge("postroom_account_fetch_interval_seconds",
-                               "How often the account is meant to be fetched (its configured interval)",
-                               ["account"])
+                               "The longest the fetcher waits between two checks of the account: its poll "
+                               "interval, or the IDLE renewal period while IMAP IDLE is used", ["account"])
 ACCOUNT_FETCH_LAG = Gauge("postroom_account_fetch_lag_seconds",
-                          "Delay between the newest fetched mail's arrival in the mailbox and its fetch",
+                          "Delay between the newest fetched mail's arrival in the mailbox (its topmost "
+                          "Received date) and its fetch",
                           ["account"])
 ACCOUNT_TOKEN_EXPIRY = Gauge("postroom_account_token_expiry_timestamp_seconds",  # set by fetcher/oauth/alerts.py
                              "Unix time at which the account's OAuth refresh token or grant expires", ["account"])

@@ -3,11 +3,12 @@ SIGTERM handling, and the consume loop."""
 
 from __future__ import annotations
 
+import random
 import signal
 import threading
 from dataclasses import dataclass
 
-from shared.broker.port import Broker
+from shared.broker.port import Broker, BrokerUnavailable
 from shared.broker.topology import Topology
 from shared.health import HealthState, serve_health
 from shared.logging import get_logger
@@ -63,6 +64,33 @@ class ConsumerService:
         while not stop.wait(5):
             if self.health.ready and not self._busy:
                 self.health.tick()
+
+
+def declare_when_reachable(broker: Broker, stop: threading.Event, health: HealthState, first_delay: float = 1.0,
+                           max_delay: float = 30.0, rand: random.Random | None = None) -> bool:
+    """Declare the topology, trying again while the broker cannot be reached, until ``stop``; return
+    whether it was declared. A pod started during a broker outage waits instead of exiting and
+    crash-looping: not ready meanwhile, but live (health ticks), one log line per attempt. The delay
+    doubles up to ``max_delay``, jittered so that many pods do not knock at once when the broker
+    returns."""
+    rand = rand or random.Random()
+    delay, attempt = first_delay, 0
+    while not stop.is_set():
+        attempt += 1
+        try:
+            broker.declare(connect_retries=0)
+        except BrokerUnavailable as exc:
+            wait = delay * rand.uniform(0.5, 1.0)
+            log.warning("broker unreachable; trying again", attempt=attempt, retry_in_s=round(wait, 1),
+                        error=str(exc))
+            health.tick()
+            stop.wait(wait)
+            delay = min(delay * 2, max_delay)
+            continue
+        if attempt > 1:
+            log.info("broker reachable", attempts=attempt)
+        return True
+    return False
 
 
 def install_stop_signals(stop: threading.Event) -> None:

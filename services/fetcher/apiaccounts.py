@@ -60,10 +60,14 @@ class ApiSession:
             return 0
 
     def wait(self, stop: threading.Event) -> None:
-        stop.wait(getattr(self, "_interval", 60.0))
+        stop.wait(self.longest_wait)
 
     def close(self) -> None:
         pass
+
+    @property
+    def longest_wait(self) -> float:
+        return getattr(self, "_interval", 60.0)  # known once a sync has read the config
 
 
 @dataclass

@@ -8,6 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
 
+from services.fetcher.gauges import record_lag
 from shared import metrics
 from shared.broker.port import Broker
 from shared.contracts import Envelope, MailFetched, derived_id
@@ -20,6 +21,7 @@ def ingest_raw(*, account: str, source: str, source_id: str, raw: bytes, store: 
                archive: bool = False) -> Envelope[Any]:
     envelope = fetched_envelope(account, source, source_id, store.put(raw), archive)
     _publish(broker, account, [envelope])
+    record_lag(account, [(raw, archive)])
     return envelope
 
 
@@ -39,6 +41,7 @@ def ingest_batch(*, account: str, source: str, mails: Sequence[tuple[str, bytes,
         envelopes = [fetched_envelope(account, source, source_id, ref.result(), archive)
                      for (source_id, _, archive), ref in zip(mails, refs, strict=True)]
     _publish(broker, account, envelopes)
+    record_lag(account, [(raw, archive) for _, raw, archive in mails])
 
 
 def fetched_envelope(account: str, source: str, source_id: str, ref: BlobRef, archive: bool) -> Envelope[Any]:

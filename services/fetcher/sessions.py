@@ -23,6 +23,11 @@ class MailboxSession(Protocol):
     def wait(self, stop: threading.Event) -> None: ...
     def close(self) -> None: ...
 
+    @property
+    def longest_wait(self) -> float:
+        """The longest ``wait`` may last with nothing wrong: how stale a success may get."""
+        ...
+
 
 # While mail flows, look again this soon instead of IDLE: servers gather changes before they
 # announce them (Dovecot waits 0.5 s after a change, NOTIFY_DELAY_MSECS in mailbox-watch.c).
@@ -56,6 +61,14 @@ class ImapSession:
     def close(self) -> None:
         close_quietly(self.client)
 
+    @property
+    def longest_wait(self) -> float:
+        # An IDLE that holds is a working fetch: a new mail would end it. It is renewed (and a sync
+        # follows) every reidle_after at the latest.
+        if self.syncer.config.idle and self.folder.can_idle():
+            return max(self.reidle_after, self.syncer.config.poll_interval)
+        return self.syncer.config.poll_interval
+
 
 @dataclass
 class Pop3Session:
@@ -79,6 +92,10 @@ class Pop3Session:
     def close(self) -> None:
         pass
 
+    @property
+    def longest_wait(self) -> float:
+        return self.syncer.config.poll_interval
+
 
 @dataclass
 class DropFolderSession:
@@ -97,3 +114,7 @@ class DropFolderSession:
 
     def close(self) -> None:
         pass
+
+    @property
+    def longest_wait(self) -> float:
+        return self.poll_interval

@@ -38,6 +38,11 @@ class HealthRepo:
             row.consecutive_failures = failures
             row.next_attempt_at = next_attempt_at
 
+    def last_success_at(self) -> datetime | None:
+        with self.sessions() as session:
+            row = session.get(AccountHealth, self.account)
+            return as_utc(row.last_success_at) if row else None
+
     def streak(self) -> tuple[int, datetime | None]:
         """The failures in a row and when the next attempt is due (a restart keeps to both)."""
         with self.sessions() as session:

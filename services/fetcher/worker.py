@@ -1,5 +1,6 @@
 """One thread per leased account: open a session, sync, wait for news, again; on failure record the
-account's health and back off (exponential, capped, jittered; much longer after a refused login)."""
+account's health and back off (exponential, capped, jittered; much longer after a refused login).
+The account's fetch-health gauges follow every sync; the health row at most once a minute."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from datetime import timedelta
 from services.fetcher.backoff import Backoff
 from services.fetcher.clock import now
 from services.fetcher.failures import LeaseLost, classify
+from services.fetcher.gauges import AccountGauges
 from services.fetcher.sessions import MailboxSession
 from services.fetcher.status import HealthRepo
 from shared.logging import get_logger
@@ -27,6 +29,7 @@ class AccountWorker:
         self._thread = threading.Thread(target=self._run, name=f"fetch-{account}", daemon=True)
         self._failures = 0
         self._reported = 0.0
+        self.gauges = AccountGauges(account)
 
     def start(self) -> None:
         self._thread.start()
@@ -42,7 +45,16 @@ class AccountWorker:
         return self._thread.is_alive()
 
     def _run(self) -> None:
+        try:
+            self._read()
+        finally:
+            self.gauges.forget()
+
+    def _read(self) -> None:
+        self.gauges.restore(self._quietly(self.health.last_success_at))  # type: ignore[arg-type]
         self._failures, due = self._quietly(self.health.streak, default=(0, None))  # type: ignore[misc]
+        if self._failures:  # still failing when this replica took it over
+            self.gauges.failed()
         if due is not None:  # a restart does not cut a back-off short
             self.stop.wait(max(0.0, (due - now()).total_seconds()))
         while not self.stop.is_set():
@@ -51,6 +63,7 @@ class AccountWorker:
                 session = self.open_session()
                 while not self.stop.is_set():
                     count = session.sync(self.stop)
+                    self.gauges.succeeded(session.longest_wait)
                     self._succeeded(count)
                     session.wait(self.stop)
             except LeaseLost:
@@ -69,6 +82,7 @@ class AccountWorker:
 
     def _failed(self, exc: Exception) -> None:
         error = classify(exc)
+        self.gauges.failed()
         self._failures += 1
         delay = self.backoff.delay(error.kind, self._failures)
         log.warning("fetch failed", account=self.account, kind=error.kind, error=str(error),

@@ -26,9 +26,10 @@ from typing import Any
 
 from kombu import Connection, Consumer, Exchange
 from kombu import Queue as KQueue
+from kombu.exceptions import OperationalError
 
 from shared.broker.kombu_publisher import ConfirmedPublisher
-from shared.broker.port import Delivery, Outgoing, PublishFailed
+from shared.broker.port import BrokerUnavailable, Delivery, Outgoing, PublishFailed
 from shared.broker.topology import Topology
 from shared.logging import get_logger
 
@@ -233,7 +234,10 @@ class KombuBroker:
 
     def declare(self, connect_retries: int = 3) -> None:
         with Connection(self.url, connect_timeout=self.timeout) as conn:
-            conn.ensure_connection(max_retries=connect_retries, interval_start=0.5)
+            try:
+                conn.ensure_connection(max_retries=connect_retries, interval_start=0.5)
+            except (OperationalError, OSError) as exc:  # kombu wraps the socket's error in its own
+                raise BrokerUnavailable(f"{type(exc).__name__}: {exc}") from None
             ch = conn.channel()
             Exchange(self.topology.exchange, "topic", durable=True)(ch).declare()
             Exchange(self.topology.dead_letter_exchange, "direct", durable=True)(ch).declare()

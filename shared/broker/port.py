@@ -29,6 +29,10 @@ class PublishFailed(Exception):
     """The broker did not confirm the message (nack, no route, connection lost)."""
 
 
+class BrokerUnavailable(Exception):
+    """The broker could not be reached (refused, timed out, unknown host): worth trying again later."""
+
+
 @dataclass(frozen=True)
 class Outgoing:
     routing_key: str
@@ -55,7 +59,8 @@ class Delivery(Protocol):
 
 class Broker(Protocol):
     def declare(self, connect_retries: int = 3) -> None:
-        """Declare the whole topology (idempotent); every service does it at start."""
+        """Declare the whole topology (idempotent); every service does it at start. Raise
+        ``BrokerUnavailable`` when no connection could be made in 1 + ``connect_retries`` tries."""
 
     def publish(self, messages: Sequence[Outgoing]) -> None:
         """Publish each with confirms and ``mandatory``; raise ``PublishFailed`` unless all are routed."""

@@ -12,12 +12,15 @@ from pathlib import Path
 import pytest
 
 from tests.deploy.conftest import DEPLOY, ROOT
+from tests.deploy.packageset import distributions, run_postroom
+from tests.support.servers import free_port
 
 DOCKERFILE = DEPLOY / "Dockerfile"
 SERVICES = ("fetcher", "parser", "itemwriter", "notifier")
-# The extra each image target must carry: its own for a service; the cli runs `db upgrade`,
-# `accounts apply` and `ingest`, which need the database extra.
-TARGET_EXTRAS = {**{s: s for s in SERVICES}, "cli": "db"}
+# The extras each image target must carry: its own for a service; the cli runs `db upgrade`,
+# `accounts apply` and `ingest` (the database extra) and `queues` and `dlq` (admin: pika). The
+# fetcher's image is also the one the README has operators `kubectl exec` into: admin too.
+TARGET_EXTRAS = {**{s: s for s in SERVICES}, "fetcher": "fetcher,admin", "cli": "admin"}
 
 
 def _stages() -> dict[str, tuple[str, str]]:
@@ -46,10 +49,10 @@ def _layer_extras() -> dict[str, str]:
     return dict(pair.split(":") for pair in pairs.split())
 
 
-def _requirements(extra: str) -> set[str]:
-    """The distributions an extra pulls in, following postroom[...] self-references."""
+def _requirements(extras: str) -> set[str]:
+    """The requirements extras ("a" or "a,b") pull in, following postroom[...] self-references."""
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    seen, wanted, todo = set(), set(project["dependencies"]), [extra]
+    seen, wanted, todo = set(), set(project["dependencies"]), extras.split(",")
     while todo:
         name = todo.pop()
         if name in seen:
@@ -137,3 +140,85 @@ def test_hadolint_reports_a_known_bad_dockerfile(tmp_path):
     result = _hadolint(bad)
     assert result.returncode != 0
     assert "DL3007" in result.stdout
+
+
+# ---------------------------------------------------------------------------------------------
+# The README's operator commands, run against exactly an image's package set.
+
+README = ROOT / "README.md"
+# Values for the README's placeholders; what matters is that the command runs as far as its imports.
+_PLACEHOLDERS = {"ID": "0123abcd", "N": "1", "NAME": "support", "S": "parser", "STAGE": "parser"}
+
+
+def _command(span: str) -> list[str]:
+    """`postroom dlq show ID [--json]` -> ["dlq", "show", "0123abcd"]: the required words only."""
+    words = span.split(" [", 1)[0].split()[1:]
+    return [_PLACEHOLDERS.get(w, w) for w in words]
+
+
+def readme_operator_commands() -> list[tuple[str, list[str], str | None]]:
+    """(image target, command, stdin file) for every `kubectl exec ... -- postroom ...` of the README,
+    and for every command of the bullets of "Watching and operating it" in each image operators
+    exec into (those of the exec lines, and the cli image)."""
+    text = README.read_text()
+    found: list[tuple[str, list[str], str | None]] = []
+    for target, command, stdin in re.findall(
+            r"kubectl [^`\n]*?exec [^`\n]*?(\S*?(?:fetcher|parser|itemwriter|notifier|cli)\S*(?: pod>)?) -- "
+            r"(postroom [^`<\n]*?)\s*(?:< (\S+))?(?:`|\n|$)", text):
+        image = re.search(r"fetcher|parser|itemwriter|notifier|cli", target).group(0)  # type: ignore[union-attr]
+        found.append((image, _command(command), stdin or None))
+    section = text[text.index("## Watching and operating it"):]
+    section = section[:section.index("\n## ", 1)]
+    bullets = [b for b in re.split(r"\n(?=- )", section) if b.startswith("- `postroom ")]
+    spans = [span for bullet in bullets for span in re.findall(r"`(postroom [^`]+)`", bullet)]
+    for image in sorted({image for image, _, _ in found} | {"cli"}):
+        found.extend((image, _command(span), None) for span in spans)
+    return found
+
+
+def image_distributions(target: str) -> set[str]:
+    """What the Dockerfile installs in the target: the requirements file of its dependency layer."""
+    return distributions([*_requirements(_layer_extras()[_installed_layer(target)]), "postroom"])
+
+
+def test_the_readme_operator_commands_include_the_broker_tools_and_the_exec_lines():
+    """The list below is read from the README; if its wording changes, the checks must not go empty."""
+    commands = {(image, " ".join(command)) for image, command, _ in readme_operator_commands()}
+    assert {("cli", "queues"), ("cli", "dlq list"), ("fetcher", "queues"), ("fetcher", "dlq show 0123abcd"),
+            ("fetcher", "accounts apply -f /dev/stdin"), ("fetcher", "items list")} <= commands
+
+
+@pytest.fixture(scope="module")
+def operator_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """A migrated SQLite database, a broker port nobody listens on (each command gets as far as
+    connecting, past its imports), a secret key."""
+    from shared.secrets import new_key
+
+    root = tmp_path_factory.mktemp("operator")
+    env = {"DATABASE_URL": f"sqlite:///{root / 'postroom.db'}", "POSTROOM_VAR_DIR": str(root / "var"),
+           "AMQP_URL": f"amqp://guest:guest@127.0.0.1:{free_port()}//", "POSTROOM_SECRET_KEYS": new_key(),
+           "POSTROOM_LOG_FORMAT": "console"}
+    code, output = run_postroom(["db", "upgrade"], image_distributions("cli"), env, root)
+    assert code == 0, output
+    return env
+
+
+@pytest.mark.parametrize(("image", "command", "stdin"), readme_operator_commands(),
+                         ids=lambda v: " ".join(v) if isinstance(v, list) else str(v))
+def test_each_readme_operator_command_imports_in_the_image_it_is_run_in(image, command, stdin, operator_env,
+                                                                          tmp_path):
+    """Run with only the image's distributions importable, the command may fail for want of a broker
+    or an account, never for want of a module."""
+    source = ROOT / stdin if stdin and (ROOT / stdin).exists() else DEPLOY / "local" / "accounts.yaml"
+    data = source.read_bytes() if stdin else b""
+    _, output = run_postroom(command, image_distributions(image), operator_env, tmp_path, stdin=data)
+    assert "No module named" not in output and "ImportError" not in output, output
+
+
+def test_a_command_whose_module_the_image_lacks_is_caught():
+    """The check itself: `postroom queues` with the database extra alone (the cli image before it
+    carried pika) fails on the import, as it did in the images."""
+    present = distributions([*_requirements("db"), "postroom"])
+    env = {"AMQP_URL": f"amqp://guest:guest@127.0.0.1:{free_port()}//"}
+    code, output = run_postroom(["queues"], present, env, ROOT)
+    assert code != 0 and "No module named 'pika'" in output, output
