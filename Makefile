@@ -44,7 +44,7 @@ deploy-check: install
 
 ## Every image target of deploy/Dockerfile, as postroom-<target>:<version> (needs a Docker engine).
 images:
-	for target in fetcher parser itemwriter notifier cli; do \
+	for target in fetcher parser itemwriter notifier api cli; do \
 	  docker build -f deploy/Dockerfile --target $$target -t postroom-$$target:$(VERSION) . || exit 1; \
 	done
 

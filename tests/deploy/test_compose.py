@@ -17,7 +17,7 @@ from tests.deploy.test_container_images import _stages
 from tests.deploy.wiring import all_env_names
 
 COMPOSE = DEPLOY / "compose.yaml"
-SERVICES = ("fetcher", "parser", "itemwriter", "notifier")
+SERVICES = ("fetcher", "parser", "itemwriter", "notifier", "api")
 
 
 @pytest.fixture(scope="module")
@@ -63,8 +63,8 @@ def test_the_services_start_after_the_schema_and_the_accounts_and_a_healthy_brok
         assert depends["rabbitmq"]["condition"] == "service_healthy", name
 
 
-def test_the_blob_store_volume_is_shared_by_fetcher_parser_and_itemwriter(compose):
-    """One volume at the parent of POSTROOM_STORE_DIR; read-only for the itemwriter."""
+def test_the_blob_store_volume_is_shared_read_only_where_the_code_only_reads(compose):
+    """One volume at the parent of POSTROOM_STORE_DIR; read-only for the itemwriter and the notifier."""
     services = compose["services"]
     store_dir = services["fetcher"]["environment"]["POSTROOM_STORE_DIR"]
     mounts = {}
@@ -73,7 +73,8 @@ def test_the_blob_store_volume_is_shared_by_fetcher_parser_and_itemwriter(compos
             source, target, *mode = volume.split(":")
             if store_dir.startswith(target + "/"):
                 mounts[name] = (source, mode)
-    assert mounts == {"fetcher": ("blobs", []), "parser": ("blobs", []), "itemwriter": ("blobs", ["ro"])}
+    assert mounts == {"fetcher": ("blobs", []), "parser": ("blobs", []), "itemwriter": ("blobs", ["ro"]),
+                      "notifier": ("blobs", ["ro"]), "api": ("blobs", [])}
     assert "blobs" in compose["volumes"]
 
 

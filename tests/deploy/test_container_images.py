@@ -16,11 +16,11 @@ from tests.deploy.packageset import distributions, run_postroom
 from tests.support.servers import free_port
 
 DOCKERFILE = DEPLOY / "Dockerfile"
-SERVICES = ("fetcher", "parser", "itemwriter", "notifier")
+SERVICES = ("fetcher", "parser", "itemwriter", "notifier", "api")
 # The extras each image target must carry: its own for a service; the cli runs `db upgrade`,
 # `accounts apply` and `ingest` (the database extra) and `queues` and `dlq` (admin: pika). The
 # fetcher's image is also the one the README has operators `kubectl exec` into: admin too.
-TARGET_EXTRAS = {**{s: s for s in SERVICES}, "fetcher": "fetcher,admin", "cli": "admin"}
+TARGET_EXTRAS = {**{s: s for s in SERVICES}, "fetcher": "fetcher,admin", "cli": "admin", "api": "api"}
 
 
 def _stages() -> dict[str, tuple[str, str]]:

@@ -10,17 +10,18 @@ from typing import Any
 
 import kubernetes_validate
 import pytest
+import yaml
 
 from shared.broker.topology import CONSUMERS, Topology
-from tests.deploy.conftest import component, of_kind, pod_spec
-from tests.deploy.wiring import ENTRY, all_env_names, opens_blob_store, secrets_needed
+from tests.deploy.conftest import ROOT, component, of_kind, pod_spec
+from tests.deploy.wiring import ENTRY, all_env_names, secrets_needed, writes_blob_store
 
 # Kubernetes versions the manifests must be valid for: the oldest supported here and the newest
 # schema kubernetes-validate ships.
 KUBERNETES_VERSIONS = ("1.29.0", kubernetes_validate.utils.latest_version())
 # Custom resources have no schema in kubernetes-validate: these, and only these, are skipped.
 SKIPPED_CUSTOM_RESOURCES = {("keda.sh/v1alpha1", "ScaledObject"), ("keda.sh/v1alpha1", "TriggerAuthentication")}
-SERVICES = ("fetcher", "parser", "itemwriter", "notifier")
+SERVICES = ("fetcher", "parser", "itemwriter", "notifier", "api")
 # Where each service talks to beyond RabbitMQ, PostgreSQL and DNS.
 EXTERNAL_PORTS = {"fetcher": {143, 993, 110, 995, 443}, "notifier": {25, 465, 587}}
 DNS, AMQP, AMQPS, POSTGRES = 53, 5672, 5671, 5432
@@ -60,7 +61,7 @@ def secret_files(workload: dict[str, Any]) -> set[str]:
 # Rendering and schemas
 
 
-def test_each_overlay_renders_the_four_services_and_the_migration_job(objects):
+def test_each_overlay_renders_the_five_services_and_the_migration_job(objects):
     """Every overlay holds one Deployment per service and the migration Job."""
     assert sorted(deployments(objects)) == sorted(SERVICES)
     assert [component(j) for j in of_kind(objects, "Job")] == ["migration"]
@@ -310,9 +311,10 @@ def test_the_migration_job_runs_db_upgrade_with_the_cli_image(objects):
 # Storage
 
 
-def test_the_blob_store_claim_is_shared_by_fetcher_parser_and_itemwriter_at_the_store_dir(overlay, objects):
+def test_the_blob_store_claim_is_shared_at_the_store_dir_writable_only_where_the_code_writes(overlay, objects):
     """One claim, ReadWriteMany outside dev (pods on several nodes), mounted where
-    POSTROOM_STORE_DIR points: writable where the code opens the store, read-only in the itemwriter."""
+    POSTROOM_STORE_DIR points: writable where the code writes the store (fetcher, parser, the API's
+    reply attachments), read-only in the itemwriter and the notifier."""
     (claim,) = of_kind(objects, "PersistentVolumeClaim")
     expected_mode = "ReadWriteOnce" if overlay == "dev" else "ReadWriteMany"
     assert claim["spec"]["accessModes"] == [expected_mode]
@@ -325,9 +327,9 @@ def test_the_blob_store_claim_is_shared_by_fetcher_parser_and_itemwriter_at_the_
             if claim_ref == claim["metadata"]["name"]:
                 assert store_dir.is_relative_to(mount["mountPath"]), name
                 mounted[name] = mount.get("readOnly", False)
-    assert mounted == {"fetcher": False, "parser": False, "itemwriter": True}
+    assert mounted == {"fetcher": False, "parser": False, "itemwriter": True, "notifier": True, "api": False}
     for name, read_only in mounted.items():
-        assert read_only != opens_blob_store(name), name
+        assert read_only != writes_blob_store(name), name
 
 
 # ---------------------------------------------------------------------------------------------
@@ -338,9 +340,14 @@ def _rules_ports(rules: list[dict[str, Any]]) -> set[int | str]:
     return {p["port"] for rule in rules for p in rule.get("ports", [])}
 
 
+MONITORING = {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "monitoring"}}}
+INGRESS_CONTROLLER = {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "ingress-nginx"}}}
+
+
 def test_each_pod_accepts_traffic_only_from_monitoring_on_the_health_port(objects):
     """One NetworkPolicy per workload on top of the namespace's default deny; its only ingress
-    is the monitoring namespace scraping the health port."""
+    is the monitoring namespace scraping the health port, and for the API the ingress controller
+    on its HTTP port."""
     policies = of_kind(objects, "NetworkPolicy")
     deny = [p for p in policies if p["spec"]["podSelector"] == {}]
     assert len(deny) == 1 and set(deny[0]["spec"]["policyTypes"]) == {"Ingress", "Egress"}
@@ -352,8 +359,12 @@ def test_each_pod_accepts_traffic_only_from_monitoring_on_the_health_port(object
         if workload["kind"] == "Job":
             assert ingress == [], name
             continue
+        if name == "api":
+            assert [(rule["from"], _rules_ports([rule])) for rule in ingress] == [
+                ([MONITORING], {"health"}), ([INGRESS_CONTROLLER], {"http"})]
+            continue
         sources = [source for rule in ingress for source in rule["from"]]
-        assert sources == [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "monitoring"}}}]
+        assert sources == [MONITORING]
         assert _rules_ports(ingress) == {"health"}, name
 
 
@@ -371,3 +382,15 @@ def test_each_pod_may_reach_only_dns_the_broker_the_database_and_its_own_provide
         if overlay == "dev" and name == "notifier":
             expected.add(1025)
         assert _rules_ports(own["spec"]["egress"]) == expected, name
+
+
+@pytest.mark.parametrize("version", KUBERNETES_VERSIONS)
+def test_the_api_ingress_example_validates_and_routes_to_the_api_service(objects, version):
+    """The example is not rendered by an overlay; it must still be valid and name the API's Service."""
+    example = yaml.safe_load((ROOT / "deploy/k8s/examples/api-ingress.yaml").read_text())
+    kubernetes_validate.validate(example, version, strict=True)
+    (service,) = [s for s in of_kind(objects, "Service") if s["metadata"]["name"].endswith("postroom-api")]
+    backend = example["spec"]["rules"][0]["http"]["paths"][0]["backend"]["service"]
+    assert service["metadata"]["name"].endswith(backend["name"])
+    assert backend["port"]["name"] in {p["name"] for p in service["spec"]["ports"]}
+    assert example["spec"]["tls"], "the API takes passwords and tokens: TLS only"

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from pydantic import AliasChoices
 
+from services.api.settings import ApiSettings
 from services.fetcher.settings import FetcherSettings
 from services.itemwriter.settings import ItemwriterSettings
 from services.notifier.settings import NotifierSettings
@@ -23,6 +24,7 @@ ENTRY = {
     "parser": (ROOT / "services/parser/bootstrap.py", ParserSettings),
     "itemwriter": (ROOT / "services/itemwriter/bootstrap.py", ItemwriterSettings),
     "notifier": (ROOT / "services/notifier/bootstrap.py", NotifierSettings),
+    "api": (ROOT / "services/api/bootstrap.py", ApiSettings),
     "migration": (ROOT / "services/cli/db.py", CommonSettings),
 }
 
@@ -53,8 +55,16 @@ def secrets_needed(workload: str) -> set[str]:
     return {key for name, key in _SECRET_OF.items() if name in _names_used(ENTRY[workload][0])}
 
 
+# Workloads that open the blob store only to read it: the notifier, for the attachments of replies.
+BLOB_READERS = frozenset({"notifier"})
+
+
 def opens_blob_store(workload: str) -> bool:
     return "resolved_store_dir" in _names_used(ENTRY[workload][0])
+
+
+def writes_blob_store(workload: str) -> bool:
+    return opens_blob_store(workload) and workload not in BLOB_READERS
 
 
 def env_names(settings_cls: type[CommonSettings]) -> set[str]:
