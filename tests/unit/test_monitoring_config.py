@@ -122,7 +122,7 @@ def test_the_absent_target_rule_names_every_service() -> None:
     from shared.broker.topology import CONSUMERS
 
     expr = _rule("PostroomStageAbsent")["expr"]
-    assert set(re.findall(r'absent\(up\{job="postroom", component="(\w+)"\}\)', expr)) == {*CONSUMERS, "fetcher"}
+    assert set(re.findall(r'absent\(up\{job="postroom", component="(\w+)"\}\)', expr)) == {*CONSUMERS, "fetcher", "api"}
     assert 'up{job="postroom"}' in _rule("PostroomTargetDown")["expr"]
 
 
@@ -155,7 +155,7 @@ def test_the_documented_scrape_config_is_valid_and_sets_what_the_target_rules_re
     (job, _) = yaml.safe_load(config)["scrape_configs"]
     assert job["job_name"] == "postroom"
     assert any(r.get("target_label") == "component" for r in job["relabel_configs"])
-    for service in ("fetcher", "parser", "itemwriter", "notifier"):
+    for service in ("fetcher", "parser", "itemwriter", "notifier", "api"):
         docs = yaml.safe_load_all((ROOT / "deploy" / "k8s" / "base" / f"{service}.yaml").read_text())
         (pod,) = [d["spec"]["template"] for d in docs if d and d["kind"] == "Deployment"]
         assert pod["metadata"]["labels"]["app.kubernetes.io/component"] == service
