@@ -9,7 +9,7 @@ from shared.settings import CommonSettings
 
 class ApiSettings(CommonSettings):
     api_host: str = "127.0.0.1"  # the deployment sets 0.0.0.0 inside its pod
-    api_port: int = Field(8080, ge=1, le=65535)
+    api_port: int = Field(8000, ge=1, le=65535)
     # The address people reach the API at, for what it prints and links (make up prints it).
     api_public_url: str = ""
     session_hours: float = Field(12.0, gt=0)

@@ -19,12 +19,12 @@ import click
 
 from services.cli.context import CliContext
 
-SINK_PORT = 8025
-
-
 def _spawn(args: list[str], log_path: Path, env: dict[str, str]) -> subprocess.Popen[bytes]:
     log_path.parent.mkdir(parents=True, exist_ok=True)
-    return subprocess.Popen(args, stdout=log_path.open("ab"), stderr=subprocess.STDOUT, env=env)
+    # A session of its own: Ctrl-C reaches only `up`, which stops the services in order, instead of
+    # every service at once (and `up` taking their clean exit for a crash).
+    return subprocess.Popen(args, stdout=log_path.open("ab"), stderr=subprocess.STDOUT, env=env,
+                            start_new_session=True)
 
 
 ADMIN_EMAIL = "admin@postroom.local"
@@ -57,8 +57,10 @@ def _first_admin(ctx: CliContext, var: Path) -> str:
 @click.option("--accounts-file", type=click.Path(path_type=Path), default=Path("deploy/local/accounts.yaml"),
               show_default=True)
 @click.option("--memory", is_flag=True, help="Use the in-memory broker even if RabbitMQ answers.")
+@click.option("--sink-port", type=int, default=8025, show_default=True, envvar="POSTROOM_SINK_PORT",
+              help="The local SMTP sink's port (POSTROOM_SINK_PORT).")
 @click.pass_obj
-def up_command(ctx: CliContext, accounts_file: Path, memory: bool) -> None:
+def up_command(ctx: CliContext, accounts_file: Path, memory: bool, sink_port: int) -> None:
     """Run the whole pipeline locally until Ctrl-C."""
     from services.cli.localbroker import broker_answers, start_local_rabbitmq
     from services.fetcher.accounts import apply_specs, load_specs
@@ -93,7 +95,7 @@ def up_command(ctx: CliContext, accounts_file: Path, memory: bool) -> None:
                        "independently; install RabbitMQ or set AMQP_URL for the real thing.")
             memory = True
 
-    env = {**os.environ, "SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(SINK_PORT), "SMTP_TLS": "none",
+    env = {**os.environ, "SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(sink_port), "SMTP_TLS": "none",
            "POSTROOM_LOG_FORMAT": "json"}
     python = sys.executable
     from services.api.settings import ApiSettings
@@ -102,18 +104,25 @@ def up_command(ctx: CliContext, accounts_file: Path, memory: bool) -> None:
     cli = os.path.relpath(Path(sys.executable).parent / "postroom")
     procs: dict[str, subprocess.Popen[bytes]] = {
         "smtp-sink": _spawn([python, "-m", "services.cli", "smtp-sink", "--dir", str(var / "outbox"),
-                             "--port", str(SINK_PORT)], var / "log" / "smtp-sink.log", env)}
+                             "--port", str(sink_port)], var / "log" / "smtp-sink.log", env)}
     names = ["all"] if memory else ["fetcher", "parser", "itemwriter", "notifier", "api"]
-    for name in names:
+    health = []
+    for index, name in enumerate(names):
         args = [python, "-m", "services.cli", "run", "all"] if memory else [python, "-m", f"services.{name}"]
-        procs[name] = _spawn(args, var / "log" / f"{name}.log", env)
+        own = dict(env)
+        if settings.health_port:  # one port each, from the one given: they cannot share it
+            own["POSTROOM_HEALTH_PORT"] = str(settings.health_port + index)
+            health.append(f"{name} :{settings.health_port + index}")
+        procs[name] = _spawn(args, var / "log" / f"{name}.log", own)
 
+    health_line = ("\n  health:    " + ", ".join(health)) if health else ""
     click.echo(f"""
 Postroom is running ({'one process, in-memory broker' if memory else 'five processes over ' + settings.amqp_url}).
   API:       {api_url}/api/v1  (OpenAPI: {api_url}/api/v1/openapi.json)
   sign in:   {admin_line}
   database:  {settings.resolved_database_url}
   logs:      tail -f {var}/log/*.log
+  SMTP sink: 127.0.0.1:{sink_port}, each mail under {var}/outbox/{health_line}
 
 Try it, in a second terminal in this folder:
   cp tests/data/printer.eml {var}/inbox/            # or: {cli} ingest --account demo < mail.eml
