@@ -11,7 +11,8 @@ from sqlalchemy.orm import Session
 
 from services.app.items import summary
 from services.app.replies import delivery
-from shared.db.models import (Contact, Customer, Item, ItemEvent, ItemLink, ItemNotify, OutboundMail, User)
+from shared.db.models import Contact, Customer, Item, ItemEvent, ItemLink, ItemNotify, OutboundMail, User
+from shared.risky import risk
 
 
 def _name(session: Session, model: type, row_id: int | None, attr: str) -> str | None:
@@ -36,7 +37,8 @@ def item_details(session: Session, item: Item) -> dict[str, Any]:
                    "decision": m.decision, "text": m.text, "created_at": m.created_at.isoformat()}
                   for m in item.mails],
         "attachments": [{"id": a.id, "mail_id": a.mail_id, "filename": a.filename, "content_type": a.content_type,
-                         "size": a.size, "sha256": a.sha256, "inline": a.inline} for a in item.attachments],
+                         "size": a.size, "sha256": a.sha256, "inline": a.inline,
+                         "risk": risk(a.filename, a.content_type)} for a in item.attachments],
         "outbound": [{"kind": o.kind, "recipient": o.recipient, "status": o.status, "reason": o.reason,
                       "message_id": o.message_id or None, "attempts": o.attempts,
                       "created_at": o.created_at.isoformat()}

@@ -16,6 +16,7 @@ from services.app.errors import Invalid
 from services.app.items import item_summary, last_inbound, record, thread_of
 from shared.contracts import Address, OutgoingAttachment, SendReply
 from shared.db.models import Item, ItemMail, OutboundMail
+from shared.risky import risk
 from shared.store import BlobStore
 
 MAX_ATTACHMENT_BYTES = 25 * 1024 * 1024
@@ -56,6 +57,9 @@ def reply(session: Session, store: BlobStore, actor: Actor, item: Item, draft: D
             raise Invalid(f"attachment {filename!r} has {len(data)} bytes; the limit is {MAX_ATTACHMENT_BYTES}",
                           field="attachments")
         name = " ".join(filename.split()) or "attachment"
+        danger = risk(name, content_type)
+        if danger:  # the customer's mail client would open it: we never send such a file
+            raise Invalid(f"attachment {name!r} is not sent: {danger}", field="attachments")
         attachments.append(OutgoingAttachment(filename=name, content_type=content_type or "application/octet-stream",
                                               blob=store.put(data)))
     in_reply_to, references, subject = thread_of(session, item)

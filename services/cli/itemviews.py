@@ -19,7 +19,8 @@ def render(d: dict[str, Any]) -> str:
         lines.append(f"      matched by: {m['matched_by']}")
         lines += [f"      - {c}" for c in dec.get("considered", [])]
     for a in d["attachments"]:
-        lines.append(f"  attachment {a['id']}: {a['filename']} ({a['content_type']}, {a['size']} bytes)")
+        lines.append(f"  attachment {a['id']}: {a['filename']} ({a['content_type']}, {a['size']} bytes)"
+                     + (f"  RISKY: {a['risk']}" if a.get("risk") else ""))
     lines.append("automatic mail:" if d["outbound"] else "automatic mail: none")
     lines += [f"  {o['created_at'][:19]} {o['kind']:<14} to {o['recipient']}: {o['status']}"
               + (f" ({o['reason']})" if o["reason"] else "") for o in d["outbound"]]

@@ -15,6 +15,7 @@ from services.notifier.compose import LOOP_HEADER, Composed
 from services.notifier.headers import one_line
 from shared.contracts import Address, SendReply
 from shared.db.models import utcnow
+from shared.risky import risk
 from shared.store import BlobStore
 
 
@@ -47,6 +48,8 @@ def build_reply(reply: SendReply, *, from_address: str, token: str, message_id: 
     if reply.html:
         msg.add_alternative(reply.html, subtype="html")
     for attachment in reply.attachments:
+        if risk(attachment.filename, attachment.content_type):
+            continue  # never sent, whoever asked (the application layer refuses them already)
         maintype, _, subtype = attachment.content_type.partition("/")
         msg.add_attachment(store.get(attachment.blob.key), maintype=maintype or "application",
                            subtype=subtype or "octet-stream", filename=one_line(attachment.filename))

@@ -1,8 +1,9 @@
 """Attachment names as a person should see them, and the extension that really counts.
 
 A name comes from the sender and is shown to people and used to save files: it keeps no directory
-part (``../../etc/passwd``), no control character or NUL, and no bidirectional override that makes
-``invoice\u202efdp.exe`` look like ``invoiceexe.pdf``.
+part (``../../etc/passwd``), no control character or NUL, and no format character (Unicode Cf: the
+bidirectional override that makes ``invoice\u202efdp.exe`` look like ``invoiceexe.pdf``, zero-width
+spaces and joiners that make two names look alike, soft hyphens).
 """
 
 from __future__ import annotations
@@ -11,9 +12,9 @@ import re
 import unicodedata
 
 MAX_NAME = 200
-# Explicit bidi embeddings, overrides and isolates, and the invisible marks; letters keep their
-# own direction without them.
-_BIDI = set("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c")
+# Control, surrogate and every format character (Cf: bidi embeddings, overrides, isolates and marks,
+# zero-width characters, soft hyphens, tags); letters keep their own direction without them.
+_DROPPED = frozenset({"Cc", "Cs", "Cf"})
 
 
 def clean_filename(name: str | None, fallback: str) -> tuple[str, list[str]]:
@@ -21,9 +22,9 @@ def clean_filename(name: str | None, fallback: str) -> tuple[str, list[str]]:
     issues: list[str] = []
     raw = name or ""
     text = unicodedata.normalize("NFC", raw)
-    stripped = "".join(ch for ch in text if ch not in _BIDI and unicodedata.category(ch) not in ("Cc", "Cs"))
+    stripped = "".join(ch for ch in text if unicodedata.category(ch) not in _DROPPED)
     if stripped != text:
-        issues.append("control or bidirectional characters removed from a file name")
+        issues.append("control or format characters removed from a file name")
     base = re.split(r"[/\\]", stripped)[-1]
     if base != stripped:
         issues.append("directory part removed from a file name")

@@ -200,3 +200,24 @@ def test_a_bad_reply_is_refused_naming_the_field(api: Api, agent: dict[str, str]
     number = customer_mail(api)
     answer = api.client.post(f"/api/v1/items/incident/{number}/replies", headers=agent, json=body)
     assert answer.status_code == 422 and answer.json()["field"] == field
+
+
+def test_a_risky_attachment_is_flagged_on_the_item_and_refused_in_a_reply(api: Api, agent: dict[str, str]) -> None:
+    """An .exe a customer sent is shown flagged; an agent cannot send one."""
+    from shared.store import FilesystemBlobStore
+
+    number = customer_mail(api)
+    ref = FilesystemBlobStore(api.settings.resolved_store_dir).put(b"MZ")
+    with api.sessions() as session, session.begin():
+        item = session.scalar(select(Item).where(Item.number == number))
+        assert item is not None
+        mail_row = session.scalar(select(ItemMail).where(ItemMail.item_id == item.id))
+        assert mail_row is not None
+        session.add(ItemAttachment(item_id=item.id, mail_id=mail_row.id, filename="invoice.pdf.exe",
+                                   content_type="application/pdf", size=2, sha256=ref.sha256, blob_key=ref.key))
+    shown = api.client.get(f"/api/v1/items/incident/{number}", headers=agent).json()["attachments"]
+    assert shown[0]["risk"] == "a .exe file runs code or script when opened"
+    refused = api.client.post(f"/api/v1/items/incident/{number}/replies", headers=agent, json={
+        "text": "here", "attachments": [{"filename": "tool.exe", "content_base64": base64.b64encode(b"MZ").decode()}]})
+    assert refused.status_code == 422 and refused.json()["field"] == "attachments"
+    assert "tool.exe" in refused.json()["message"]

@@ -74,9 +74,15 @@ def test_two_senders_publish_the_first_and_record_the_second() -> None:
     ("invoice\u202efdp.exe", "invoicefdp.exe"),
     ("a\x00b.txt", "ab.txt"),
     ("..", "attachment-1.bin"),
+    ("in\u200bvoice.pdf", "invoice.pdf"),  # zero-width space
+    ("pay\u00adroll.xlsx", "payroll.xlsx"),  # soft hyphen
+    ("report\u2060.pdf\u200d.exe", "report.pdf.exe"),  # word joiner, zero-width joiner
+    ("\ufeffnotes.txt", "notes.txt"),  # a byte-order mark
+    ("tag\U000e0041\U000e0042.doc", "tag.doc"),  # Unicode tag characters
+    ("left\u200e\u061cright.txt", "leftright.txt"),  # direction marks
 ])
-def test_attachment_names_lose_paths_controls_and_bidi_tricks(name: str, shown: str) -> None:
-    """The published name has no directory part, NUL, control or bidirectional character."""
+def test_attachment_names_lose_paths_controls_and_every_format_character(name: str, shown: str) -> None:
+    """The published name has no directory part, NUL, control or format (Unicode Cf) character."""
     from email.message import EmailMessage
 
     msg = EmailMessage()
