@@ -78,17 +78,33 @@ def show_command(ctx: CliContext, name: str, as_json: bool) -> None:
     """Account NAME: who reads it, its health, import progress, mails that could not be fetched."""
     import json
 
+    from sqlalchemy import select
+
     from services.fetcher.report import account_report, render_text
+    from services.itemwriter.authentication import trust_summary
+    from shared.db.models import Account
 
     with ctx.sessions() as session:
         report = account_report(session, name)
-    if report is None:
+        account = session.scalar(select(Account).where(Account.name == name))
+    if report is None or account is None:
         raise click.ClickException(f"unknown account {name!r}")
+    report["items"] = {key: getattr(account, key) for key in ITEM_SETTINGS}
+    report["trust"] = trust_summary(account.kind, account.trusted_authserv_ids or [])
     if as_json:
         click.echo(json.dumps(report, indent=2))
         return
     for line in render_text(report):
         click.echo(line)
+    click.echo("  items: " + ", ".join(f"{k}={v!r}" for k, v in report["items"].items() if k != "trusted_authserv_ids"))
+    click.echo(f"  sender verification trusts: {report['trust']}")
+
+
+# What the itemwriter does with the account's mail, as `accounts show` lists it.
+ITEM_SETTINGS = ("item_type", "project", "creator", "auto_reply", "field_mapping", "default_values",
+                 "save_attachments", "add_sender_to_notify", "map_senders", "quiet_on_create", "reply_status",
+                 "reply_moves_step", "reopen_closed", "attribute_forwards", "trusted_authserv_ids",
+                 "require_verified_sender_for_append")
 
 
 # Managing accounts one by one (list, add, edit, copy, delete, activate, deactivate, test).

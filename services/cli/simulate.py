@@ -20,6 +20,7 @@ from services.cli.context import CliContext
 def simulate(sessions: Any, raw: bytes, account: str, tokens: Any, own_addresses: set[str]) -> dict[str, Any]:
     from sqlalchemy import select
 
+    from services.itemwriter.authentication import trust_summary
     from services.itemwriter.writer import write_item
     from services.notifier.governor import Governor, Policy
     from services.parser.handlers import normalize
@@ -36,8 +37,10 @@ def simulate(sessions: Any, raw: bytes, account: str, tokens: Any, own_addresses
     with sessions() as session:
         session.begin()
         try:
-            if session.scalar(select(Account.id).where(Account.name == account)) is None:
+            row = session.scalar(select(Account).where(Account.name == account))
+            if row is None:
                 raise click.ClickException(f"unknown account {account!r}")
+            trust = trust_summary(row.kind, row.trusted_authserv_ids or [])
             ours = own_addresses | {a.lower() for a in session.scalars(select(Account.address))}
             outcome = write_item(session, envelope)
             event = outcome.outputs[0].payload if outcome.outputs else None
@@ -54,7 +57,7 @@ def simulate(sessions: Any, raw: bytes, account: str, tokens: Any, own_addresses
         refusal = (Governor(Policy(), tokens).mail_refusal(event, sender.address, ours, "auto-reply")
                    if sender else "the mail has no sender address")
     return {"mail": mail, "change": outcome.change, "item": item, "matched_by": outcome.matched_by,
-            "reason": outcome.reason, "decision": outcome.decision, "auto_reply_refusal": refusal,
+            "reason": outcome.reason, "decision": outcome.decision, "auto_reply_refusal": refusal, "trust": trust,
             "event": event.model_dump(mode="json", by_alias=True) if event else None}
 
 
@@ -73,7 +76,8 @@ def render(r: dict[str, Any]) -> str:
            f"       classification {m['classification']['kind']} {m['classification']['reason']}".rstrip(),
            f"       item refs: {', '.join(_ref(x) for x in m['item_refs']) or 'none'}",
            f"sender: {sender.get('address') or '-'} "
-           f"({_VERDICTS.get(sender.get('verdict', ''), '-')}: {sender.get('auth', '-')})"]
+           f"({_VERDICTS.get(sender.get('verdict', ''), '-')}: {sender.get('auth', '-')})",
+           f"  the account trusts: {r['trust']}"]
     out += [f"  {n}" for n in d.get("notes", [])]
     out.append("field mapping and defaults:")
     out += [f"  {n}" for n in d.get("mapping", [])] or ["  (none: the item exists)"]

@@ -43,3 +43,5 @@ def test_show_tells_progress_health_and_reader_without_secrets(mail_user, sessio
     assert "read by: replica-x" in result.output
     assert "INBOX: 3 imported, last UID 3" in result.output and "up to date" in result.output
     assert mail_user.password not in result.output
+    assert "items: item_type='incident'" in result.output and "auto_reply=" in result.output
+    assert "sender verification trusts: nothing: no authserv-id is trusted" in result.output

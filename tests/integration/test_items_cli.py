@@ -96,6 +96,7 @@ def test_simulate_explains_the_outcome_and_writes_nothing(run, sessions, tmp_pat
     assert "UNVERIFIED: dmarc=fail" in out
     assert "withheld auto-reply to alice@acme.example: the sender is unverified" in out
     assert "default priority := 'high'" in out
+    assert f"the account trusts: Authentication-Results from {TRUSTED}" in out
     result = json.loads(run("simulate", forged, "--account", "support", "--json"))
     assert result["decision"]["considered"] and result["change"] == "created"
     with sessions() as session:
