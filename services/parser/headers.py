@@ -80,8 +80,24 @@ def parse_addresses(value: str, name: str, defects: list[str]) -> list[Address]:
     return found
 
 
+# An unquoted display name holding an "@" before an angle-addr (``known@a.example <other@b.example>``):
+# RFC 5322 allows no "@" in a phrase, and the stdlib then takes the display text for the address.
+# The angle-addr is the sender, always: the text is quoted, so it stays a display name (and a
+# display name that is another address is a spoof sign the append rules refuse).
+_AT_IN_PHRASE = re.compile(r'(^|,)([^",<>()]*@[^",<>()]*?)\s*(<[^<>"]*@[^<>"]*>)')
+
+
+def _quote_phrase(match: re.Match[str]) -> str:
+    phrase = match.group(2).strip().replace("\\", "\\\\")
+    return f'{match.group(1)} "{phrase}" {match.group(3)}'
+
+
 def _parse_addresses(value: str, name: str, defects: list[str]) -> list[Address]:
     value = _ADJACENT_WORDS.sub(r"\1\2", value)  # RFC 2047 section 6.2: the space between words goes
+    quoted = _AT_IN_PHRASE.sub(_quote_phrase, value)
+    if quoted != value:
+        defects.append(f"{name}: a display name holds an address; the address in angle brackets is the sender")
+        value = quoted
     parsed, malformed, failure = _registry_parse(name, value)
     if failure:
         defects.append(f"{name}: unparseable address list ({failure})")
