@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from services.app.actors import Actor
 from services.app.errors import NotFound
-from shared.db.models import Account, AccountHealth
+from shared.db.models import Account, AccountHealth, utcnow
 
 
 def _view(account: Account, health: AccountHealth | None) -> dict[str, Any]:
@@ -34,4 +34,20 @@ def set_active(session: Session, actor: Actor, name: str, active: bool) -> dict[
     if account is None:
         raise NotFound(f"no account {name}")
     account.active = active
+    if active:
+        wake(session, name)
     return _view(account, session.get(AccountHealth, name))
+
+
+def wake(session: Session, name: str) -> bool:
+    """Try the account again now, after a fix: its back-off ends and its failure streak is cleared, and
+    the changed row makes the fetcher restart its reader at the next tick (the scheduler restarts a
+    worker whose account row changed). False for an unknown account."""
+    account = session.scalar(select(Account).where(Account.name == name))
+    if account is None:
+        return False
+    health = session.get(AccountHealth, name)
+    if health is not None:
+        health.next_attempt_at, health.consecutive_failures = None, 0
+    account.updated_at = utcnow()
+    return True

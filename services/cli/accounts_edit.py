@@ -43,6 +43,8 @@ def edit_command(ctx: CliContext, name: str, sets: tuple[str, ...], unsets: tupl
     if "name" in changes or "name" in unsets:
         raise click.UsageError("an account's name cannot change (its state is kept by name): "
                                "copy it to the new name, then delete the old one")
+    from services.app.accounts import wake
+
     secret = secret_from_stdin(password_stdin, app_password_stdin, client_secret_stdin)
     with ctx.sessions() as session, session.begin():
         account = find_account(session, name)
@@ -58,6 +60,7 @@ def edit_command(ctx: CliContext, name: str, sets: tuple[str, ...], unsets: tupl
             store(session, after, ctx.secret_box)
         except ValidationError as exc:
             raise invalid(name, exc, before | secret) from None
+        wake(session, name)  # a fixed setting is tried at once, not after the back-off
     click.echo(f"~ {name}")
     for line in lines:
         click.echo(line)

@@ -84,6 +84,10 @@ def _set_active(ctx: CliContext, name: str, active: bool) -> None:
             raise click.ClickException(f"the mailbox {name} reads is read by {', '.join(others)} already: every "
                                        "mail would be imported twice. Deactivate that one or change this one first")
         account.active = active
+        if active:
+            from services.app.accounts import wake
+
+            wake(session, name)
     if active:
         click.echo(f"{name} is active: the fetcher starts reading it at its next tick")
     else:
@@ -161,6 +165,10 @@ def test_command(ctx: CliContext, name: str) -> None:
                    token=_account_token(ctx, name) if config.get("oauth") else None)
     if not result.ok:
         raise click.ClickException(redact(f"{name}: {result.summary}", secrets))
+    from services.app.accounts import wake
+
+    with ctx.sessions() as session, session.begin():  # it works now: the fetcher need not wait out its back-off
+        wake(session, name)
     click.echo(redact(f"{name}: {result.summary}", secrets))
     if result.folders:
         click.echo(f"  {'labels' if kind == 'gmail' else 'folders'}: {', '.join(result.folders)}")

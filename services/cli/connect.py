@@ -51,6 +51,10 @@ def connect_command(ctx: CliContext, name: str, no_browser: bool, port: int) -> 
     except (AuthFailed, TokenUnavailable) as exc:
         raise click.ClickException(str(exc)) from None
     store.connected(name, config.provider, config.resolved_flow, grant.cache, grant.expires_at, datetime.now(UTC))
+    from services.app.accounts import wake
+
+    with ctx.sessions() as session, session.begin():  # signed in: the fetcher tries it now
+        wake(session, name)
     click.echo(f"{name}: signed in ({config.provider}, {config.resolved_flow}); access token valid until "
                f"{grant.expires_at:%Y-%m-%d %H:%M} UTC")
 

@@ -274,3 +274,32 @@ def test_list_shows_when_an_oauth_sign_in_lapses_and_a_missing_one(sessions, dat
     assert rows["gmail"]["token_expires_at"].startswith("2026-11-27")
     assert rows["fresh"]["has_token"] and rows["fresh"]["token_expires_at"] is None
     assert not rows["imap"]["has_token"]
+
+
+def test_a_fixed_password_is_tried_at_once_not_after_the_back_off(cli, mail_user, sessions, secret_box,
+                                                                  memory_broker, fetcher):
+    """The wrong password fails and backs off for 30 s; `edit --password-stdin` with the right one
+    makes the fetcher read the mailbox within seconds."""
+    apply_account(sessions, secret_box, **(imap_account(mail_user) | {"password": "wrong password"}))
+    mail_user.append(sample_mail(1))
+    with fetcher(auth_backoff_base=30.0):
+        wait_for(lambda: _health(sessions, "support", "consecutive_failures"), timeout=15, what="the failed login")
+        assert _health(sessions, "support", "next_attempt_at") is not None
+        fixed = cli("edit", "support", "--password-stdin", input=mail_user.password + "\n")
+        assert fixed.exit_code == 0, fixed.output
+        wait_for(lambda: len(memory_broker.published) == 1, timeout=8, what="the mail read after the fix")
+    assert _health(sessions, "support", "consecutive_failures") == 0
+
+
+def test_a_passing_accounts_test_ends_the_back_off(cli, mail_user, sessions, secret_box):
+    """`accounts test` that logs in resets the failure streak the fetcher waits on."""
+    from datetime import UTC, datetime, timedelta
+
+    apply_account(sessions, secret_box, **imap_account(mail_user))
+    with sessions() as session, session.begin():
+        session.add(AccountHealth(account="support", consecutive_failures=4, last_error_kind="auth",
+                                  next_attempt_at=datetime.now(UTC) + timedelta(hours=6)))
+    result = cli("test", "support")
+    assert result.exit_code == 0, result.output
+    assert _health(sessions, "support", "next_attempt_at") is None
+    assert _health(sessions, "support", "consecutive_failures") == 0
