@@ -70,6 +70,13 @@ def list_command(ctx: CliContext, as_json: bool) -> None:
             click.echo(line.rstrip())
 
 
+def _signed_in(session: Any, name: str) -> bool:
+    from shared.db.models import OAuthToken
+
+    token = session.get(OAuthToken, name)
+    return token is not None and token.sealed_cache is not None
+
+
 def _set_active(ctx: CliContext, name: str, active: bool) -> None:
     from services.fetcher.accountedit import find_account, same_mailbox_readers
 
@@ -80,6 +87,9 @@ def _set_active(ctx: CliContext, name: str, active: bool) -> None:
         if account.active == active:
             click.echo(f"{name} is {'active' if active else 'inactive'} already")
             return
+        if active and account.config.get("oauth") and not _signed_in(session, name):
+            raise click.ClickException(f"{name} is not signed in yet: connect it first (postroom accounts connect "
+                                       f"{name}), then activate it")
         if active and (others := same_mailbox_readers(session, account)):
             raise click.ClickException(f"the mailbox {name} reads is read by {', '.join(others)} already: every "
                                        "mail would be imported twice. Deactivate that one or change this one first")

@@ -35,9 +35,10 @@ def connect_command(ctx: CliContext, name: str, no_browser: bool, port: int) -> 
     from shared.oauth.errors import AuthFailed, TokenUnavailable
 
     authenticators, store = oauth_parts(ctx)
-    config = authenticators.configs().get(name)
+    # An inactive account may be signed in first, then activated: it never starts with a failure.
+    config = authenticators.configs(include_inactive=True).get(name)
     if config is None:
-        raise click.ClickException(f"no active account {name!r} with an oauth: block (postroom accounts apply)")
+        raise click.ClickException(f"no account {name!r} with an oauth: block (postroom accounts apply)")
     try:
         auth = authenticators(name)
         if config.resolved_flow == "client_credentials":

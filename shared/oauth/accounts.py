@@ -51,8 +51,9 @@ class AccountAuthenticators:
             return MicrosoftAuth(account, oauth, kind, user, secret, self.msal_http, self.clock)
         return GoogleAuth(account, oauth, kind, secret, self.google_request, self.clock)
 
-    def configs(self) -> dict[str, OAuthConfig]:
-        """Every active account signing in with OAuth, by name."""
+    def configs(self, include_inactive: bool = False) -> dict[str, OAuthConfig]:
+        """Every active account signing in with OAuth, by name (``include_inactive``: every one)."""
         with self.sessions() as session:
-            rows = session.scalars(select(Account).where(Account.active)).all()
+            query = select(Account) if include_inactive else select(Account).where(Account.active)
+            rows = session.scalars(query).all()
             return {r.name: c for r in rows if (c := oauth_config_of(r.config)) is not None}

@@ -181,3 +181,17 @@ def test_google_with_a_browser_catches_the_redirect_on_the_loopback_address(oaut
     assert "Signed in" in answered[0] and "gmail: signed in (google, installed)" in printed
     assert oauth_cli.google.requests[-1]["code"] == ["4/0Aloop"]
     _sealed_apart(oauth_cli, "gmail", "ya29.loopback-1", "1//rt-loopback-1")
+
+
+def test_an_inactive_account_is_signed_in_first_and_activating_an_unconnected_one_says_connect(
+        oauth_cli: OAuthCli) -> None:
+    """So an OAuth account never starts with a failure and a back-off: connect, then activate."""
+    _add(oauth_cli, "graph", "support", "--tenant", "contoso.example", "--inactive")
+    refused = oauth_cli.cli("activate", "support")
+    assert refused.exit_code == 1 and "connect it first (postroom accounts connect support)" in refused.output
+    oauth_cli.authority.answer(tokens(access="at-inactive-1", refresh="rt-inactive-1"))
+    connected = oauth_cli.cli("connect", "support")
+    assert connected.exit_code == 0, connected.output
+    assert _row(oauth_cli, "support") is not None
+    activated = oauth_cli.cli("activate", "support")
+    assert activated.exit_code == 0 and "is active" in activated.output
