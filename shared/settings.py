@@ -34,6 +34,13 @@ class CommonSettings(BaseSettings):
     database_url: str = Field("", validation_alias=env_alias("DATABASE_URL"))
     var_dir: Path = Path("var")
     store_dir: Path | None = None
+    # Where raw mail and attachments are kept: empty for the filesystem at store_dir, or
+    # "s3://BUCKET[/PREFIX]" for S3-compatible object storage (s3_* below).
+    store_url: str = ""
+    s3_endpoint_url: str = ""  # e.g. https://minio.example:9000; empty: AWS's own for the region
+    s3_region: str = "us-east-1"
+    s3_access_key_id: str = Field("", repr=False)
+    s3_secret_access_key: str = Field("", repr=False)
     # Prefix for every exchange and queue name: lets tests (and tenants) share one broker.
     broker_namespace: str = ""
     # Unacked messages the broker sends ahead; a consumer hands its handler those already waiting, up
@@ -89,6 +96,14 @@ class CommonSettings(BaseSettings):
     @property
     def resolved_store_dir(self) -> Path:
         return self.store_dir or self.var_dir / "store"
+
+    @field_validator("store_url")
+    @classmethod
+    def _check_store_url(cls, value: str) -> str:
+        if value and not (value.startswith("s3://") and value[5:].strip("/")):
+            raise ValueError("POSTROOM_STORE_URL must be empty (the filesystem at POSTROOM_STORE_DIR) or "
+                             "s3://BUCKET[/PREFIX]")
+        return value
 
 
 def split_list(value: object) -> object:

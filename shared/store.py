@@ -1,6 +1,7 @@
 """The blob store: raw mail and attachments kept once, found by a content key (claim check).
 
-The filesystem store is the default. A blob is durable when ``put`` returns: written to a temporary
+The filesystem store is the default; ``store_from`` gives the S3-compatible one (shared/s3store.py)
+when ``POSTROOM_STORE_URL`` names a bucket. A blob is durable when ``put`` returns: written to a temporary
 file, fsynced, renamed into place and the directory fsynced, so a crash never leaves half a mail
 under a real key. Keys are content hashes, so storing the same bytes twice is harmless.
 """
@@ -12,7 +13,7 @@ import os
 import tempfile
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from shared.contracts.common import BlobRef
 
@@ -94,6 +95,22 @@ class FilesystemBlobStore:
 
     def exists(self, key: str) -> bool:
         return self._path(key).exists()
+
+
+def store_from(settings: Any) -> BlobStore:
+    """The configured store: S3-compatible object storage for ``store_url = s3://bucket[/prefix]``,
+    else the filesystem at ``resolved_store_dir``."""
+    if not settings.store_url:
+        return FilesystemBlobStore(settings.resolved_store_dir)
+    import boto3
+
+    from shared.s3store import S3BlobStore
+
+    bucket, _, prefix = settings.store_url.removeprefix("s3://").partition("/")
+    client = boto3.client("s3", endpoint_url=settings.s3_endpoint_url or None, region_name=settings.s3_region,
+                          aws_access_key_id=settings.s3_access_key_id or None,
+                          aws_secret_access_key=settings.s3_secret_access_key or None)
+    return S3BlobStore(client, bucket, prefix)
 
 
 def _make_dirs(path: Path) -> None:

@@ -11,6 +11,7 @@ import pytest
 from shared.broker.memory import MemoryBroker
 from shared.secrets import SecretBox
 from tests.support.dovecot import DovecotServer, MailUser
+from tests.support.s3 import S3Server
 from tests.support.servers import free_port, resolve_amqp_url, resolve_postgres_url
 from tests.support.smtp import RecordingHandler
 
@@ -192,3 +193,13 @@ def memory_broker() -> MemoryBroker:
     broker = MemoryBroker()
     broker.declare()
     return broker
+
+
+@pytest.fixture(scope="session")
+def s3_server() -> Iterator[S3Server]:
+    """moto's S3 server, once per test session."""
+    from tests.support.s3 import moto_server
+
+    with moto_server() as server:
+        yield server
+

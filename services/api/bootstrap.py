@@ -16,7 +16,7 @@ from services.app.outgoing import Relay
 from shared.broker.port import Broker
 from shared.db.engine import make_engine, make_sessionmaker
 from shared.service import broker_from, topology_from
-from shared.store import FilesystemBlobStore
+from shared.store import store_from
 
 
 @dataclass
@@ -29,7 +29,7 @@ class ApiService:
 
 def build(settings: ApiSettings, broker: Broker | None = None) -> ApiService:
     sessions = make_sessionmaker(make_engine(settings.resolved_database_url))
-    ctx = Context(settings, sessions, FilesystemBlobStore(settings.resolved_store_dir),
+    ctx = Context(settings, sessions, store_from(settings),
                   SignInLimiter(settings.sign_in_failures, settings.sign_in_window_seconds), threading.Event(),
                   DeadLetters(settings.amqp_url, topology_from(settings)))
     broker = broker or broker_from(settings)

@@ -85,12 +85,12 @@ def show_command(ctx: CliContext, ident: str, stage: str | None, raw: bool, as_j
 
 
 def _write_raw(ctx: CliContext, key: str | None) -> None:
-    from shared.store import BlobNotFound, FilesystemBlobStore
+    from shared.store import BlobNotFound, store_from
 
     if not key:
         raise click.ClickException("this dead letter carries no raw mail reference")
     try:
-        data = FilesystemBlobStore(ctx.settings.resolved_store_dir).get(key)
+        data = store_from(ctx.settings).get(key)
     except BlobNotFound:
         raise click.ClickException(f"{key} is not in the blob store at {ctx.settings.resolved_store_dir}") from None
     sys.stdout.buffer.write(data)

@@ -21,7 +21,7 @@ def ingest_command(ctx: CliContext, account: str) -> None:
 
     from services.fetcher.ingest import ingest_raw
     from shared.db.models import Account
-    from shared.store import FilesystemBlobStore
+    from shared.store import store_from
 
     raw = sys.stdin.buffer.read()
     if not raw.strip():
@@ -34,7 +34,7 @@ def ingest_command(ctx: CliContext, account: str) -> None:
         broker.declare(connect_retries=1)  # an MTA waits on us: fail fast, it retries later
         envelope = ingest_raw(account=account, source="stdin",
                               source_id=f"stdin:{hashlib.sha256(raw).hexdigest()}", raw=raw,
-                              store=FilesystemBlobStore(ctx.settings.resolved_store_dir), broker=broker)
+                              store=store_from(ctx.settings), broker=broker)
         broker.close()
     except click.ClickException:
         raise

@@ -63,9 +63,9 @@ def attachment_command(ctx: CliContext, number: int, attachment_id: int, item_ty
     """Write an attachment's bytes to standard output: ``postroom items attachment 7 3 > file``."""
     from services.app import attachments
     from services.app import items as app_items
-    from shared.store import FilesystemBlobStore
+    from shared.store import store_from
 
-    store = FilesystemBlobStore(ctx.settings.resolved_store_dir)
+    store = store_from(ctx.settings)
     found = run(ctx, lambda s: attachments.attachment(s, store, app_items.find_number(s, number, item_type),
                                                       attachment_id))
     click.echo(f"{found.filename} ({found.content_type}, {len(found.data)} bytes)", err=True)

@@ -33,14 +33,14 @@ from shared.db.engine import make_engine, make_sessionmaker
 from shared.health import HealthState
 from shared.secrets import SecretBox
 from shared.service import broker_from
-from shared.store import BlobStore, FilesystemBlobStore
+from shared.store import BlobStore, store_from
 
 
 def build(settings: FetcherSettings, health: HealthState, broker: Broker | None = None, *,
           imap_factory: ClientFactory = default_factory,
           pop3_factory: Pop3Factory = default_pop3_factory) -> FetcherService:
     broker = broker or broker_from(settings)
-    store = FilesystemBlobStore(settings.resolved_store_dir)
+    store = store_from(settings)
     sessions = make_sessionmaker(make_engine(settings.resolved_database_url))
     leases = LeaseRepo(sessions, settings.resolved_replica_id, settings.lease_ttl)
     box = SecretBox(settings.resolved_secret_keys)

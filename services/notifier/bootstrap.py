@@ -15,7 +15,7 @@ from shared.oauth.accounts import AccountAuthenticators
 from shared.oauth.store import TokenStore
 from shared.oauth.tokens import TokenProvider
 from shared.secrets import SecretBox
-from shared.store import FilesystemBlobStore
+from shared.store import store_from
 from shared.service import ConsumerService, broker_from
 from shared.tokens import ItemTokens
 
@@ -28,7 +28,7 @@ def build(settings: NotifierSettings, health: HealthState, broker: Broker | None
     oauth_tokens = TokenProvider(TokenStore(sessions, box), AccountAuthenticators(sessions, box))
     senders = SenderPool(settings, settings.smtp_password, box, oauth_tokens)
     loop_id = f"postroom; {settings.broker_namespace or 'default'}"
-    replies = ReplySender(sessions, senders, tokens, FilesystemBlobStore(settings.resolved_store_dir), loop_id)
+    replies = ReplySender(sessions, senders, tokens, store_from(settings), loop_id)
     notifier = Notifier(
         sessions=sessions, senders=senders,
         governor=Governor(settings.governor_policy(), tokens), templates=Templates(), tokens=tokens,

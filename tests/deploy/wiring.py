@@ -60,7 +60,7 @@ BLOB_READERS = frozenset({"notifier"})
 
 
 def opens_blob_store(workload: str) -> bool:
-    return "resolved_store_dir" in _names_used(ENTRY[workload][0])
+    return bool({"resolved_store_dir", "store_from"} & _names_used(ENTRY[workload][0]))
 
 
 def writes_blob_store(workload: str) -> bool:
