@@ -19,7 +19,7 @@ DOCKERFILE = DEPLOY / "Dockerfile"
 SERVICES = ("fetcher", "parser", "itemwriter", "notifier", "api")
 # The extras each image target must carry: its own for a service; the cli runs `db upgrade`,
 # `accounts apply` and `ingest` (the database extra) and `queues` and `dlq` (admin: pika). The
-# fetcher's image is also the one the README has operators `kubectl exec` into: admin too.
+# fetcher's image is also the one docs/deployment.md has operators `kubectl exec` into: admin too.
 TARGET_EXTRAS = {**{s: s for s in SERVICES}, "fetcher": "fetcher,admin", "cli": "admin", "api": "api"}
 
 
@@ -143,9 +143,14 @@ def test_hadolint_reports_a_known_bad_dockerfile(tmp_path):
 
 
 # ---------------------------------------------------------------------------------------------
-# The README's operator commands, run against exactly an image's package set.
+# The documented operator commands, run against exactly an image's package set.
 
 README = ROOT / "README.md"
+# Where `kubectl exec ... -- postroom ...` lines may be (deployment.md has most), and the section of
+# operator commands in operations.md.
+EXEC_DOCUMENTS = (README, *sorted((ROOT / "docs").glob("*.md")))
+OPERATIONS = ROOT / "docs" / "operations.md"
+IMAGES = r"fetcher|parser|itemwriter|notifier|api|cli"
 # Values for the README's placeholders; what matters is that the command runs as far as its imports.
 _PLACEHOLDERS = {"ID": "0123abcd", "N": "1", "NAME": "support", "S": "parser", "STAGE": "parser"}
 
@@ -157,18 +162,21 @@ def _command(span: str) -> list[str]:
 
 
 def readme_operator_commands() -> list[tuple[str, list[str], str | None]]:
-    """(image target, command, stdin file) for every `kubectl exec ... -- postroom ...` of the README,
-    and for every command of the bullets of "Watching and operating it" in each image operators
-    exec into (those of the exec lines, and the cli image)."""
-    text = README.read_text()
+    """(image target, command, stdin file) for every `kubectl exec ... -- postroom ...` of the README
+    and docs/, and for every command of the bullets of docs/operations.md's
+    "Watching and operating it" in each image operators exec into (those of the exec lines, and the
+    cli image)."""
     found: list[tuple[str, list[str], str | None]] = []
-    for target, command, stdin in re.findall(
-            r"kubectl [^`\n]*?exec [^`\n]*?(\S*?(?:fetcher|parser|itemwriter|notifier|cli)\S*(?: pod>)?) -- "
-            r"(postroom [^`<\n]*?)\s*(?:< (\S+))?(?:`|\n|$)", text):
-        image = re.search(r"fetcher|parser|itemwriter|notifier|cli", target).group(0)  # type: ignore[union-attr]
-        found.append((image, _command(command), stdin or None))
+    for document in EXEC_DOCUMENTS:
+        for target, command, stdin in re.findall(
+                rf"kubectl [^`\n]*?exec [^`\n]*?(\S*?(?:{IMAGES})\S*(?: pod>)?) -- "
+                r"(postroom [^`<\n]*?)\s*(?:< (\S+))?(?:`|\n|$)", document.read_text()):
+            image = re.search(IMAGES, target).group(0)  # type: ignore[union-attr]
+            found.append((image, _command(command), stdin or None))
+    text = OPERATIONS.read_text()
     section = text[text.index("## Watching and operating it"):]
-    section = section[:section.index("\n## ", 1)]
+    following = re.search(r"\n## ", section[1:])
+    section = section[:following.start() + 1] if following else section
     bullets = [b for b in re.split(r"\n(?=- )", section) if b.startswith("- `postroom ")]
     spans = [span for bullet in bullets for span in re.findall(r"`(postroom [^`]+)`", bullet)]
     for image in sorted({image for image, _, _ in found} | {"cli"}):
@@ -182,10 +190,11 @@ def image_distributions(target: str) -> set[str]:
 
 
 def test_the_readme_operator_commands_include_the_broker_tools_and_the_exec_lines():
-    """The list below is read from the README; if its wording changes, the checks must not go empty."""
+    """The list below is read from the docs; if their wording changes, the checks must not go empty."""
     commands = {(image, " ".join(command)) for image, command, _ in readme_operator_commands()}
     assert {("cli", "queues"), ("cli", "dlq list"), ("fetcher", "queues"), ("fetcher", "dlq show 0123abcd"),
-            ("fetcher", "accounts apply -f /dev/stdin"), ("fetcher", "items list")} <= commands
+            ("fetcher", "accounts apply -f /dev/stdin"), ("fetcher", "items list"), ("api", "queues"),
+            ("fetcher", "accounts connect support"), ("api", "users add ann@example.com --role admin")} <= commands
 
 
 @pytest.fixture(scope="module")

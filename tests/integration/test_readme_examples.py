@@ -1,4 +1,5 @@
-"""The account examples in the README apply as written, and their secrets are sealed, never stored in clear."""
+"""The account examples in the README and in docs/ apply as written, and their secrets are sealed, never
+stored in clear."""
 
 from __future__ import annotations
 
@@ -14,16 +15,25 @@ from services.fetcher.accounts import AccountSpec, apply_specs
 from shared.db.models import Account
 from shared.secrets import SecretBox, new_key
 
-README = Path(__file__).resolve().parents[2] / "README.md"
-BLOCKS = re.findall(r"```yaml\n(accounts:\n.*?)```", README.read_text(), re.S)
+ROOT = Path(__file__).resolve().parents[2]
+# Every document a reader copies accounts from: the README's first example, docs/mailboxes.md's per kind.
+DOCUMENTS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+BLOCKS = [(document.relative_to(ROOT).as_posix(), block) for document in DOCUMENTS
+          for block in re.findall(r"```yaml\n(accounts:\n.*?)```", document.read_text(), re.S)]
 
 
-def test_the_readme_has_account_examples() -> None:
-    assert len(BLOCKS) >= 2
+def test_the_readme_and_the_mailbox_guide_have_account_examples() -> None:
+    sources = [source for source, _ in BLOCKS]
+    assert "README.md" in sources and sources.count("docs/mailboxes.md") >= 3
 
 
-@pytest.mark.parametrize("block", BLOCKS, ids=lambda b: re.search(r"name: (\S+)", b).group(1))
-def test_a_readme_account_example_applies_and_seals_its_secrets(block: str, sessions: Any) -> None:
+def _first_name(block: str) -> str:
+    found = re.search(r"name: (\S+)", block)
+    return found.group(1) if found else "?"
+
+
+@pytest.mark.parametrize(("source", "block"), BLOCKS, ids=[f"{s}:{_first_name(b)}" for s, b in BLOCKS])
+def test_a_documented_account_example_applies_and_seals_its_secrets(source: str, block: str, sessions: Any) -> None:
     box = SecretBox([new_key()])
     specs = [AccountSpec.model_validate(a) for a in yaml.safe_load(block)["accounts"]]
     with sessions() as session, session.begin():
