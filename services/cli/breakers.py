@@ -43,7 +43,8 @@ def list_command(ctx: CliContext, account: str | None, as_json: bool) -> None:
         click.echo(json.dumps(rows, indent=2))
         return
     for b in rows:
-        state = f"open until {b['open_until'][:16]}" if b["open"] else f"expired {b['open_until'][:16]}"
+        until = f"{b['open_until'][:16].replace('T', ' ')} UTC"
+        state = f"open until {until}" if b["open"] else f"expired {until}"
         click.echo(f"{b['account']:<16} {b['scope']:<9} {b['target']:<32} {state:<28} {b['reason'][:100]}")
     click.echo(f"{sum(b['open'] for b in rows)} open loop breaker(s)" if rows else "no loop breakers")
 
