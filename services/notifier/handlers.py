@@ -128,7 +128,10 @@ class Notifier:
                         results[index] = exc
             intents.save()
         if self.governor.publish_due(intents.seen):  # after the commit: the gauges say what is stored
-            self.governor.publish(self.sessions)
+            try:
+                self.governor.publish(self.sessions)
+            except OperationalError as exc:  # a metric is not worth failing the committed batch for
+                log.warning("loop breakers not published", error=type(exc).__name__)
         return sends
 
     def _send(self, send: Send, deferring: set[str]) -> None:
