@@ -50,6 +50,12 @@ AUTO_REPLIES_SUPPRESSED = Counter("postroom_auto_replies_suppressed_total",
                                   "automatic, no_sender, system_address, own_address, disabled, loop_breaker, "
                                   "rate_limited)", ["account", "reason"])
 LOOP_BREAKER_OPEN = Gauge("postroom_loop_breaker_open",
-                          "1 while the loop breaker holds back auto-replies of the account, else 0", ["account"])
-LOOP_BREAKER_TRIPS = Counter("postroom_loop_breaker_trips_total", "Times the account's loop breaker opened",
-                             ["account"])
+                          "1 while the account-wide loop breaker (a storm of many correspondents) holds back "
+                          "all automatic mail of the account, else 0", ["account"])
+# The notifier recomputes both gauges from the database at start and after each change.
+LOOP_BREAKERS_OPEN = Gauge("postroom_loop_breakers_open",
+                           "Loop breakers open now, by account and scope (recipient, item, account)",
+                           ["account", "scope"])
+LOOP_BREAKER_TRIPS = Counter("postroom_loop_breaker_trips_total",
+                             "Times a loop breaker opened, by account and scope (recipient, item, account)",
+                             ["account", "scope"])

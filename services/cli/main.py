@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from services.cli.accounts import accounts
+from services.cli.breakers import breakers
 from services.cli.config import config
 from services.cli.contacts import contacts
 from services.cli.context import CliContext
@@ -31,7 +32,7 @@ def cli(ctx: click.Context) -> None:
 
 
 for command in (accounts, config, contacts, db, dlq, ingest_command, items, parse_command, queues_command, run_command,
-                secrets, simulate_command, sink_command, tokens, up_command, users):
+                secrets, simulate_command, sink_command, tokens, up_command, users, breakers):
     cli.add_command(command)
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from sqlalchemy.exc import OperationalError
+
 from services.notifier.governor import Governor
 from services.notifier.handlers import Notifier
 from services.notifier.replies import ReplySender
@@ -11,6 +13,7 @@ from services.notifier.templates import Templates
 from shared.broker.port import Broker
 from shared.db.engine import make_engine, make_sessionmaker
 from shared.health import HealthState
+from shared.logging import get_logger
 from shared.oauth.accounts import AccountAuthenticators
 from shared.oauth.store import TokenStore
 from shared.oauth.tokens import TokenProvider
@@ -18,6 +21,8 @@ from shared.secrets import SecretBox
 from shared.store import store_from
 from shared.service import ConsumerService, broker_from
 from shared.tokens import ItemTokens
+
+log = get_logger("postroom.notifier")
 
 
 def build(settings: NotifierSettings, health: HealthState, broker: Broker | None = None) -> ConsumerService:
@@ -29,8 +34,12 @@ def build(settings: NotifierSettings, health: HealthState, broker: Broker | None
     senders = SenderPool(settings, settings.smtp_password, box, oauth_tokens)
     loop_id = f"postroom; {settings.broker_namespace or 'default'}"
     replies = ReplySender(sessions, senders, tokens, store_from(settings), loop_id)
+    governor = Governor(settings.governor_policy(), tokens)
+    try:  # the breakers outlive a restart: so does their metric
+        governor.publish(sessions)
+    except OperationalError as exc:  # the database is not up yet: the first batch publishes them
+        log.warning("loop breakers not read at start", error=type(exc).__name__)
     notifier = Notifier(
-        sessions=sessions, senders=senders,
-        governor=Governor(settings.governor_policy(), tokens), templates=Templates(), tokens=tokens,
+        sessions=sessions, senders=senders, governor=governor, templates=Templates(), tokens=tokens,
         own_addresses=settings.own_addresses, loop_id=loop_id, replies=replies)
     return ConsumerService("notifier", broker or broker_from(settings), notifier, settings, health)

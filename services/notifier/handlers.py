@@ -63,7 +63,7 @@ class Notifier:
                   for i, e in enumerate(envelopes) if not isinstance(e.payload, SendReply)]
         edits = {e.message_id: e.payload for e in envelopes if isinstance(e.payload, ItemEdited)}
         deferring: set[str] = set()  # accounts whose SMTP server did not answer in this batch
-        sends = self._record_intents(events, results) if events else []
+        sends = self._record_intents(events, results, frozenset(edits)) if events else []
         for send in sends:
             send.edited = edits.get(send.envelope.message_id)
         if sends:
@@ -114,10 +114,12 @@ class Notifier:
         else:
             log.warning("refused by the SMTP server", kind=send.kind, error=send.reason)
 
-    def _record_intents(self, events: list[tuple[int, Envelope[Any]]], results: list[Result]) -> list[Send]:
+    def _record_intents(self, events: list[tuple[int, Envelope[Any]]], results: list[Result],
+                        by_people: frozenset[str]) -> list[Send]:
         sends: list[Send] = []
         with transaction(self.sessions) as session:
-            intents = Intents(session, self.governor, self.tokens, self.own_addresses, [e for _, e in events])
+            intents = Intents(session, self.governor, self.tokens, self.own_addresses, [e for _, e in events],
+                              by_people)
             for index, envelope in events:
                 with envelope_context(envelope):
                     try:
@@ -125,6 +127,11 @@ class Notifier:
                     except Reject as exc:  # an unknown account, found before anything was written
                         results[index] = exc
             intents.save()
+        if self.governor.publish_due(intents.seen):  # after the commit: the gauges say what is stored
+            try:
+                self.governor.publish(self.sessions)
+            except OperationalError as exc:  # a metric is not worth failing the committed batch for
+                log.warning("loop breakers not published", error=type(exc).__name__)
         return sends
 
     def _send(self, send: Send, deferring: set[str]) -> None:

@@ -66,9 +66,10 @@ class Intents:
     rules read, each read once."""
 
     def __init__(self, session: Session, governor: Governor, tokens: ItemTokens, own_addresses: Sequence[str],
-                 envelopes: Sequence[Envelope[Any]]) -> None:
+                 envelopes: Sequence[Envelope[Any]], by_people: frozenset[str] = frozenset()) -> None:
+        """``by_people``: the ids of the envelopes that stand for a person's change (``item.edited.v1``)."""
         self.session, self.governor, self.tokens = session, governor, tokens
-        self._own_addresses, self._envelopes = own_addresses, envelopes
+        self._own_addresses, self._envelopes, self._by_people = own_addresses, envelopes, by_people
         self._accounts: dict[str, AccountView] | None = None
         self._ours: set[str] | None = None
         self._read: tuple[dict[outbox.Key, outbox.Recorded], Seen] | None = None
@@ -86,6 +87,11 @@ class Intents:
             self._ours = ({a.lower() for a in self._own_addresses}
                           | {a.lower() for a in self.session.connection().execute(_ADDRESSES).scalars()})
         return self._ours
+
+    @property
+    def seen(self) -> Seen | None:
+        """What the governor read for this batch (None: nothing was asked of it)."""
+        return self._read[1] if self._read is not None else None
 
     def _state(self) -> tuple[dict[outbox.Key, outbox.Recorded], Seen]:
         if self._read is None:
@@ -130,13 +136,14 @@ class Intents:
         if row is not None:
             outbox.count_attempt(session, row.id)
             return Send(index, envelope, kind, to, account, row.id, row.message_id)
+        counted = self.governor.counted(seen, event, envelope.message_id in self._by_people)
         refusal = (self.governor.mail_refusal(event, recipient, self.ours(), kind)
-                   or self.governor.volume_refusal(session, seen, event, recipient))
+                   or self.governor.volume_refusal(session, seen, event, recipient, envelope.message_id, counted))
         if refusal is not None:
             rows[key] = outbox.Recorded(0, "suppressed", "")
             self._unsaved.append((outbox.row(event_id=envelope.message_id, recipient=recipient, kind=kind,
                                              item_id=event.item.id, account=event.account, status="suppressed",
-                                             reason=refusal.reason), None))
+                                             reason=refusal.reason, counted=counted), None))
             count(kind, event.account, "suppressed", refusal.rule)
             log.info("no auto-reply" if kind == AUTO_REPLY else "no notification", rule=refusal.rule,
                      reason=refusal.reason)
@@ -149,8 +156,9 @@ class Intents:
         send = Send(index, envelope, kind, to, account, 0, message_id)
         self._unsaved.append((outbox.row(event_id=envelope.message_id, recipient=recipient, kind=kind,
                                          item_id=event.item.id, account=event.account, status="pending", attempts=1,
-                                         message_id=message_id), send))
-        self.governor.count_pending(seen, recipient, event.item.id)
+                                         message_id=message_id, counted=counted), send))
+        if counted:
+            self.governor.count_pending(seen, recipient, event.item.id, envelope.message_id)
         return send
 
 

@@ -69,11 +69,11 @@ def stable_unique(event_id: str, recipient: str, kind: str) -> str:
 
 
 def row(*, event_id: str, recipient: str, kind: str, item_id: int, account: str, status: str, message_id: str = "",
-        reason: str = "", attempts: int = 0) -> dict[str, Any]:
-    """A new row's values, for ``add_all``."""
+        reason: str = "", attempts: int = 0, counted: bool = True) -> dict[str, Any]:
+    """A new row's values, for ``add_all``; ``counted``: whether it counts against the governor's caps."""
     return {"event_id": event_id, "recipient": recipient, "kind": kind, "item_id": item_id, "account": account,
             "message_id": message_id, "status": status, "reason": reason, "attempts": attempts,
-            "created_at": utcnow()}
+            "created_at": utcnow(), "counted": counted}
 
 
 def add_all(session: Session, rows: list[dict[str, Any]]) -> list[int]:

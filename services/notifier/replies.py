@@ -88,9 +88,10 @@ class ReplySender:
         for to in recipients:
             found = recorded.get((envelope.message_id, to.address, KIND))
             if found is None:
+                # A person's reply: never counted against the governor's caps (nor refused by them).
                 new.append((outbox.row(event_id=envelope.message_id, recipient=to.address, kind=KIND,
                                        item_id=reply.item.id, account=account.name, status="pending",
-                                       message_id=message_id, attempts=1), to.address))
+                                       message_id=message_id, attempts=1, counted=False), to.address))
             elif found.status == "pending":
                 outbox.count_attempt(session, found.id)
                 pending.append((found.id, to.address))

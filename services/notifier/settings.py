@@ -24,8 +24,11 @@ class NotifierSettings(CommonSettings):
     cap_per_recipient: str = "10/10m,100/10h"
     cap_per_item: str = "10/10m,100/10h"
     cap_items_per_sender: str = "20/2h"
-    breaker_cap_hits: int = 3
+    breaker_cap_hits: int = 3  # cap refusals of one correspondent (or item) in the window that open its breaker
+    breaker_window_minutes: int = 10
     breaker_cooldown_minutes: int = 60
+    # Correspondents hitting their caps within the window that make a storm: the account's breaker opens.
+    breaker_storm_correspondents: int = 10
 
     @field_validator("own_addresses", mode="before")
     @classmethod
@@ -40,7 +43,9 @@ class NotifierSettings(CommonSettings):
                       per_item=parse_caps(self.cap_per_item, Cap),
                       items_per_sender=parse_caps(self.cap_items_per_sender, Cap),
                       breaker_cap_hits=self.breaker_cap_hits,
-                      breaker_cooldown=timedelta(minutes=self.breaker_cooldown_minutes))
+                      breaker_window=timedelta(minutes=self.breaker_window_minutes),
+                      breaker_cooldown=timedelta(minutes=self.breaker_cooldown_minutes),
+                      breaker_storm_correspondents=self.breaker_storm_correspondents)
 
 
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}

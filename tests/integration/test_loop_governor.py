@@ -24,7 +24,7 @@ def new_item(sessions: Any, number: int) -> int:
         return item.id
 
 
-def test_a_naive_autoresponder_answering_fifty_times_in_ten_minutes_gets_ten_replies_and_trips_the_breaker(
+def test_a_naive_autoresponder_answering_fifty_times_in_ten_minutes_gets_ten_replies_and_trips_its_breaker(
         sessions: Any, item_id: int, smtp_server: tuple[RecordingHandler, int]) -> None:
     server, port = smtp_server
     handle = handler_for(sessions, port)
@@ -35,13 +35,15 @@ def test_a_naive_autoresponder_answering_fifty_times_in_ten_minutes_gets_ten_rep
     assert len(rows) == 50 and sum(r.status == "suppressed" for r in rows) == 40
     assert all(r.reason for r in rows if r.status == "suppressed")
     assert sum(r.reason.startswith("cap: ") for r in rows) == 3
-    assert sum(r.reason.startswith("loop breaker open") for r in rows) == 37
+    assert sum(r.reason.startswith("loop breaker open for robot@example.org") for r in rows) == 37
     with sessions() as s:
-        assert s.get(LoopBreaker, "support") is not None
-    assert REGISTRY.get_sample_value("postroom_loop_breaker_open", {"account": "support"}) == 1
-    # While the breaker is open nobody gets automatic mail from this account, not only the robot.
+        assert s.get(LoopBreaker, ("support", "recipient", "robot@example.org")) is not None
+        assert s.get(LoopBreaker, ("support", "account", "")) is None
+    assert REGISTRY.get_sample_value("postroom_loop_breakers_open", {"account": "support", "scope": "recipient"}) == 1
+    assert REGISTRY.get_sample_value("postroom_loop_breaker_open", {"account": "support"}) == 0
+    # The breaker stops the robot, not the account: another customer still gets an auto-reply.
     handle(event(new_item(sessions, 999), sender="human@example.com"))
-    assert len(server.received) == 10 and outbox(sessions)[-1].reason.startswith("loop breaker open")
+    assert len(server.received) == 11 and server.received[-1].rcpt_tos == ["human@example.com"]
 
 
 def test_the_naive_autoresponder_in_one_batch_gets_the_same_ten_replies_and_trips_the_breaker_as_one_by_one(
@@ -56,7 +58,7 @@ def test_the_naive_autoresponder_in_one_batch_gets_the_same_ten_replies_and_trip
     assert [r.reason[:17] for r in rows[10:14]] == ["cap: robot@exampl"] * 3 + ["loop breaker open"]
     assert sum(r.reason.startswith("loop breaker open") for r in rows) == 37
     with sessions() as s:
-        breaker = s.get(LoopBreaker, "support")
+        breaker = s.get(LoopBreaker, ("support", "recipient", "robot@example.org"))
         assert breaker is not None and breaker.reason.startswith("3 cap hits")
 
 
@@ -65,8 +67,8 @@ def test_the_breaker_closes_by_itself_after_the_cool_down(
     server, port = smtp_server
     handle = handler_for(sessions, port, breaker_cooldown_minutes=30)
     with transaction(sessions) as s:
-        s.add(LoopBreaker(account="support", opened_at=utcnow(), open_until=utcnow() + timedelta(minutes=30),
-                          reason="test", trips=1))
+        s.add(LoopBreaker(account="support", scope="account", key="", opened_at=utcnow(),
+                          open_until=utcnow() + timedelta(minutes=30), reason="test", trips=1))
     handle(event(item_id))
     assert server.received == []
     later = utcnow() + timedelta(minutes=31)
@@ -74,6 +76,7 @@ def test_the_breaker_closes_by_itself_after_the_cool_down(
         handle(event(new_item(sessions, 8)))
     assert len(server.received) == 1
     assert REGISTRY.get_sample_value("postroom_loop_breaker_open", {"account": "support"}) == 0
+    assert REGISTRY.get_sample_value("postroom_loop_breakers_open", {"account": "support", "scope": "account"}) == 0
 
 
 def test_one_recipient_over_its_cap_does_not_stop_replies_to_others(

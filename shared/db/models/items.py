@@ -145,14 +145,21 @@ class OutboundMail(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    # Counts against the loop governor's caps: automatic mail that a loop could have caused. Not a
+    # person's reply, nor mail about a person's change or about an answer to a person's reply.
+    counted: Mapped[bool] = mapped_column(Boolean, default=True)
 
 
 class LoopBreaker(Base):
-    """The notifier's per-account circuit breaker: while open, nothing automatic goes out."""
+    """The notifier's loop breaker: while open, nothing automatic goes to its scope. ``scope`` is
+    ``recipient`` (one correspondent; ``key`` its lower-cased address), ``item`` (one thread; ``key``
+    the item's id) or ``account`` (a storm: everything automatic of the account; ``key`` empty)."""
 
     __tablename__ = "loop_breakers"
 
     account: Mapped[str] = mapped_column(String(100), primary_key=True)
+    scope: Mapped[str] = mapped_column(String(20), primary_key=True, default="account")
+    key: Mapped[str] = mapped_column(String(320), primary_key=True, default="")
     opened_at: Mapped[datetime] = mapped_column()
     open_until: Mapped[datetime] = mapped_column()
     reason: Mapped[str] = mapped_column(Text, default="")
