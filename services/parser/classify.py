@@ -59,10 +59,6 @@ def classify(msg: Message, from_address: str | None, subject: str = "",
     suppress = _h(msg, "X-Auto-Response-Suppress").lower()
     if any(word in suppress for word in ("all", "autoreply", "oof")):
         return Classification(kind="auto-reply", reason=f"X-Auto-Response-Suppress: {suppress[:60]}")
-    if "X-Loop" in msg:
-        # No standard, but set by procmail, ticket systems (RT, OTRS) and list servers on mail they made
-        # or passed on: the mail went through an automaton once already, and answering it starts a loop.
-        return Classification(kind="auto-reply", reason=f"X-Loop: {_h(msg, 'X-Loop')[:60]}")
     precedence = _h(msg, "Precedence").lower()
     if precedence in {"bulk", "junk", "auto_reply"}:
         kind = "auto-reply" if precedence == "auto_reply" else "bulk"
@@ -72,6 +68,10 @@ def classify(msg: Message, from_address: str | None, subject: str = "",
         return Classification(kind="list", reason=f"{', '.join(listed)} (RFC 2369/2919: mailing-list mail)")
     if precedence == "list":
         return Classification(kind="list", reason="Precedence: list")
+    if "X-Loop" in msg:
+        # No standard, but set by procmail, ticket systems (RT, OTRS) and list servers on mail they made
+        # or passed on: the mail went through an automaton once already, and answering it starts a loop.
+        return Classification(kind="auto-reply", reason=f"X-Loop: {_h(msg, 'X-Loop')[:60]}")
     if _NOREPLY.match(from_address or ""):
         return Classification(kind="bulk", reason=f"sender {from_address} takes no replies")
     return Classification(kind="human", reason="")

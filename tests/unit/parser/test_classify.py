@@ -145,3 +145,10 @@ def test_a_delivery_report_stays_a_bounce_whatever_list_fields_it_carries(name: 
     """A bounce is still recognised as one first: it is recorded on the item it reports on."""
     raw = (CORPUS / "mikel-mail" / "multipart_report_emails" / name).read_bytes()
     assert parse(b"List-Id: <x.lists.example>\r\nX-Loop: y\r\n" + raw).classification.kind == "bounce"
+
+
+def test_list_mail_with_x_loop_is_list_mail() -> None:
+    """Debian's lists set both: the list is what the mail is (the reason names its fields)."""
+    got = parse(BASE + "X-Loop: debian-devel@lists.debian.org\r\nList-Id: <debian-devel.lists.debian.org>\r\n"
+                "\r\nbody\r\n").classification
+    assert got.kind == "list" and "List-Id" in got.reason
