@@ -62,7 +62,8 @@ def find_bounce(session: Session, item_type: str, mail: MailParsed) -> Bounce | 
 
 def _bounce(item: Item, mid: str | None, what: str, mail: MailParsed, recipients: set[str] | None) -> Bounce:
     """``recipients``: whom the reported mail went to, when the outbox knows; None when it does not
-    (then the report's own addresses are all there is)."""
+    (a mail found in the item's history only, or by its token): then the report is recorded and
+    flags nobody."""
     reading = dsn.read(list(mail.delivery_reports), recipients)
     ours = f"our mail {mid}" if mid else f"our mail about #{item.number}"
     flags = {address: f"{ours} failed permanently: {why}" for address, why in reading.flags.items()}

@@ -47,18 +47,21 @@ class Reading:
 
 
 def read(reports: list[DeliveryReport], recipients: set[str] | None) -> Reading:
-    """``recipients``: whom our reported mail went to, when we know. Then only those addresses are
-    flagged: a report about an address we never wrote to (a forwarding target, a forgery) flags nobody."""
+    """``recipients``: whom our reported mail went to (the outbox's rows), None when unknown. Only
+    those addresses are flagged: a report about an address we never wrote to (a forwarding target,
+    a forged report naming one of our Message-IDs) flags nobody, and neither does one about a mail
+    whose recipients we do not know."""
     flags: dict[str, str] = {}
     lines: list[dict[str, str]] = []
     for report in reports:
         address, what = report.final_recipient.lower(), verdict(report)
-        ours = recipients is None or address in recipients
+        ours = recipients is not None and address in recipients
         if what == "permanent" and ours:
             flags.setdefault(address, f"{report.status} {report.diagnostic}".strip())
         lines.append({"recipient": address, "action": report.action, "status": report.status, "verdict": what,
-                      "flagged": "yes" if what == "permanent" and ours else
-                      "no: our mail did not go to this address" if what == "permanent" else "no"})
+                      "flagged": "no" if what != "permanent" else "yes" if ours else
+                      "no: whom our mail went to is unknown" if recipients is None else
+                      "no: our mail did not go to this address"})
     verdicts = {line["verdict"] for line in lines}
     if not reports:
         return Reading("delivery-failure", "nobody flagged: no report (RFC 3464) names the failed address", {}, [])

@@ -16,7 +16,7 @@ from services.itemwriter.handlers import make_handler
 from services.parser.handlers import normalize
 from services.parser.limits import Limits
 from shared.contracts import BlobRef, Envelope, ItemChanged, MailFetched
-from shared.db.models import Contact, Item, OutboundMail
+from shared.db.models import Contact, Item, ItemMail, OutboundMail
 from tests.support.corpus import CORPUS
 from tests.support.items import TOKENS, add, add_account, handle, item, mail, mails_of, our_message_id
 
@@ -167,3 +167,17 @@ def test_a_report_that_is_not_a_permanent_failure_flags_nobody(sessions: Any, ac
     recorded = mails_of(sessions, event.item.id)[-1]
     assert recorded.matched_by.startswith(f"{signal}: our mail {ours}: nobody flagged")
     assert [line["verdict"] for line in recorded.decision["delivery_reports"]] == [verdict]
+
+
+def test_a_report_about_a_mail_only_in_the_items_history_is_recorded_and_flags_nobody(sessions: Any) -> None:
+    """No outbox row says whom that mail went to: nothing confirms the address is one we wrote to."""
+    add_account(sessions)
+    found = handle(sessions, mail(sender=ALICE)).item
+    ours = our_message_id(1, to=None)
+    add(sessions, ItemMail(item_id=found.id, item_type="incident", direction="out", account="support",
+                           message_id=ours, classification="human", matched_by="sent from elsewhere"))
+    event = _received(sessions, _postfix_dsn(ours, (ALICE, "failed", "5.1.1")))
+    assert (event.item.number, event.delivery_failure, event.failing_addresses) == (1, True, [])
+    assert _failing(sessions) == []
+    recorded = mails_of(sessions, event.item.id)[-1]
+    assert recorded.decision["delivery_reports"][0]["flagged"] == "no: whom our mail went to is unknown"

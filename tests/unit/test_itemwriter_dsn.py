@@ -26,7 +26,7 @@ def test_each_action_and_status_has_one_verdict(action: str, status: str, expect
 
 def test_only_the_permanently_failed_addresses_are_flagged_with_the_reports_words() -> None:
     reading = read([_r("failed", "5.1.1", "Ann@Example.com"), _r("delayed", "4.4.1", "bob@example.com"),
-                    _r("failed", "4.4.7", "cy@example.com")], None)
+                    _r("failed", "4.4.7", "cy@example.com")], {"ann@example.com", "bob@example.com", "cy@example.com"})
     assert reading.signal == "delivery-failure" and list(reading.flags) == ["ann@example.com"]
     assert reading.summary.startswith("1 flagged; ann@example.com failed (5.1.1), bob@example.com delayed (4.4.1)")
 
@@ -50,6 +50,13 @@ def test_a_report_that_fails_nobody_permanently_flags_nobody(reports: list[Deliv
     assert (reading.signal, reading.flags) == (signal, {}) and reading.summary.startswith("nobody flagged")
 
 
+def test_a_report_about_a_mail_whose_recipients_are_unknown_flags_nobody() -> None:
+    """Found by its token or in the history only: nothing confirms we ever wrote to the address."""
+    reading = read([_r("failed", "5.1.1")], None)
+    assert reading.flags == {} and reading.lines[0]["flagged"] == "no: whom our mail went to is unknown"
+
+
 def test_a_report_of_many_addresses_is_summed_up_in_one_short_line() -> None:
-    reading = read([_r("failed", "5.1.1", f"u{i}@example.com") for i in range(8)], None)
+    addresses = [f"u{i}@example.com" for i in range(8)]
+    reading = read([_r("failed", "5.1.1", a) for a in addresses], set(addresses))
     assert reading.summary.endswith("and 5 more") and len(reading.flags) == 8
