@@ -86,7 +86,9 @@ def delivery(session: Session, item: Item, reply_id: str) -> tuple[str, str]:
     if any(r.status == "pending" for r in rows):
         return "sending", ""
     message_id = rows[0].message_id
+    # A delayed report ("delivery-delayed") names the reply too, but the mail is still on its way.
     bounce = session.scalar(select(ItemMail.matched_by).where(
         ItemMail.item_id == item.id, ItemMail.classification == "bounce",
-        ItemMail.matched_by.contains(message_id)).limit(1)) if message_id else None
+        ItemMail.matched_by.startswith("delivery-failure"), ItemMail.matched_by.contains(message_id)).limit(1)
+    ) if message_id else None
     return ("bounced", bounce) if bounce else ("sent", "")

@@ -81,6 +81,7 @@ def describe(path: Path, mail: MailParsed) -> str:
              f"Kind:        {kind}"]
     if mail.bounce_of:
         lines.append(f"Bounce of:   {mail.bounce_of}")
+    lines.extend(f"Report:      {r.final_recipient} {r.action or '?'} {r.status or '-'}" for r in mail.delivery_reports)
     if mail.item_refs:
         lines.append("Items:       " + ", ".join(f"#{r.number} ({r.signal})" for r in mail.item_refs))
     lines.append(f"HTML:        {'yes, ' + str(len(mail.html)) + ' characters, sanitized' if mail.html else 'no'}")

@@ -60,8 +60,8 @@ def write_item(session: Session, envelope: Envelope[Any], lookups: Lookups | Non
     added: list[tuple[str, str]] = []  # what this mail put on the item's notification list, in order
     if bounce is not None:
         item, placement, match = lock_item(session, bounce.item.id), None, None
-        change, matched_by, reason = "appended", "delivery-failure", bounce.reason
-        flag_failing(session, bounce.failing, bounce.reason)
+        change, matched_by, reason = "appended", bounce.signal, bounce.reason
+        flag_failing(session, bounce.flags)
     else:
         match = find_item(session, account, mail, sender)
         change, matched_by, reason = ("created" if match.item is None else "appended"), match.signal, match.reason
@@ -172,8 +172,9 @@ def _decision(matched_by: str, reason: str, match: Match | None, bounce: Bounce 
         "sender": {"address": sender.address, "verified": sender.verified, "verdict": sender.auth.verdict,
                    "auth": sender.auth.reason,
                    "forwarded_by": sender.forwarded_by},
-        "failing": bounce.failing if bounce else [], "notes": notes, "mapping": mapped.notes,
-        "workflow": placement.notes if placement else ["delivery failure report: status and step unchanged"],
+        "failing": bounce.failing if bounce else [], "delivery_reports": bounce.reports if bounce else [],
+        "notes": notes, "mapping": mapped.notes,
+        "workflow": placement.notes if placement else ["delivery status report: status and step unchanged"],
         "auto_reply": who.auto_reply, "notify": [a.address for a in who.notify],
         "withheld": [w.model_dump() for w in who.withheld],
     }

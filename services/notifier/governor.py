@@ -21,6 +21,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.orm import Session, sessionmaker
 
 from services.notifier import breakers, volume
+from services.notifier.addresses import LIST_ADDRESSES, SYSTEM_SENDERS
 from services.notifier.breakers import ACCOUNT, CAP_PREFIX, ITEM, ITEM_CAP_PREFIX, RECIPIENT, BreakerKey, key_for
 from services.notifier.volume import Seen, counts
 from shared.contracts import ItemChanged
@@ -53,8 +54,8 @@ class Cap:
 
 @dataclass(frozen=True)
 class Policy:
-    system_senders: re.Pattern[str] = re.compile(
-        r"^(mailer-daemon|postmaster|no-?reply|do-?not-?reply|bounces?|notifications?)([+.-].*)?@", re.I)
+    system_senders: re.Pattern[str] = re.compile(SYSTEM_SENDERS, re.I)
+    list_addresses: re.Pattern[str] = re.compile(LIST_ADDRESSES, re.I)  # auto-replies only
     per_recipient: tuple[Cap, ...] = (Cap(10, timedelta(minutes=10)), Cap(100, timedelta(hours=10)))
     per_item: tuple[Cap, ...] = (Cap(10, timedelta(minutes=10)), Cap(100, timedelta(hours=10)))
     items_per_sender: tuple[Cap, ...] = (Cap(20, timedelta(hours=2)),)
@@ -85,11 +86,25 @@ class Governor:
             return Refusal("automatic", f"the mail is automatic ({c.kind}: {c.reason})")
         if self.policy.system_senders.match(recipient):
             return Refusal("system_address", f"{recipient} is a mail system or no-reply address")
+        if kind == "auto-reply":
+            listed = self._list_address(event, recipient)
+            if listed is not None:
+                return Refusal("list_address", f"{listed} is a mailing list's address (owner-*, *-request, "
+                                               "*-bounces): an auto-reply would reach the list (RFC 3834)")
         if recipient.lower() in own_addresses:
             return Refusal("own_address", f"{recipient} is one of our own addresses")
         if kind == "auto-reply" and any(self.tokens.items_in_message_id(m) for m in event.mail.references):
             return Refusal("same_thread", "the mail answers one of ours: only the first mail of a thread gets an "
                                           "auto-reply")
+        return None
+
+    def _list_address(self, event: ItemChanged, recipient: str) -> str | None:
+        """The recipient, or the mail's From when the answer would go to a Reply-To: list software
+        writes as owner-list@ and sets Reply-To to the list or a person, and neither wants our robot."""
+        sender = event.mail.from_.address if event.mail.from_ is not None else ""
+        for address in (recipient, sender):
+            if address and self.policy.list_addresses.match(address):
+                return address
         return None
 
     def seen(self, session: Session, events: Iterable[ItemChanged]) -> Seen:

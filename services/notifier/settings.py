@@ -6,6 +6,7 @@ from pydantic_settings import NoDecode
 import re
 from datetime import timedelta
 
+from services.notifier.addresses import LIST_ADDRESSES, SYSTEM_SENDERS
 from shared.settings import CommonSettings, env_alias, split_list
 
 
@@ -19,8 +20,8 @@ class NotifierSettings(CommonSettings):
     # Our own addresses are never auto-replied to; every account's address is added to these.
     own_addresses: Annotated[tuple[str, ...], NoDecode] = ()
     # The loop governor (services/notifier/governor.py): who never gets automatic mail, and caps.
-    system_sender_pattern: str = (r"^(mailer-daemon|postmaster|no-?reply|do-?not-?reply|bounces?|notifications?)"
-                                  r"([+.-].*)?@")
+    system_sender_pattern: str = SYSTEM_SENDERS  # no automatic mail at all
+    list_address_pattern: str = LIST_ADDRESSES  # no auto-reply (to the recipient or from the sender)
     cap_per_recipient: str = "10/10m,100/10h"
     cap_per_item: str = "10/10m,100/10h"
     cap_items_per_sender: str = "20/2h"
@@ -39,6 +40,7 @@ class NotifierSettings(CommonSettings):
         from services.notifier.governor import Cap, Policy
 
         return Policy(system_senders=re.compile(self.system_sender_pattern, re.I),
+                      list_addresses=re.compile(self.list_address_pattern, re.I),
                       per_recipient=parse_caps(self.cap_per_recipient, Cap),
                       per_item=parse_caps(self.cap_per_item, Cap),
                       items_per_sender=parse_caps(self.cap_items_per_sender, Cap),

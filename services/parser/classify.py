@@ -63,11 +63,30 @@ def classify(msg: Message, from_address: str | None, subject: str = "",
     if precedence in {"bulk", "junk", "auto_reply"}:
         kind = "auto-reply" if precedence == "auto_reply" else "bulk"
         return Classification(kind=kind, reason=f"Precedence: {precedence}")
-    if precedence == "list" or any(n in msg for n in ("List-Id", "List-Unsubscribe", "List-Post")):
-        return Classification(kind="list", reason="List-Id/List-Unsubscribe/List-Post or Precedence: list")
+    listed = _list_fields(msg)
+    if listed:
+        return Classification(kind="list", reason=f"{', '.join(listed)} (RFC 2369/2919: mailing-list mail)")
+    if precedence == "list":
+        return Classification(kind="list", reason="Precedence: list")
+    if "X-Loop" in msg:
+        # No standard, but set by procmail, ticket systems (RT, OTRS) and list servers on mail they made
+        # or passed on: the mail went through an automaton once already, and answering it starts a loop.
+        return Classification(kind="auto-reply", reason=f"X-Loop: {_h(msg, 'X-Loop')[:60]}")
     if _NOREPLY.match(from_address or ""):
         return Classification(kind="bulk", reason=f"sender {from_address} takes no replies")
     return Classification(kind="human", reason="")
+
+
+def _list_fields(msg: Message) -> list[str]:
+    """Every ``List-*`` field the mail carries (List-Id, List-Help, List-Archive, List-Post,
+    List-Owner, List-Subscribe, List-Unsubscribe, List-Unsubscribe-Post, and any a list server
+    invents): each one alone says a list server sent the mail, and RFC 3834 section 2 says an
+    answer to it goes to the list, or nowhere useful."""
+    names: dict[str, None] = {}
+    for name in msg.keys():
+        if name.lower().startswith("list-"):
+            names.setdefault(name.title(), None)
+    return list(names)[:4]
 
 
 def _is_daemon(address: str | None) -> bool:

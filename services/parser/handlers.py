@@ -9,6 +9,7 @@ from services.parser.classify import LOOP_HEADER, bounce_of, classify
 from services.parser.limits import Limits
 from services.parser.mime import parse_bytes
 from services.parser.replies import extract_reply
+from services.parser.reports import delivery_reports
 from shared import metrics
 from shared.contracts import Attachment, Envelope, ItemRef, MailFetched, MailParsed
 from shared.errors import Reject, RetryLater
@@ -40,13 +41,15 @@ def normalize(raw: bytes, fetched: MailFetched, store: BlobStore | None, tokens:
                               lambda value: tokens.loop_is_ours(value, mail.message_id))
     if classification.kind != "own-loop" and mail.message.get(LOOP_HEADER) is not None:
         mail.defects.append(f"{LOOP_HEADER} not signed by us: ignored")
+    bounce = classification.kind == "bounce"
+    reports = delivery_reports(mail.message, mail.defects) if bounce else []
     return MailParsed(
         account=fetched.account, source_id=fetched.source_id, raw=fetched.raw, archive=fetched.archive,
         message_id=mail.message_id, date=mail.date, subject=mail.subject, from_=mail.from_,
         reply_to=mail.reply_to, to=mail.to, cc=mail.cc, in_reply_to=mail.in_reply_to,
         references=mail.references, text=text, html=html, reply_text=reply, attachments=attachments,
         classification=classification,
-        bounce_of=bounce_of(mail.message, mail.text) if classification.kind == "bounce" else None,
+        bounce_of=bounce_of(mail.message, mail.text) if bounce else None, delivery_reports=reports,
         item_refs=item_refs(mail.subject, mail.in_reply_to, mail.references, tokens,
                             mail.from_.address if mail.from_ else None),
         defects=mail.defects,

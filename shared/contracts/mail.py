@@ -58,6 +58,18 @@ class ItemRef(Value):
     bound: bool = False  # and the token was issued to this mail's sender (shared/tokens.py)
 
 
+class DeliveryReport(Value):
+    """One recipient's fields of a delivery status notification (RFC 3464 section 2.3): what the
+    reporting server did with our mail for that address. Values as written, trimmed; the itemwriter
+    decides what they mean."""
+
+    final_recipient: str  # the address alone: its type ("rfc822;") and angle brackets taken off
+    action: str  # failed | delayed | delivered | relayed | expanded, lower-case
+    status: str = ""  # the class.subject.detail code ("5.1.1", RFC 3463); "" when missing or malformed
+    original_recipient: str | None = None  # the address as we gave it, when the report says
+    diagnostic: str = ""  # Diagnostic-Code, on one line, cut
+
+
 @register
 class MailParsed(Contract):
     """The normalized message: what the itemwriter needs, with the raw mail one reference away."""
@@ -88,3 +100,6 @@ class MailParsed(Contract):
     # Raw Authentication-Results header values (RFC 8601), topmost first; the itemwriter decides
     # which authserv-ids it trusts.
     authentication_results: list[str] = []
+    # For a bounce: the report's per-recipient fields, one per recipient it names (added later,
+    # defaulted: a mail parsed before it says nothing about who failed).
+    delivery_reports: list[DeliveryReport] = []

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from shared.contracts import DeliveryReport
 from shared.db.models import Contact, ItemMail, OutboundMail
 from tests.support.items import add, add_account, handle, item, item_count, mail, mails_of, our_message_id
 
@@ -19,12 +20,18 @@ def _we_wrote(sessions, number: int, to: str) -> str:  # type: ignore[no-untyped
     return mid
 
 
+def _failed(address: str) -> DeliveryReport:
+    return DeliveryReport(final_recipient=address, action="failed", status="5.1.1",
+                          diagnostic="smtp; 550 5.1.1 no such user")
+
+
 def test_a_delivery_failure_of_our_mail_is_recorded_on_its_item_and_flags_the_address(sessions) -> None:  # type: ignore[no-untyped-def]
     add_account(sessions, default_values={"step": "done"})
     handle(sessions, mail(sender="alice@customer.example"))
     ours = _we_wrote(sessions, 1, "alice@customer.example")
     event = handle(sessions, mail(sender="MAILER-DAEMON@mx.customer.example", kind="bounce",
-                                  subject="Undelivered Mail Returned to Sender", bounce_of=ours))
+                                  subject="Undelivered Mail Returned to Sender", bounce_of=ours,
+                                  delivery_reports=[_failed("alice@customer.example")]))
     assert (event.change, event.item.number, event.delivery_failure) == ("appended", 1, True)
     assert event.failing_addresses == ["alice@customer.example"]
     assert (event.auto_reply, event.notify, event.status_change) == (False, [], None)
@@ -32,7 +39,7 @@ def test_a_delivery_failure_of_our_mail_is_recorded_on_its_item_and_flags_the_ad
     with sessions() as session:
         contact = session.scalar(select(Contact).where(Contact.email == "alice@customer.example"))
     assert contact.failing and ours in contact.failing_reason
-    assert mails_of(sessions, event.item.id)[-1].matched_by.startswith("delivery-failure: delivery failure of our")
+    assert mails_of(sessions, event.item.id)[-1].matched_by.startswith(f"delivery-failure: our mail {ours}: 1 flagged")
 
 
 def test_a_delivery_failure_naming_our_mail_only_in_its_thread_headers_is_recognised(sessions) -> None:  # type: ignore[no-untyped-def]
@@ -40,8 +47,21 @@ def test_a_delivery_failure_naming_our_mail_only_in_its_thread_headers_is_recogn
     handle(sessions, mail())
     handle(sessions, mail(subject="another"))
     ours = _we_wrote(sessions, 2, "bob@customer.example")
-    event = handle(sessions, mail(sender="postmaster@customer.example", kind="bounce", references=[ours]))
+    event = handle(sessions, mail(sender="postmaster@customer.example", kind="bounce", references=[ours],
+                                  delivery_reports=[_failed("Bob@Customer.example")]))
     assert (event.item.number, event.delivery_failure, event.failing_addresses) == (2, True, ["bob@customer.example"])
+
+
+def test_a_bounce_without_a_delivery_report_is_recorded_on_its_item_and_flags_nobody(sessions) -> None:  # type: ignore[no-untyped-def]
+    """A bounce in plain text (no RFC 3464 report) does not say which address failed, or for good."""
+    add_account(sessions)
+    handle(sessions, mail())
+    ours = _we_wrote(sessions, 1, "alice@customer.example")
+    event = handle(sessions, mail(sender="MAILER-DAEMON@mx.customer.example", kind="bounce", bounce_of=ours))
+    assert (event.item.number, event.delivery_failure, event.failing_addresses) == (1, True, [])
+    assert "nobody flagged" in mails_of(sessions, event.item.id)[-1].matched_by
+    with sessions() as session:
+        assert session.scalar(select(Contact).where(Contact.email == "alice@customer.example", Contact.failing)) is None
 
 
 def test_a_bounce_about_no_mail_of_ours_becomes_an_automatic_item(sessions) -> None:  # type: ignore[no-untyped-def]

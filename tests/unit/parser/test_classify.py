@@ -86,3 +86,69 @@ def test_our_own_signed_loop_header_marks_the_mail_as_our_own_coming_back(extra:
                    f"X-Postroom-Loop: {value}\r\n" + extra + "\r\nbody\r\n")
     assert copied.classification.kind == "human"
     assert any("X-Postroom-Loop not signed by us" in d for d in copied.defects)
+
+
+@pytest.mark.parametrize("field", [
+    "List-Id: Developers <dev.lists.example.com>",
+    "List-Help: <mailto:dev-request@lists.example.com?subject=help>",
+    "List-Archive: <https://lists.example.com/archives/dev/>",
+    "List-Subscribe: <mailto:dev-join@lists.example.com>",
+    "List-Unsubscribe: <https://lists.example.com/leave?u=1>",
+    "List-Unsubscribe-Post: List-Unsubscribe=One-Click",
+    "List-Post: <mailto:dev@lists.example.com>",
+    "List-Post: NO",
+    "List-Owner: <mailto:dev-owner@lists.example.com>",
+    "list-archive: <https://lists.example.com/archives/dev/>",
+    "LIST-HELP: <https://lists.example.com/help>",
+    "List-Software: Mailman 3.3",
+])
+def test_any_list_field_alone_marks_the_mail_as_list_mail(field: str) -> None:
+    """RFC 2369/2919: every List-* field, on its own and in any case, says a list server sent the mail."""
+    got = parse(BASE + field + "\r\n\r\nbody\r\n").classification
+    assert got.kind == "list"
+    assert field.split(":")[0].title() in got.reason
+
+
+def test_a_list_mail_names_the_list_fields_it_carries() -> None:
+    """The reason says which fields decided, as read by a person in the outbox."""
+    got = parse(BASE + "List-Help: <mailto:h@l.example>\r\nList-Archive: <https://l.example/a>\r\n\r\nx").classification
+    assert got.kind == "list" and got.reason.startswith("List-Help, List-Archive")
+
+
+@pytest.mark.parametrize("field", [
+    "X-Loop: support@helpdesk.example",
+    "X-Loop: rt.example.com",
+    "X-Loop: ",
+    "x-loop: procmail-vacation",
+    "X-Loop: debian-devel@lists.debian.org\r\nX-Loop: second@relay.example",
+])
+def test_a_mail_that_went_through_an_automaton_with_x_loop_is_automatic(field: str) -> None:
+    """X-Loop (procmail, ticket systems, list servers) in any case and with any value is automatic."""
+    got = parse(BASE + field + "\r\n\r\nbody\r\n").classification
+    assert got.kind == "auto-reply" and got.reason.startswith("X-Loop")
+
+
+@pytest.mark.parametrize("field", [
+    "Listing-Id: 4711",
+    "X-List: not a list field",
+    "X-Mailing-List-Name: nothing",
+    "X-Loops: 2",
+    "X-Postroom-Loop-Count: 1",
+])
+def test_fields_that_only_look_like_list_or_loop_fields_leave_a_person_a_person(field: str) -> None:
+    """Only List-* and X-Loop themselves count: a look-alike name must not silence a customer."""
+    assert parse(BASE + field + "\r\n\r\nList-Id: in the body\r\nX-Loop: also\r\n").classification.kind == "human"
+
+
+@pytest.mark.parametrize("name", ["multi_address_bounce1.eml", "report_530.eml"])
+def test_a_delivery_report_stays_a_bounce_whatever_list_fields_it_carries(name: str) -> None:
+    """A bounce is still recognised as one first: it is recorded on the item it reports on."""
+    raw = (CORPUS / "mikel-mail" / "multipart_report_emails" / name).read_bytes()
+    assert parse(b"List-Id: <x.lists.example>\r\nX-Loop: y\r\n" + raw).classification.kind == "bounce"
+
+
+def test_list_mail_with_x_loop_is_list_mail() -> None:
+    """Debian's lists set both: the list is what the mail is (the reason names its fields)."""
+    got = parse(BASE + "X-Loop: debian-devel@lists.debian.org\r\nList-Id: <debian-devel.lists.debian.org>\r\n"
+                "\r\nbody\r\n").classification
+    assert got.kind == "list" and "List-Id" in got.reason
