@@ -53,8 +53,7 @@ def templates() -> jinja2.Environment:
 def render(request: Request, name: str, status: int = 200, *, actor: Actor | None = None, csrf: str = "",
            **values: Any) -> HTMLResponse:
     page = templates().get_template(name).render(request=request, actor=actor, csrf=csrf,
-                                                 csrf_field=security.CSRF_FIELD, csrf_header=security.CSRF_HEADER,
-                                                 **values)
+                                                 csrf_field=security.CSRF_FIELD, **values)
     return HTMLResponse(page, status_code=status)
 
 
@@ -133,6 +132,9 @@ class PageRoute(APIRoute):
                 response = _refused(request, 422, f"{where or 'request'}: {first.get('msg', 'invalid')}")
             for name, value in security.PAGE_HEADERS.items():
                 response.headers.setdefault(name, value)
+            if request.method not in SAFE_METHODS and not 300 <= response.status_code < 400:
+                # A form answered with a page (its refusal): the address stays the page's, not the form's.
+                response.headers.setdefault("HX-Push-Url", "false")
             return response
 
         return page

@@ -17,10 +17,15 @@ from services.api.bootstrap import ApiService, build
 from services.api.server import server_for
 from services.api.settings import ApiSettings
 from services.app import users
+from services.notifier.bootstrap import build as build_notifier
+from services.notifier.settings import NotifierSettings
+from shared.contracts import decode
 from shared.db.engine import transaction
-from shared.service import broker_from
+from shared.health import HealthState
+from shared.service import broker_from, topology_from
 from tests.api.conftest import ADMIN, AGENT
-from tests.support.items import add_account, handle, mail
+from tests.support.broker_admin import get_all
+from tests.support.items import TEST_SECRET, add_account, handle, mail
 from tests.support.servers import free_port, unavailable
 from tests.support.waiting import wait_for
 
@@ -41,6 +46,19 @@ class Console:
     def customer_mail(self, **kwargs: Any) -> int:
         """A customer's mail handled by the real itemwriter; the item's number."""
         return handle(self.sessions, mail(**kwargs)).item.number
+
+    def deliver(self, smtp_port: int) -> None:
+        """Publish what the console's work queued (as the relay does after a commit), then hand the
+        notifier's queue to the real notifier, built by its composition root, sending to ``smtp_port``."""
+        self.service.relay.publish_pending()
+        settings = NotifierSettings(database_url=self.settings.database_url, amqp_url=self.settings.amqp_url,
+                                    broker_namespace=self.settings.broker_namespace, store_dir=self.settings.store_dir,
+                                    smtp_host="127.0.0.1", smtp_port=smtp_port, token_secret=TEST_SECRET)
+        notifier = build_notifier(settings, HealthState(), self.service.broker).handler
+        queue = topology_from(self.settings).queue("notifier")
+        envelopes = [decode(body) for body, _ in get_all(self.settings.amqp_url, queue)]
+        results = notifier.handle_batch(envelopes)  # type: ignore[union-attr]
+        assert envelopes and not [r for r in results if isinstance(r, Exception)], results
 
 
 @pytest.fixture
