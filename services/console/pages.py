@@ -42,11 +42,24 @@ def _when(value: str | None) -> str:
         return value
 
 
+def _describe(value: Any) -> str:
+    """A history detail as a sentence fragment: changes as "field: before → after", items as "type #N",
+    lists joined; what the application layer recorded, never interpreted."""
+    if isinstance(value, dict) and {"type", "number"} <= value.keys():
+        return f"{value['type']} #{value['number']}"
+    if isinstance(value, dict) and "field" in value:
+        return f"{value['field']}: {value.get('before') or 'none'} → {value.get('after') or 'none'}"
+    if isinstance(value, list | tuple):
+        return "; ".join(_describe(v) for v in value)
+    return "" if value is None else str(value)
+
+
 @cache
 def templates() -> jinja2.Environment:
     env = jinja2.Environment(loader=jinja2.PackageLoader("services.console", "templates"),
                              autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
     env.filters["when"] = _when
+    env.filters["describe"] = _describe
     return env
 
 

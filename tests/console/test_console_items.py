@@ -150,3 +150,21 @@ def test_an_attachment_downloads_as_a_file_and_is_never_shown_inline(tab: Tab) -
     assert download.value.suggested_filename == "report.html"
     assert open(download.value.path(), "rb").read() == b"<script>alert(1)</script>"
     expect(tab.page.get_by_role("heading", level=1)).to_contain_text("Printer on fire")  # still on the item
+
+
+def test_an_agent_splits_a_second_question_off_into_an_item_of_its_own(tab: Tab) -> None:
+    number = tab.console.customer_mail(sender="alice@customer.example", message_id="<a1@customer.example>")
+    tab.console.customer_mail(sender="alice@customer.example", subject="Another thing entirely",
+                              in_reply_to="<a1@customer.example>")
+    tab.sign_in(AGENT)
+    tab.open(f"/items/incident/{number}")
+    page = tab.page
+    mails = page.locator("#mails article.mail")
+    expect(mails).to_have_count(2)
+    mails.nth(1).get_by_role("button", name="Split off into a new item").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Another thing entirely")
+    expect(page.locator("ul.links")).to_contain_text(f"split-from incident #{number}")
+    tab.open(f"/items/incident/{number}")
+    expect(mails).to_have_count(1)
+    mails.first.get_by_role("button", name="Split off into a new item").click()
+    expect(page.locator("#mails-error")).to_have_text("the item's only mail cannot be split off")

@@ -4,10 +4,15 @@ own pages, and a mail's markup shown as text, never run."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from playwright.sync_api import expect
 
 from services.console.security import CSP, SESSION_COOKIE
+from shared.db.engine import transaction
+from shared.db.models import AccountHealth
 from tests.console.conftest import ADMIN, AGENT, Tab
+from tests.support.items import add_account
 
 
 def test_a_person_who_is_not_signed_in_is_sent_to_the_sign_in_page_and_back_to_work_after(tab: Tab) -> None:
@@ -49,8 +54,15 @@ def test_an_agent_gets_403_on_the_accounts_page_and_sees_no_link_to_it(tab: Tab)
 
 
 def test_an_admin_sees_the_accounts_with_their_health_and_deactivates_and_activates_one(tab: Tab) -> None:
+    add_account(tab.console.sessions, "sales")
+    with transaction(tab.console.sessions) as session:
+        session.add(AccountHealth(account="sales", last_error_kind="auth", last_error="LOGIN refused: bad password",
+                                  last_error_at=datetime(2026, 12, 1, 8, 0, tzinfo=UTC), consecutive_failures=3))
     tab.sign_in(ADMIN)
     tab.page.get_by_role("navigation", name="Main").get_by_role("link", name="Accounts").click()
+    expect(tab.page.locator("#account-sales .health")).to_contain_text(
+        "last error (auth, 2026-12-01 08:00 UTC): LOGIN refused: bad password")
+    expect(tab.page.locator("#account-sales .health")).to_contain_text("failures in a row: 3")
     row = tab.page.locator("#account-support")
     expect(row).to_contain_text("support@ours.example")
     expect(row.locator(".health")).to_contain_text("not fetched yet")
