@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from shared.db.models import Item, ItemAttachment, ItemEvent, ItemMail
 from shared.store import FilesystemBlobStore
-from tests.console.conftest import AGENT, Tab
+from tests.console.conftest import ADMIN, AGENT, Tab
 from tests.support.smtp import RecordingHandler
 
 
@@ -168,3 +168,18 @@ def test_an_agent_splits_a_second_question_off_into_an_item_of_its_own(tab: Tab)
     expect(mails).to_have_count(1)
     mails.first.get_by_role("button", name="Split off into a new item").click()
     expect(page.locator("#mails-error")).to_have_text("the item's only mail cannot be split off")
+
+
+def test_every_control_has_a_label_and_the_pages_fit_a_phones_width(tab: Tab) -> None:
+    number = tab.console.customer_mail()
+    tab.sign_in(ADMIN)
+    page = tab.page
+    page.set_viewport_size({"width": 390, "height": 800})
+    for path in ("/items", f"/items/incident/{number}", "/accounts"):
+        tab.open(path)
+        unlabelled = page.eval_on_selector_all(
+            "input:not([type=hidden]), select, textarea, button",
+            "els => els.filter(e => !(e.labels && e.labels.length) && !e.getAttribute('aria-label')"
+            " && !e.textContent.trim()).map(e => e.outerHTML)")
+        assert unlabelled == [], (path, unlabelled)
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390, path
