@@ -20,6 +20,7 @@ from services.console.pages import PageRoute, Signed, see_other
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 PER_PAGE = 25
+REFRESH = "every 5s"  # how often the first page of the list asks for what arrived
 # Delivery states that may still change: while a reply is in one, its list asks again.
 UNSETTLED = {"queued", "sending"}
 
@@ -47,6 +48,7 @@ def item_list(visit: Signed, request: Request, status: str = "", project: str = 
         return "/items?" + urlencode({k: v for k, v in filters.items() if v} | ({"page": n} if n > 1 else {}))
 
     values: dict[str, Any] = {"found": found, "filters": filters, "choices": choices, "pages": pages,
+              "every": REFRESH, "refresh": page_url(1) if found.page == 1 else None,
               "newer": page_url(found.page - 1) if found.page > 1 else None,
               "older": page_url(found.page + 1) if found.page < pages else None}
     # The filter form and the paging links ask for the table alone.

@@ -98,7 +98,9 @@ def visit(request: Request, ctx: Annotated[Context, Depends(context)]) -> Visit:
         who = tokens.resolve(session, token)
     if who is None:
         raise SignInNeeded
-    return Visit(request, ctx, who, security.csrf_token(ctx.settings, token))
+    found = Visit(request, ctx, who, security.csrf_token(ctx.settings, token))
+    request.state.visit = found  # for a refusal page, which keeps the signed-in person's header
+    return found
 
 
 Signed = Annotated[Visit, Depends(visit)]
@@ -115,6 +117,9 @@ def _to_sign_in(request: Request) -> Response:
 
 
 def _refused(request: Request, status: int, message: str) -> HTMLResponse:
+    signed: Visit | None = getattr(request.state, "visit", None)
+    if signed is not None:
+        return signed.render("error.html", status, status_code=status, message=message)
     return render(request, "error.html", status, status_code=status, message=message)
 
 

@@ -183,3 +183,18 @@ def test_every_control_has_a_label_and_the_pages_fit_a_phones_width(tab: Tab) ->
             " && !e.textContent.trim()).map(e => e.outerHTML)")
         assert unlabelled == [], (path, unlabelled)
         assert page.evaluate("document.documentElement.scrollWidth") <= 390, path
+
+
+def test_a_new_item_shows_in_the_list_without_a_reload(tab: Tab) -> None:
+    tab.console.customer_mail(subject="Printer on fire")
+    tab.sign_in(AGENT)
+    page = tab.page
+    tab.open("/items?q=printer")
+    rows = page.locator("#results tbody tr")
+    expect(rows).to_have_count(1)
+    page.evaluate("window.notReloaded = true")
+    newer = tab.console.customer_mail(subject="Printer jammed", sender="bob@customer.example")
+    tab.console.customer_mail(subject="Scanner is smoking", sender="carol@customer.example")  # not asked for
+    expect(rows).to_have_count(2, timeout=15_000)
+    expect(rows.first).to_contain_text(f"incident #{newer}")
+    assert page.evaluate("window.notReloaded") is True

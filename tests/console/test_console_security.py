@@ -50,6 +50,7 @@ def test_an_agent_gets_403_on_the_accounts_page_and_sees_no_link_to_it(tab: Tab)
     answer = tab.open("/accounts")
     assert answer.status == 403
     expect(tab.page.get_by_role("alert")).to_contain_text("needs the admin role")
+    expect(tab.page.get_by_role("button", name="Sign out")).to_be_visible()  # still signed in, told why
     assert "support@ours.example" not in tab.page.content()
 
 
