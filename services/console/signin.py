@@ -30,7 +30,12 @@ def _form(request: Request, ctx: Context, status: int = 200, message: str = "", 
 
 
 @router.get(SIGN_IN)
-def sign_in_page(request: Request, ctx: Ctx) -> HTMLResponse:
+def sign_in_page(request: Request, ctx: Ctx) -> Response:
+    token = request.cookies.get(security.SESSION_COOKIE)
+    if token:
+        with transaction(ctx.sessions) as session:
+            if tokens.resolve(session, token) is not None:
+                return see_other("/")  # signed in already
     return _form(request, ctx)
 
 

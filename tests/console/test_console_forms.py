@@ -69,6 +69,19 @@ def test_one_sessions_token_does_not_pass_for_another_session(console: Console) 
     assert admin.post("/accounts/support/deactivate", data={"csrf": agents_token}).status_code == 403
 
 
+def test_an_agent_cannot_turn_an_account_off_even_with_a_good_token(console: Console) -> None:
+    client, token = _signed_in(console, AGENT)
+    refused = client.post("/accounts/support/deactivate", data={"csrf": token})
+    assert refused.status_code == 403 and "needs the admin role" in refused.text
+    with console.sessions() as session:
+        assert session.scalars(select(Account.active)).one() is True
+    admin, admins_token = _signed_in(console, ADMIN)
+    assert admin.post("/accounts/support/deactivate", data={"csrf": admins_token}).status_code == 303
+    with console.sessions() as session:
+        assert session.scalars(select(Account.active)).one() is False
+    assert admin.get("/sign-in").headers["location"] == "/"  # signed in already
+
+
 def test_the_sign_in_form_needs_its_own_token_so_no_other_site_can_sign_a_browser_in(console: Console) -> None:
     client = httpx.Client(base_url=console.url)
     assert client.post("/sign-in", data={"email": AGENT[0], "password": AGENT[1]}).status_code == 403
