@@ -14,6 +14,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from services.api import accounts, items, operations, people
 from services.api.deps import Context
 from services.app.errors import AppError
+from services.console import web as console
 
 PREFIX = "/api/v1"
 REQUESTS = Counter("postroom_api_requests_total", "API requests answered", ["method", "route", "status"])
@@ -38,6 +39,8 @@ def create_app(ctx: Context) -> FastAPI:
     app.state.ctx = ctx
     for router in (people.router, items.router, accounts.router, operations.router):
         app.include_router(router, prefix=PREFIX)
+    app.include_router(console.router())  # the web console's pages, which set their own headers
+    app.mount(console.STATIC_PATH, console.static_files(), name="static")
 
     @app.exception_handler(AppError)
     async def app_error(_: Request, exc: AppError) -> JSONResponse:

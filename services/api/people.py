@@ -9,6 +9,7 @@ from typing import Any
 from fastapi import APIRouter, HTTPException, Request
 
 from services.api.deps import Admin, Agent, Ctx, UnitOfWork, bearer
+from services.api.ratelimit import sign_in_keys
 from services.api.schemas import NewToken, NewUser, SignIn
 from services.app import tokens, users
 from shared.db.models import utcnow
@@ -18,7 +19,7 @@ router = APIRouter()
 
 @router.post("/session", summary="Sign in: a bearer token for the session")
 def sign_in(body: SignIn, request: Request, ctx: Ctx, session: UnitOfWork) -> dict[str, Any]:
-    keys = (f"ip:{request.client.host if request.client else '?'}", f"email:{body.email.strip().lower()}")
+    keys = sign_in_keys(request.client.host if request.client else None, body.email)
     wait = ctx.limiter.wait_for(*keys)
     if wait > 0:
         raise HTTPException(429, "too many failed sign-ins; try again later",

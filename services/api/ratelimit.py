@@ -36,3 +36,8 @@ class SignInLimiter:
                 self._recent(key, now).append(now)
             if len(self._seen) > 100_000:  # a flood of made-up addresses: forget the idle ones
                 self._seen = {k: v for k, v in self._seen.items() if v}
+
+
+def sign_in_keys(client: str | None, email: str) -> tuple[str, str]:
+    """What failures are counted by, the same for the API's /session and the console's sign-in form."""
+    return f"ip:{client or '?'}", f"email:{email.strip().lower()}"

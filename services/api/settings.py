@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from pydantic import Field
 
 from shared.settings import CommonSettings
@@ -17,7 +19,19 @@ class ApiSettings(CommonSettings):
     sign_in_failures: int = Field(5, ge=1)
     sign_in_window_seconds: float = Field(300.0, gt=0)
     relay_interval: float = Field(2.0, gt=0)
+    # The console's session cookie is Secure unless the console runs on http://127.0.0.1 or localhost
+    # (None: decided from api_public_url / the host and port); True or False forces it.
+    console_secure_cookie: bool | None = None
+    # Signs the console's CSRF tokens (with the session's own secret). Empty: derived from token_secret,
+    # which every replica already shares.
+    console_csrf_key: str = Field("", repr=False)
 
     @property
     def url(self) -> str:
         return self.api_public_url or f"http://{self.api_host}:{self.api_port}"
+
+    @property
+    def secure_cookie(self) -> bool:
+        if self.console_secure_cookie is not None:
+            return self.console_secure_cookie
+        return urlsplit(self.url).scheme != "http" or urlsplit(self.url).hostname not in {"127.0.0.1", "localhost"}

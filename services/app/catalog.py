@@ -3,6 +3,7 @@ values it accepts."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from email.utils import parseaddr
 from typing import Any
@@ -16,6 +17,26 @@ from shared.db.models import CustomField, Item, Status, User, WorkflowStep
 
 def _names(session: Session, column: Any) -> str:
     return ", ".join(session.scalars(select(column).order_by(column))) or "none declared"
+
+
+@dataclass(frozen=True)
+class Choices:
+    """What a person may pick on a form: statuses and steps in their order, the active users, the
+    projects that have items."""
+
+    statuses: list[str]
+    closed: list[str]
+    steps: list[str]
+    users: list[str]
+    projects: list[str]
+
+
+def choices(session: Session) -> Choices:
+    statuses = list(session.execute(select(Status.name, Status.closed).order_by(Status.position, Status.name)))
+    return Choices([name for name, _ in statuses], [name for name, closed in statuses if closed],
+                   list(session.scalars(select(WorkflowStep.name).order_by(WorkflowStep.position, WorkflowStep.name))),
+                   list(session.scalars(select(User.email).where(User.active.is_(True)).order_by(User.email))),
+                   [p for p in session.scalars(select(Item.project).distinct().order_by(Item.project)) if p])
 
 
 def status(session: Session, name: str) -> Status:

@@ -118,6 +118,7 @@ def up_command(ctx: CliContext, accounts_file: Path, memory: bool, sink_port: in
     health_line = ("\n  health:    " + ", ".join(health)) if health else ""
     click.echo(f"""
 Postroom is running ({'one process, in-memory broker' if memory else 'five processes over ' + settings.amqp_url}).
+  console:   {api_url}/  (the web pages; sign in with the line below)
   API:       {api_url}/api/v1  (OpenAPI: {api_url}/api/v1/openapi.json)
   sign in:   {admin_line}
   database:  {settings.resolved_database_url}
