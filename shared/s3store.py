@@ -62,6 +62,10 @@ class S3BlobStore:
         data: bytes = answer["Body"].read()
         return data
 
+    def delete(self, key: str) -> None:
+        """Remove a blob (retention); a missing one is no error (S3's DELETE is idempotent)."""
+        self.client.delete_object(Bucket=self.bucket, Key=self._object(key))
+
     def exists(self, key: str) -> bool:
         from botocore.exceptions import ClientError
 

@@ -37,6 +37,11 @@ class CommonSettings(BaseSettings):
     # Where raw mail and attachments are kept: empty for the filesystem at store_dir, or
     # "s3://BUCKET[/PREFIX]" for S3-compatible object storage (s3_* below).
     store_url: str = ""
+    # Retention (postroom retention run): raw mail older than this many days, and the files of items
+    # closed this long, are let go; the fetcher's dedup records after retention_digest_days. 0: kept.
+    retention_raw_days: int = Field(0, ge=0)
+    retention_closed_days: int = Field(0, ge=0)
+    retention_digest_days: int = Field(180, ge=0)
     s3_endpoint_url: str = ""  # e.g. https://minio.example:9000; empty: AWS's own for the region
     s3_region: str = "us-east-1"
     s3_access_key_id: str = Field("", repr=False)

@@ -27,6 +27,7 @@ class BlobStore(Protocol):
     def put_chunks(self, chunks: Iterable[bytes]) -> BlobRef: ...
     def get(self, key: str) -> bytes: ...
     def exists(self, key: str) -> bool: ...
+    def delete(self, key: str) -> None: ...
 
 
 class FilesystemBlobStore:
@@ -95,6 +96,10 @@ class FilesystemBlobStore:
 
     def exists(self, key: str) -> bool:
         return self._path(key).exists()
+
+    def delete(self, key: str) -> None:
+        """Remove a blob (retention); a missing one is no error."""
+        self._path(key).unlink(missing_ok=True)
 
 
 def store_from(settings: Any) -> BlobStore:

@@ -23,7 +23,8 @@ def attachment(session: Session, store: BlobStore, item: Item, attachment_id: in
     if row is None or row.item_id != item.id:
         raise NotFound(f"{item.type} #{item.number} has no attachment {attachment_id}")
     if not row.blob_key:
-        raise NotFound(f"attachment {attachment_id} was not saved (the account keeps no attachments)")
+        raise NotFound(f"attachment {attachment_id}'s bytes are not kept: the account saves no attachments, "
+                       "or retention removed them")
     try:
         data = store.get(row.blob_key)
     except BlobNotFound:

@@ -15,6 +15,7 @@ from services.cli.ingest import ingest_command
 from services.cli.items import items
 from services.cli.parse import parse_command
 from services.cli.queues import queues_command
+from services.cli.retention import retention
 from services.cli.run import run_command
 from services.cli.secrets import secrets
 from services.cli.simulate import simulate_command
@@ -31,8 +32,8 @@ def cli(ctx: click.Context) -> None:
     ctx.obj = CliContext()
 
 
-for command in (accounts, config, contacts, db, dlq, ingest_command, items, parse_command, queues_command, run_command,
-                secrets, simulate_command, sink_command, tokens, up_command, users, breakers):
+for command in (accounts, config, contacts, db, dlq, ingest_command, items, parse_command, queues_command, retention,
+                run_command, secrets, simulate_command, sink_command, tokens, up_command, users, breakers):
     cli.add_command(command)
 
 

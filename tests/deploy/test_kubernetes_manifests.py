@@ -394,3 +394,17 @@ def test_the_api_ingress_example_validates_and_routes_to_the_api_service(objects
     assert service["metadata"]["name"].endswith(backend["name"])
     assert backend["port"]["name"] in {p["name"] for p in service["spec"]["ports"]}
     assert example["spec"]["tls"], "the API takes passwords and tokens: TLS only"
+
+
+@pytest.mark.parametrize("version", KUBERNETES_VERSIONS)
+def test_the_retention_cronjob_example_validates_and_runs_the_retention_command(version):
+    """Strictly valid, the cli image, `postroom retention run`, restricted like every pod."""
+    docs = [d for d in yaml.safe_load_all((ROOT / "deploy/k8s/examples/retention-cronjob.yaml").read_text()) if d]
+    for doc in docs:
+        kubernetes_validate.validate(doc, version, strict=True)
+    (cron,) = [d for d in docs if d["kind"] == "CronJob"]
+    pod = cron["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+    (container,) = pod["containers"]
+    assert container["image"].startswith("postroom-cli") and container["command"] == ["postroom", "retention", "run"]
+    assert pod["securityContext"]["runAsNonRoot"] and container["securityContext"]["readOnlyRootFilesystem"]
+    assert cron["spec"]["concurrencyPolicy"] == "Forbid"
