@@ -12,9 +12,12 @@ class ParserSettings(CommonSettings):
     max_mime_depth: int = 40
     max_mime_parts: int = 2000
     max_text_chars: int = 1_000_000
+    # One mail's parse, wall clock: past it the mail is rejected, so no mail holds the stage longer.
+    max_parse_seconds: float = 30.0
 
     @property
     def limits(self) -> Limits:
         return Limits(max_message_bytes=self.max_message_bytes, max_header_bytes=self.max_header_bytes,
                       max_header_field_bytes=self.max_header_field_bytes, max_depth=self.max_mime_depth,
-                      max_parts=self.max_mime_parts, max_text_chars=self.max_text_chars)
+                      max_parts=self.max_mime_parts, max_text_chars=self.max_text_chars,
+                      max_seconds=self.max_parse_seconds)

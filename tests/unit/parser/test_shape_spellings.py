@@ -1,0 +1,143 @@
+"""The shape limits count what the stdlib parser builds, however the structure is spelled.
+
+Each mail here is written to make a scan that reads the boundary its own way count one part
+while the parser builds dozens. Every test first proves the trick is real (the stdlib parser, with
+``policy.default``, builds more parts or levels than the limit), then that the limit applies.
+"""
+
+from __future__ import annotations
+
+import email
+import email.policy
+from email.message import Message
+
+import pytest
+
+from services.parser.limits import Limits, check_shape
+from shared.errors import Reject
+from tests.unit.parser.conftest import parse
+
+HEAD = "From: a@example.com\r\nTo: b@example.com\r\nMIME-Version: 1.0\r\nSubject: s\r\n"
+LIMITS = Limits(max_parts=50, max_depth=8)
+PARTS = 60
+
+
+def stdlib_shape(raw: bytes) -> tuple[int, int]:
+    """How many messages the stdlib parser builds, and the most levels any one is nested in."""
+    root = email.message_from_bytes(raw, policy=email.policy.default)
+    count, deepest, stack = 0, 0, [(root, 0)]
+    while stack:
+        part, depth = stack.pop()
+        count, deepest = count + 1, max(deepest, depth)
+        payload = part.get_payload() if part.is_multipart() else None
+        if isinstance(payload, list):
+            stack.extend((p, depth + 1) for p in payload if isinstance(p, Message))
+    return count, deepest
+
+
+def many_parts(content_type: str, boundary: str = "real", parts: int = PARTS, eol: str = "\r\n") -> bytes:
+    body = "".join(f"--{boundary}{eol}Content-Type: text/plain{eol}{eol}part {i}{eol}" for i in range(parts))
+    return (HEAD + content_type + "\r\n\r\n").encode() + f"{body}--{boundary}--{eol}".encode()
+
+
+SPELLINGS = {
+    # A parameter whose name ends in "boundary" is not the boundary, wherever it stands.
+    "an x-boundary parameter before the real one":
+        many_parts('Content-Type: multipart/mixed; x-boundary="decoy"; boundary="real"'),
+    "an x-boundary parameter after the real one":
+        many_parts('Content-Type: multipart/mixed; boundary=real; x-boundary=decoy'),
+    # RFC 2231 section 3: a value split over numbered parameters.
+    "RFC 2231 continuations":
+        many_parts('Content-Type: multipart/mixed; boundary*0="re"; boundary*1="al"'),
+    "RFC 2231 continuations out of order":
+        many_parts('Content-Type: multipart/mixed;\r\n boundary*1=al;\r\n boundary*0=re'),
+    "an RFC 2231 continuation alone":
+        many_parts('Content-Type: multipart/mixed; boundary*0="real"'),
+    # RFC 2231 section 4: charset'language'percent-encoded value.
+    "an RFC 2231 charset and language":
+        many_parts("Content-Type: multipart/mixed; boundary*=us-ascii'en'real"),
+    "an RFC 2231 percent-encoded continuation":
+        many_parts("Content-Type: multipart/mixed; boundary*0*=utf-8''r%65; boundary*1=al"),
+    # Message.get returns the first of two Content-Type fields.
+    "a second Content-Type field that says text/plain":
+        many_parts('Content-Type: multipart/mixed; boundary="real"\r\nContent-Type: text/plain'),
+    "a second Content-Type field with another boundary":
+        many_parts('Content-Type: multipart/mixed; boundary="real"\r\nContent-Type: multipart/mixed; boundary="decoy"'),
+    # The boundary keeps leading space (RFC 2046 5.1.1), and case.
+    "a boundary that starts with a space":
+        many_parts('Content-Type: multipart/mixed; boundary=" real"', boundary=" real"),
+    "a folded Content-Type field":
+        many_parts('Content-Type:\r\n multipart/mixed;\r\n\tboundary=real'),
+    # The parser ends lines at CR as well as LF.
+    "bare CR line ends in the body":
+        many_parts('Content-Type: multipart/mixed; boundary="real"', eol="\r"),
+}
+
+
+@pytest.mark.parametrize("raw", SPELLINGS.values(), ids=SPELLINGS.keys())
+def test_a_mail_with_too_many_parts_is_rejected_however_its_boundary_is_spelled(raw: bytes) -> None:
+    """Each spelling really gives the parser more parts than the limit, and the limit applies."""
+    assert stdlib_shape(raw)[0] > LIMITS.max_parts
+    with pytest.raises(Reject, match=f"more than {LIMITS.max_parts} MIME parts"):
+        parse(raw, LIMITS)
+
+
+@pytest.mark.parametrize("raw", SPELLINGS.values(), ids=SPELLINGS.keys())
+def test_the_same_spellings_under_the_limit_parse(raw: bytes) -> None:
+    """The scan reads these boundaries as the parser does: no honest mail is refused for its spelling."""
+    mail = parse(raw, Limits(max_parts=PARTS + 1))
+    assert "part 0" in mail.text and f"part {PARTS - 1}" in mail.text
+
+
+def test_delimiters_between_header_lines_end_parts_as_the_parser_reads_them() -> None:
+    """Parts with headers and no blank line: a delimiter ends a header block too."""
+    raw = (HEAD + 'Content-Type: multipart/mixed; boundary="real"\r\n\r\n'
+           + "--real\r\nContent-Type: text/plain\r\n" * PARTS + "--real--\r\n").encode()
+    assert stdlib_shape(raw)[0] > LIMITS.max_parts
+    with pytest.raises(Reject, match=f"more than {LIMITS.max_parts} MIME parts"):
+        parse(raw, LIMITS)
+
+
+@pytest.mark.parametrize("separator", ["\r\n", "\n", "\r"])
+def test_each_block_of_a_delivery_status_counts_as_a_part(separator: str) -> None:
+    """The parser makes a message of every header block of message/delivery-status."""
+    raw = (HEAD + "Content-Type: message/delivery-status\r\n\r\n").encode() \
+        + f"Final-Recipient: rfc822; x@example.com{separator}{separator}".encode() * PARTS
+    assert stdlib_shape(raw)[0] > LIMITS.max_parts
+    with pytest.raises(Reject, match=f"more than {LIMITS.max_parts} MIME parts"):
+        parse(raw, LIMITS)
+
+
+def _nested_messages(subtype: str, levels: int) -> bytes:
+    return (HEAD + f"Content-Type: message/{subtype}\r\n\r\n" * levels + "Content-Type: text/plain\r\n\r\nhi\r\n").encode()
+
+
+def _nested_digests(levels: int) -> bytes:
+    # A part of multipart/digest without a Content-Type is message/rfc822 (RFC 2046 5.1.5).
+    out = HEAD
+    for i in range(levels):
+        out += f'Content-Type: multipart/digest; boundary="d{i}"\r\n\r\n--d{i}\r\n\r\n'
+    return (out + "hi\r\n").encode()
+
+
+DEEP = {
+    "message/partial": _nested_messages("partial", 20),
+    "an unknown message subtype": _nested_messages("x-anything", 20),
+    "message/rfc822 in upper case": _nested_messages("RFC822", 20),
+    "multipart/digest parts without a type": _nested_digests(20),
+}
+
+
+@pytest.mark.parametrize("raw", DEEP.values(), ids=DEEP.keys())
+def test_nesting_past_the_limit_is_rejected_whatever_message_type_opens_it(raw: bytes) -> None:
+    """Every message/* type is a nested message to the parser, and so is a typeless digest part."""
+    assert stdlib_shape(raw)[1] > LIMITS.max_depth
+    with pytest.raises(Reject, match=f"MIME nesting deeper than {LIMITS.max_depth} levels"):
+        check_shape(raw, LIMITS)
+
+
+def test_a_lookalike_boundary_line_is_no_delimiter() -> None:
+    """Only the boundary itself, then "--" or spaces, delimits: "--realer" is text in a part."""
+    raw = many_parts('Content-Type: multipart/mixed; boundary="real"', parts=3).replace(b"part 1", b"--realer\r\n--REAL")
+    mail = parse(raw, Limits(max_parts=4))
+    assert "--realer" in mail.text and "--REAL" in mail.text
