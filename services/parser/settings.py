@@ -1,9 +1,9 @@
-from shared.settings import CommonSettings
+from shared.settings import TokenSecretSettings
 
 from services.parser.limits import Limits
 
 
-class ParserSettings(CommonSettings):
+class ParserSettings(TokenSecretSettings):
     # Each limit sends a mail past it to the dead-letter queue with the reason; the raw mail stays in
     # the blob store. The defaults let real mail through and keep one parse well under a second.
     max_message_bytes: int = 50 * 1024 * 1024 + 1024 * 1024

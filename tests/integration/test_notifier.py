@@ -18,9 +18,10 @@ from shared.db.models import Account, Item, ItemMail, OutboundMail
 from shared.errors import RetryLater
 from shared.secrets import SecretBox
 from shared.tokens import ItemTokens
+from tests.support.pipeline import TOKEN_SECRET
 from tests.support.smtp import RecordingHandler
 
-TOKENS = ItemTokens("[#{number}]", "test-secret")
+TOKENS = ItemTokens("[#{number}]", TOKEN_SECRET)
 
 
 @pytest.fixture
@@ -44,7 +45,7 @@ def event(item_id: int, *, subject: str = "Printer jammed", classification: Clas
 
 
 def handler_for(sessions: Any, port: int, **settings: Any) -> Notifier:
-    s = NotifierSettings(smtp_host="127.0.0.1", smtp_port=port, **settings)
+    s = NotifierSettings(smtp_host="127.0.0.1", smtp_port=port, token_secret=TOKEN_SECRET, **settings)
     return Notifier(sessions=sessions, senders=SenderPool(s, "", SecretBox([])), governor=Governor(s.governor_policy(), TOKENS),
                     templates=Templates(), tokens=TOKENS, own_addresses=(), loop_id="postroom; test")
 
