@@ -14,7 +14,8 @@ and still cost the parser a million parts. So it follows ``email.feedparser`` st
 - a part's type and boundary are the stdlib's own answer (``get_content_type``, ``get_boundary``)
   on the first Content-Type field, the one ``Message.get`` returns: so ``x-boundary=`` is no
   boundary, RFC 2231 ``boundary*0=``/``boundary*1=`` and ``boundary*=charset'lang'value`` are;
-- a delimiter ends the outermost level whose boundary it matches, exactly (case and all);
+- a delimiter ends the outermost level whose boundary it matches, exactly (case and all), and
+  the delimiter lines of its level right after it are taken with it;
 - every ``message/*`` type opens a nested message, a part of ``multipart/digest`` without a type
   is ``message/rfc822``, and each header block of a ``message/delivery-status`` is one message.
 
@@ -138,7 +139,7 @@ def check_shape(raw: bytes, limits: Limits) -> list[LeafBody]:
             if delimiter is not None:  # the part ends here, its headers with it: no body
                 scan.end_field()
                 _open_body(scan, pos)
-                in_headers = _close_levels(scan, *delimiter)
+                in_headers, pos = _close_levels(scan, *delimiter, raw, pos)
                 continue
             if stack and stack[-1].kind == "status":
                 # Each block of a delivery status is a message, its lines up to an empty line.
@@ -146,8 +147,7 @@ def check_shape(raw: bytes, limits: Limits) -> list[LeafBody]:
                     scan.add_line(line)
                 else:
                     scan.end_field()
-                    scan.header_bytes = 0
-                    scan.count_part()
+                    _end_status_block(scan)
                 continue
             if line and _HEADER.match(line):
                 scan.add_line(line)
@@ -174,18 +174,22 @@ def check_shape(raw: bytes, limits: Limits) -> list[LeafBody]:
         if delimiter is not None:
             if leaf is not None:
                 leaf.end, leaf = at, None
-            in_headers = _close_levels(scan, *delimiter)
+            in_headers, pos = _close_levels(scan, *delimiter, raw, pos)
     return leaves
 
 
 def _line(raw: bytes, pos: int) -> tuple[bytes, int]:
-    """The line at ``pos`` without its end (CRLF, CR or LF), and where the next one starts."""
+    """The line at ``pos`` without its end (CRLF, CR or LF), and where the next one starts. A last
+    line without an end is followed by an empty one at the end of the mail: the end of the mail
+    ends a header block as an empty line does."""
+    size = len(raw)
     eol = raw.find(b"\n", pos)
-    eol = len(raw) if eol < 0 else eol
-    cr = raw.find(b"\r", pos, eol)
-    if cr < 0:
-        return raw[pos:eol], eol + 1
-    return raw[pos:cr], cr + 2 if cr + 1 == eol else cr + 1
+    cr = raw.find(b"\r", pos, size if eol < 0 else eol)
+    if cr >= 0:
+        return raw[pos:cr], cr + 2 if cr + 1 == eol else cr + 1
+    if eol < 0:
+        return raw[pos:], size if pos < size else size + 1
+    return raw[pos:eol], eol + 1
 
 
 class _Dashes:
@@ -213,6 +217,7 @@ def _open_body(scan: _Scan, pos: int) -> tuple[bool, bool]:
     scan.ctype, scan.header_bytes = None, 0
     if ctype == "message/delivery-status":
         scan.push(_Level("status"))
+        scan.count_part()  # its first block; each empty line starts another
         return True, False
     maintype = ctype.partition("/")[0]
     if maintype == "message":
@@ -224,6 +229,18 @@ def _open_body(scan: _Scan, pos: int) -> tuple[bool, bool]:
             scan.push(_Level("multipart", _as_bytes(boundary), ctype == "multipart/digest"))
         return False, False
     return False, True
+
+
+def _end_status_block(scan: _Scan) -> None:
+    """A block of a delivery status ends at an empty line, and another begins. A block of a
+    ``message/*`` type holds one more message, empty (the empty line ends it too), one level down."""
+    ctype, _ = part_type(scan.ctype)
+    scan.ctype, scan.header_bytes = None, 0
+    if ctype.partition("/")[0] == "message":
+        scan.push(_Level("message"))  # checks the depth
+        scan.stack.pop()
+        scan.count_part()
+    scan.count_part()
 
 
 def part_type(value: bytes | None, default: str = "text/plain") -> tuple[str, str | None]:
@@ -265,11 +282,19 @@ def _delimiter(line: bytes, scan: _Scan) -> tuple[int, bool] | None:
     return None
 
 
-def _close_levels(scan: _Scan, index: int, closing: bool) -> bool:
-    """Everything inside the delimiter's level ends; True when a part's headers follow."""
+def _close_levels(scan: _Scan, index: int, closing: bool, raw: bytes, pos: int) -> tuple[bool, int]:
+    """Everything inside the delimiter's level ends. Returns whether a part's headers follow, and
+    where: the parser takes the delimiter lines right after one of its level, closing ones too,
+    for one (``feedparser``: "consume any multiple boundary lines")."""
     del scan.stack[index + 1:]
     if closing:
         scan.stack.pop()
-        return False
+        return False, pos
     scan.count_part()
-    return True
+    while pos <= len(raw):
+        line, after = _line(raw, pos)
+        again = _delimiter(line, scan)
+        if again is None or again[0] != index:  # an outer level's delimiter ends the part at once
+            break
+        pos = after
+    return True, pos

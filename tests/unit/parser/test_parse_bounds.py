@@ -26,10 +26,12 @@ from tests.unit.parser.conftest import FETCHED, TOKENS, parse
 HEAD = "From: a@example.com\r\nTo: b@example.com\r\nMIME-Version: 1.0\r\nSubject: s\r\n"
 
 # The scan bounds MIME nesting, but a header value nests too: comments in comments (RFC 5322
-# 3.2.2), which the header value parser reads by recursion. The parser reads the type of each
-# block of a delivery status, a header the scan has no reason to read.
-DEEP_COMMENT = (HEAD + "Content-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mx.example.com\r\n\r\n"
-                "Content-Type: text/plain " + "(" * 3000 + ")" * 3000 + "\r\n\r\n").encode()
+# 3.2.2), which the header value parser reads by recursion. The parser reads the transfer encoding
+# of a multipart (RFC 2045 6.4 allows it only 7bit, 8bit or binary), a field the scan has no reason
+# to read.
+DEEP_COMMENT = (HEAD + 'Content-Type: multipart/mixed; boundary="b"\r\n'
+                "Content-Transfer-Encoding: 7bit " + "(" * 3000 + ")" * 3000 + "\r\n\r\n"
+                "--b\r\nContent-Type: text/plain\r\n\r\nhello\r\n--b--\r\n").encode()
 
 
 def _many_parts(count: int) -> bytes:

@@ -7,11 +7,14 @@ while the parser builds dozens. Every test first proves the trick is real (the s
 
 from __future__ import annotations
 
+import dataclasses
 import email
 import email.policy
 from email.message import Message
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from services.parser.limits import Limits, check_shape
 from shared.errors import Reject
@@ -141,3 +144,36 @@ def test_a_lookalike_boundary_line_is_no_delimiter() -> None:
     raw = many_parts('Content-Type: multipart/mixed; boundary="real"', parts=3).replace(b"part 1", b"--realer\r\n--REAL")
     mail = parse(raw, Limits(max_parts=4))
     assert "--realer" in mail.text and "--REAL" in mail.text
+
+
+# Lines mail is built of, each spelling of a boundary and type among them, joined with any line end:
+# random mail then reaches structures no one wrote a case for.
+_LINES = [
+    'Content-Type: multipart/mixed; boundary="b"', "Content-Type: multipart/mixed; boundary=b",
+    'Content-Type: multipart/mixed; x-boundary="b"; boundary="c"', "Content-Type: multipart/digest; boundary=d",
+    'Content-Type: multipart/mixed; boundary*0="b"; boundary*1="x"', "Content-Type: multipart/mixed; boundary*=us-ascii'en'c",
+    "Content-Type: multipart/alternative;", " boundary=c", "Content-Type: text/plain", "Content-Type: message/rfc822",
+    "Content-Type: message/partial; id=1", "Content-Type: message/delivery-status", "Content-Type: Message/X-Other",
+    "Content-Type: (comment) multipart/mixed; boundary=b", "Content-Type : multipart/mixed; boundary=b",
+    "From a@b", "X-Other: v", "no header here", "", "", "", "--b", "--b--", "--c", "--c--", "--d", "--d--",
+    "--bx", "--b  ", "--B", "--c\t--", "body text", "  ", "\t--b", 'Content-Type: multipart/mixed; boundary=""',
+    "--", "----", "Content-Type: multipart/mixed; boundary=\u00e9", "--\u00e9", "Content-Type: multipart/digest; boundary=b",
+    "Content-Transfer-Encoding: base64", ": no name",
+]
+_EOLS = ["\r\n", "\n", "\r"]
+
+
+@settings(max_examples=1000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.tuples(st.sampled_from(_LINES), st.sampled_from(_EOLS)), max_size=60))
+def test_the_scan_never_counts_fewer_parts_or_levels_than_the_parser_builds(lines: list[tuple[str, str]]) -> None:
+    """With the limit just under what the stdlib built, the scan refuses the mail: it saw at least as much."""
+    raw = "".join(line + eol for line, eol in lines).encode()
+    count, depth = stdlib_shape(raw)
+    roomy = Limits(max_header_bytes=1 << 20, max_header_field_bytes=1 << 20, max_parts=10_000, max_depth=1000)
+    check_shape(raw, roomy)
+    if count > 1:
+        with pytest.raises(Reject, match="MIME parts"):
+            check_shape(raw, dataclasses.replace(roomy, max_parts=count - 1))
+    if depth > 0:
+        with pytest.raises(Reject, match="MIME nesting"):
+            check_shape(raw, dataclasses.replace(roomy, max_depth=depth - 1))
