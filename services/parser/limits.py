@@ -17,7 +17,8 @@ and still cost the parser a million parts. So it follows ``email.feedparser`` st
 - a delimiter ends the outermost level whose boundary it matches, exactly (case and all), and
   the delimiter lines of its level right after it are taken with it;
 - every ``message/*`` type opens a nested message, a part of ``multipart/digest`` without a type
-  is ``message/rfc822``, and each header block of a ``message/delivery-status`` is one message.
+  is ``message/rfc822``, and a ``message/delivery-status`` is one message per block: an empty line
+  ends a block at any depth inside it (a block is a part like any other until then).
 
 The scan reads header lines one by one but jumps from one ``--`` line to the next through bodies,
 so it never holds the mail's lines at once (a 50 MB attachment is 680,000 of them). On the way it
@@ -130,24 +131,16 @@ def check_shape(raw: bytes, limits: Limits) -> list[LeafBody]:
     leaves: list[LeafBody] = []
     leaf: LeafBody | None = None  # the body being read, until a delimiter closes it
     in_headers, pos, size = True, 0, len(raw)
-    dashes = _Dashes(raw)
+    ends = _LineEnds(raw)
     while pos <= size:
         if in_headers:
             start = pos
             line, pos = _line(raw, pos)
-            delimiter = _delimiter(line, scan) if line[:2] == b"--" else None
+            delimiter = _delimiter(line, scan) if line[:2] == b"--" or not line else None
             if delimiter is not None:  # the part ends here, its headers with it: no body
                 scan.end_field()
                 _open_body(scan, pos)
                 in_headers, pos = _close_levels(scan, *delimiter, raw, pos)
-                continue
-            if stack and stack[-1].kind == "status":
-                # Each block of a delivery status is a message, its lines up to an empty line.
-                if line:
-                    scan.add_line(line)
-                else:
-                    scan.end_field()
-                    _end_status_block(scan)
                 continue
             if line and _HEADER.match(line):
                 scan.add_line(line)
@@ -162,18 +155,20 @@ def check_shape(raw: bytes, limits: Limits) -> list[LeafBody]:
                 leaves.append(leaf)
             scan.base64 = False
             continue
-        if not any(level.boundary is not None for level in stack):
-            break  # no delimiter can follow: the rest is one body
-        at = dashes.next(pos - 1)
+        # Only a line that starts with "--", or an empty one in a delivery status, can end a body.
+        dashes = any(level.boundary is not None for level in stack)
+        empty = any(level.kind == "status" for level in stack)
+        at = min((a for a in (ends.dashes(pos) if dashes else -1, ends.empty(pos) if empty else -1) if a >= 0),
+                 default=-1)
         if at < 0:
             if leaf is not None:
                 leaves.remove(leaf)  # never closed: the parser reads it its own way
             break
-        line, pos = _line(raw, at + 1)
+        line, pos = _line(raw, at)
         delimiter = _delimiter(line, scan)
         if delimiter is not None:
             if leaf is not None:
-                leaf.end, leaf = at, None
+                leaf.end, leaf = at - 1, None
             in_headers, pos = _close_levels(scan, *delimiter, raw, pos)
     return leaves
 
@@ -192,20 +187,33 @@ def _line(raw: bytes, pos: int) -> tuple[bytes, int]:
     return raw[pos:eol], eol + 1
 
 
-class _Dashes:
-    """Where the next line that starts with "--" begins, less one: the LF (of an LF or a CRLF) or
-    the CR before it. Each kind's next place is kept until passed, so the mail is searched once."""
+_EMPTY_AFTER = re.compile(rb"(?:\r\n|\r(?!\n)|\n)(?=[\r\n])")  # a line end, an empty line after it
+
+
+class _LineEnds:
+    """Where the next line that starts with "--", or the next empty line, begins, from a line
+    start on. Each place found is kept until passed, so the mail is searched once for each."""
 
     def __init__(self, raw: bytes) -> None:
-        self.raw, self.lf, self.cr = raw, -2, -2
+        self.raw, self.lf, self.cr, self.blank = raw, -2, -2, -2
 
-    def next(self, pos: int) -> int:
-        if -1 < self.lf < pos or self.lf == -2:
+    def dashes(self, pos: int) -> int:
+        if pos + 1 < len(self.raw) and self.raw[pos:pos + 2] == b"--":
+            return pos
+        if -1 < self.lf < pos or self.lf == -2:  # "\n--" (of an LF or a CRLF) and "\r--" (a CR)
             self.lf = self.raw.find(b"\n--", pos)
         if -1 < self.cr < pos or self.cr == -2:
             self.cr = self.raw.find(b"\r--", pos)
-        found = [at for at in (self.lf, self.cr) if at >= 0]
+        found = [at + 1 for at in (self.lf, self.cr) if at >= 0]
         return min(found) if found else -1
+
+    def empty(self, pos: int) -> int:
+        if self.raw[pos:pos + 1] in (b"\r", b"\n"):
+            return pos
+        if -1 < self.blank < pos or self.blank == -2:
+            found = _EMPTY_AFTER.search(self.raw, pos)
+            self.blank = found.end() if found else -1
+        return self.blank
 
 
 def _open_body(scan: _Scan, pos: int) -> tuple[bool, bool]:
@@ -217,7 +225,7 @@ def _open_body(scan: _Scan, pos: int) -> tuple[bool, bool]:
     scan.ctype, scan.header_bytes = None, 0
     if ctype == "message/delivery-status":
         scan.push(_Level("status"))
-        scan.count_part()  # its first block; each empty line starts another
+        scan.count_part()  # its first block; each empty line ends one and starts another
         return True, False
     maintype = ctype.partition("/")[0]
     if maintype == "message":
@@ -229,18 +237,6 @@ def _open_body(scan: _Scan, pos: int) -> tuple[bool, bool]:
             scan.push(_Level("multipart", _as_bytes(boundary), ctype == "multipart/digest"))
         return False, False
     return False, True
-
-
-def _end_status_block(scan: _Scan) -> None:
-    """A block of a delivery status ends at an empty line, and another begins. A block of a
-    ``message/*`` type holds one more message, empty (the empty line ends it too), one level down."""
-    ctype, _ = part_type(scan.ctype)
-    scan.ctype, scan.header_bytes = None, 0
-    if ctype.partition("/")[0] == "message":
-        scan.push(_Level("message"))  # checks the depth
-        scan.stack.pop()
-        scan.count_part()
-    scan.count_part()
 
 
 def part_type(value: bytes | None, default: str = "text/plain") -> tuple[str, str | None]:
@@ -268,7 +264,10 @@ def _delimiter(line: bytes, scan: _Scan) -> tuple[int, bool] | None:
     """None when ``line`` is no delimiter, else the index of the level it belongs to and whether
     it closes that level. The parser tests a line against the outer levels' boundaries before its
     own (``BufferedSubFile.readline``), so the outermost match wins; the match is
-    ``--boundary``, optionally ``--``, then spaces and tabs only (``boundaryre``)."""
+    ``--boundary``, optionally ``--``, then spaces and tabs only (``boundaryre``). In a delivery
+    status an empty line ends the block, at any depth inside it (``NLCRE`` is its end of part)."""
+    if not line:
+        return next(((index, False) for index, level in enumerate(scan.stack) if level.kind == "status"), None)
     if line[:2] != b"--":
         return None
     token = line[2:].rstrip(b" \t")
@@ -291,6 +290,8 @@ def _close_levels(scan: _Scan, index: int, closing: bool, raw: bytes, pos: int) 
         scan.stack.pop()
         return False, pos
     scan.count_part()
+    if scan.stack[index].kind == "status":
+        return True, pos  # the next block's headers
     while pos <= len(raw):
         line, after = _line(raw, pos)
         again = _delimiter(line, scan)

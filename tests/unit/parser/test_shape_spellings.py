@@ -177,3 +177,12 @@ def test_the_scan_never_counts_fewer_parts_or_levels_than_the_parser_builds(line
     if depth > 0:
         with pytest.raises(Reject, match="MIME nesting"):
             check_shape(raw, dataclasses.replace(roomy, max_depth=depth - 1))
+
+
+def test_parts_inside_a_block_of_a_delivery_status_count() -> None:
+    """A block is a part like any other until an empty line: a multipart without one hides in it."""
+    block = 'Content-Type: multipart/mixed; boundary="real"\r\n' + "--real\r\nContent-Type: text/plain\r\n" * PARTS
+    raw = (HEAD + "Content-Type: message/delivery-status\r\n\r\n" + block + "\r\n").encode()
+    assert stdlib_shape(raw)[0] > LIMITS.max_parts
+    with pytest.raises(Reject, match=f"more than {LIMITS.max_parts} MIME parts"):
+        parse(raw, LIMITS)
