@@ -9,8 +9,10 @@ long C call (one regular expression, one ``bytes.find``) finishes first; the sha
 those short.
 
 ``TimeUp`` is a ``BaseException``, like ``KeyboardInterrupt``: the parser records many failures
-as defects with ``except Exception``, and none of those may swallow it. Only the pure parse runs
-under the bound, never a write to the blob store, so an interruption leaves nothing half done.
+as defects with ``except Exception``, and none of those may swallow it. Python itself may: raised
+in a weakref callback or a ``__del__`` run by the collector, it is reported and dropped. So the
+watchdog raises it again every ``AGAIN`` seconds until the parse has stopped. Only the pure parse
+runs under the bound, never a write to the blob store, so an interruption leaves nothing half done.
 """
 
 from __future__ import annotations
@@ -24,6 +26,8 @@ from typing import ParamSpec, TypeVar
 
 from shared.errors import Reject
 
+AGAIN = 0.05  # seconds between two raises of the same TimeUp
+
 P = ParamSpec("P")
 T = TypeVar("T")
 
@@ -34,15 +38,20 @@ class TimeUp(BaseException):
 
 def within(seconds: float, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
     """``fn(*args, **kwargs)``, or ``Reject`` when it runs longer than ``seconds``."""
-    token: object | None = None
+    token = object()  # made before arming: a TimeUp raised as arm returns still finds it
     try:
         try:
-            token = _WATCHDOG.arm(threading.get_ident(), time.monotonic() + seconds)
+            _WATCHDOG.arm(token, threading.get_ident(), time.monotonic() + seconds)
             return fn(*args, **kwargs)
         finally:
             _WATCHDOG.disarm(token)  # clears a TimeUp that is pending and not raised yet
     except TimeUp:
-        _WATCHDOG.disarm(token)  # it may have been raised inside the first disarm
+        while True:  # one more may come before the watchdog lets go of this thread
+            try:
+                _WATCHDOG.disarm(token)
+                break
+            except TimeUp:
+                continue
         raise Reject(f"parsing took longer than {seconds:g} s, the limit") from None
 
 
@@ -59,17 +68,15 @@ class _Watchdog:
         self._armed: dict[object, _Armed] = {}
         self._thread: threading.Thread | None = None
 
-    def arm(self, thread: int, deadline: float) -> object:
-        token = object()
+    def arm(self, token: object, thread: int, deadline: float) -> None:
         with self._cond:
             self._armed[token] = _Armed(thread, deadline)
             if self._thread is None:  # started on first use: importing this module starts nothing
                 self._thread = threading.Thread(target=self._watch, name="parser-deadline", daemon=True)
                 self._thread.start()
             self._cond.notify()
-        return token
 
-    def disarm(self, token: object | None) -> None:
+    def disarm(self, token: object) -> None:
         with self._cond:
             armed = self._armed.pop(token, None)
             if armed is not None and armed.fired:
@@ -80,10 +87,10 @@ class _Watchdog:
             while True:
                 now = time.monotonic()
                 for armed in self._armed.values():
-                    if not armed.fired and armed.deadline <= now:
-                        armed.fired = True
+                    if armed.deadline <= now:  # due, or raised before and still running
+                        armed.fired, armed.deadline = True, now + AGAIN
                         _raise_in(armed.thread, TimeUp)
-                waiting = [a.deadline for a in self._armed.values() if not a.fired]
+                waiting = [a.deadline for a in self._armed.values()]
                 self._cond.wait(min(waiting) - now if waiting else None)
 
 

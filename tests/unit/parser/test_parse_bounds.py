@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from services.parser.deadline import TimeUp, within
 from services.parser.handlers import make_handler
 from services.parser.limits import Limits, check_shape
 from services.parser.settings import ParserSettings
@@ -96,3 +97,22 @@ def test_the_parser_settings_bound_one_mail_to_30_seconds_unless_set() -> None:
     """``POSTROOM_MAX_PARSE_SECONDS`` sets it; the default leaves real mail far below."""
     assert ParserSettings(token_secret="s" * 32).limits.max_seconds == 30
     assert ParserSettings(token_secret="s" * 32, max_parse_seconds=2.5).limits.max_seconds == 2.5
+
+
+def test_the_time_bound_holds_when_its_first_interruption_is_lost() -> None:
+    """Raised in a weakref callback or a ``__del__``, Python reports the exception and drops it;
+    the watchdog raises it again until the parse has stopped."""
+
+    def drops_the_first() -> None:
+        try:
+            while True:
+                pass
+        except TimeUp:
+            pass  # as the interpreter does with an exception in a weakref callback
+        while True:
+            pass
+
+    started = time.monotonic()
+    with pytest.raises(Reject, match="parsing took longer than 0.05 s"):
+        within(0.05, drops_the_first)
+    assert time.monotonic() - started < 1.0
