@@ -10,8 +10,19 @@ import os
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import AliasChoices, Field, field_validator
+from pydantic import AliasChoices, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+# The built-in token secret: known to anyone who reads this file, so good for development only.
+DEV_TOKEN_SECRET = "postroom-dev-secret-change-me"
+MIN_TOKEN_SECRET_BYTES = 32  # HMAC-SHA256's own key size: fewer bytes give fewer bits to guess
+MAKE_A_SECRET = 'python -c "import secrets; print(secrets.token_urlsafe(48))"'
+
+
+class SettingsError(Exception):
+    """A setting a service must not start with; the message is one line for the operator.
+
+    Not a ``ValueError``: pydantic would wrap it in a many-line validation report."""
 
 
 def _secrets_dir() -> str | None:
@@ -66,8 +77,13 @@ class CommonSettings(BaseSettings):
     health_port: int = 0  # 0: no health/metrics endpoint
     # How an item is named in subjects; "{number}" is replaced.  "[#{number}]" gives "[#123]".
     item_token_format: str = "[#{number}]"
-    # Signs item tokens in Message-IDs so they cannot be guessed.
-    token_secret: str = Field("postroom-dev-secret-change-me", repr=False)
+    # Signs item tokens in Message-IDs so they cannot be guessed. Unset, the file (default
+    # ``var/token-secret``, made by ``postroom up``) is read; without either, the built-in value,
+    # which the services refuse outside development (``TokenSecretSettings``).
+    token_secret: str = Field(DEV_TOKEN_SECRET, repr=False)
+    token_secret_file: Path | None = None
+    # Development: allow the built-in token secret, or a short one.
+    dev_mode: bool = False
     # Keys sealing the secrets stored in the database, newest first (see shared/secrets.py).
     secret_keys: Annotated[tuple[str, ...], NoDecode] = Field((), repr=False)
     secret_key_file: Path | None = None
@@ -86,6 +102,16 @@ class CommonSettings(BaseSettings):
         if path.is_file():
             return tuple(k.strip() for k in path.read_text().split() if k.strip())
         return ()
+
+    @property
+    def resolved_token_secret(self) -> str:
+        """The secret set in the environment (or a mounted file), else the token secret file's."""
+        if "token_secret" in self.model_fields_set:
+            return self.token_secret
+        path = self.token_secret_file or self.var_dir / "token-secret"
+        if path.is_file():
+            return path.read_text().strip() or self.token_secret
+        return self.token_secret
 
     @field_validator("retry_delays", mode="before")
     @classmethod
@@ -109,6 +135,33 @@ class CommonSettings(BaseSettings):
             raise ValueError("POSTROOM_STORE_URL must be empty (the filesystem at POSTROOM_STORE_DIR) or "
                              "s3://BUCKET[/PREFIX]")
         return value
+
+
+class TokenSecretSettings(CommonSettings):
+    """The settings of a service that signs or checks item tokens: it starts only with a real secret.
+
+    With the built-in secret anyone can sign a token for any item; with a short one, guessing the
+    key is the attack. ``dev_mode`` allows both, for a laptop."""
+
+    @model_validator(mode="after")
+    def _real_token_secret(self) -> TokenSecretSettings:
+        problem = token_secret_problem(self.resolved_token_secret)
+        if problem and not self.dev_mode:
+            raise SettingsError(f"POSTROOM_TOKEN_SECRET {problem}: set it to {MIN_TOKEN_SECRET_BYTES} or more "
+                                f"random bytes, made with {MAKE_A_SECRET} (or POSTROOM_DEV_MODE=1 for development)")
+        return self
+
+
+def token_secret_problem(secret: str) -> str | None:
+    """Why ``secret`` is not fit to sign tokens, or None."""
+    if secret == DEV_TOKEN_SECRET:
+        return "is the built-in development value"
+    if "change-me" in secret.lower():
+        return "is a placeholder (CHANGE-ME)"
+    size = len(secret.encode())
+    if size < MIN_TOKEN_SECRET_BYTES:
+        return f"is {size} bytes, fewer than {MIN_TOKEN_SECRET_BYTES}"
+    return None
 
 
 def split_list(value: object) -> object:

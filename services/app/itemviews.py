@@ -34,7 +34,8 @@ def item_details(session: Session, item: Item) -> dict[str, Any]:
         "contact": _name(session, Contact, item.contact_id, "email"),
         "mails": [{"id": m.id, "direction": m.direction, "message_id": m.message_id, "subject": m.subject,
                    "from": m.from_address, "classification": m.classification, "matched_by": m.matched_by,
-                   "decision": m.decision, "text": m.text, "created_at": m.created_at.isoformat()}
+                   "decision": m.decision, "text": m.text, "raw_key": m.raw_key,
+                   "created_at": m.created_at.isoformat()}
                   for m in item.mails],
         "attachments": [{"id": a.id, "mail_id": a.mail_id, "filename": a.filename, "content_type": a.content_type,
                          "size": a.size, "sha256": a.sha256, "inline": a.inline,

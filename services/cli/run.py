@@ -13,7 +13,9 @@ SERVICES = ("fetcher", "parser", "itemwriter", "notifier")
 
 def _settings_cls(name: str) -> type:
     module = import_module(f"services.{name}.settings")
-    return next(v for k, v in vars(module).items() if k.endswith("Settings") and k != "CommonSettings")
+    # The class the module defines, not one it imports (CommonSettings, TokenSecretSettings).
+    return next(v for k, v in vars(module).items()
+                if k.endswith("Settings") and getattr(v, "__module__", None) == module.__name__)
 
 
 @click.command("run")
@@ -32,8 +34,13 @@ def run_all_in_memory() -> int:
     from shared.broker.memory import MemoryBroker
     from shared.logging import configure_logging, get_logger
     from shared.service import install_stop_signals, start_health, topology_from
+    from shared.settings import SettingsError
 
-    settings = {name: _settings_cls(name)() for name in SERVICES}
+    try:
+        settings = {name: _settings_cls(name)() for name in SERVICES}
+    except SettingsError as exc:
+        print(f"postroom all: refusing to start: {exc}", file=sys.stderr)
+        return 2
     first = settings["fetcher"]
     configure_logging(first.log_level, first.log_format)
     log = get_logger("postroom.all")

@@ -111,6 +111,6 @@ def simulate_command(ctx: CliContext, path: Path, account: str, as_json: bool) -
     """Show what would happen to the mail in PATH, writing nothing."""
     from shared.tokens import ItemTokens
 
-    tokens = ItemTokens(ctx.settings.item_token_format, ctx.settings.token_secret)
+    tokens = ItemTokens(ctx.settings.item_token_format, ctx.settings.resolved_token_secret)
     result = simulate(ctx.sessions, path.read_bytes(), account, tokens, set())
     click.echo(json.dumps(result, indent=2) if as_json else render(result))

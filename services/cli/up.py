@@ -9,6 +9,7 @@ drop folder ``var/inbox/``, and an SMTP sink keeping outgoing mail under ``var/o
 from __future__ import annotations
 
 import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -18,6 +19,26 @@ from pathlib import Path
 import click
 
 from services.cli.context import CliContext
+from shared.settings import CommonSettings
+
+def local_token_secret(settings: CommonSettings) -> tuple[Path, bool]:
+    """The file of the secret that signs item tokens for the services ``up`` starts, and whether it
+    was made now. Made once, random, and kept: tokens in mail already sent stay valid across
+    restarts. A secret set in the environment wins over it (``resolved_token_secret``)."""
+    path = settings.token_secret_file or settings.var_dir / "token-secret"
+    if "token_secret" in settings.model_fields_set or path.exists():
+        return path, False
+    path.parent.mkdir(parents=True, exist_ok=True)
+    _write_secret(path, secrets.token_urlsafe(48))
+    return path, True
+
+
+def _write_secret(path: Path, text: str) -> None:
+    """``text`` in a new file only its owner can read, from its first byte on."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as out:
+        out.write(text + "\n")
+
 
 def _spawn(args: list[str], log_path: Path, env: dict[str, str]) -> subprocess.Popen[bytes]:
     log_path.parent.mkdir(parents=True, exist_ok=True)
@@ -75,10 +96,12 @@ def up_command(ctx: CliContext, accounts_file: Path, memory: bool, sink_port: in
     if not settings.secret_keys and not key_file.exists():
         from shared.secrets import new_key
 
-        key_file.write_text(new_key() + "\n")
-        key_file.chmod(0o600)
+        _write_secret(key_file, new_key())
         click.echo(f"Made a key for the secrets stored in the database: {key_file} "
                    "(keep it out of backups of the database)")
+    token_file, made = local_token_secret(settings)
+    if made:
+        click.echo(f"Made the secret that signs item tokens in our mail: {token_file}")
     upgrade(make_engine(settings.resolved_database_url))
     with ctx.sessions() as session, session.begin():
         for line in apply_specs(session, load_specs(accounts_file), Path.cwd(), ctx.secret_box):
@@ -95,8 +118,9 @@ def up_command(ctx: CliContext, accounts_file: Path, memory: bool, sink_port: in
                        "independently; install RabbitMQ or set AMQP_URL for the real thing.")
             memory = True
 
-    env = {**os.environ, "SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(sink_port), "SMTP_TLS": "none",
-           "POSTROOM_LOG_FORMAT": "json"}
+    # The services read the token secret from the file (``resolved_token_secret``) unless one is set.
+    env = {**os.environ, "POSTROOM_TOKEN_SECRET_FILE": str(token_file.absolute()), "SMTP_HOST": "127.0.0.1",
+           "SMTP_PORT": str(sink_port), "SMTP_TLS": "none", "POSTROOM_LOG_FORMAT": "json"}
     python = sys.executable
     from services.api.settings import ApiSettings
 

@@ -27,7 +27,7 @@ log = get_logger("postroom.notifier")
 
 def build(settings: NotifierSettings, health: HealthState, broker: Broker | None = None) -> ConsumerService:
     sessions = make_sessionmaker(make_engine(settings.resolved_database_url))
-    tokens = ItemTokens(settings.item_token_format, settings.token_secret)
+    tokens = ItemTokens(settings.item_token_format, settings.resolved_token_secret)
     box = SecretBox(settings.resolved_secret_keys)
     # SMTP XOAUTH2 with the account's own Microsoft/Google sign-in (`smtp: {auth: xoauth2}`).
     oauth_tokens = TokenProvider(TokenStore(sessions, box), AccountAuthenticators(sessions, box))

@@ -7,10 +7,10 @@ import re
 from datetime import timedelta
 
 from services.notifier.addresses import LIST_ADDRESSES, SYSTEM_SENDERS
-from shared.settings import CommonSettings, env_alias, split_list
+from shared.settings import TokenSecretSettings, env_alias, split_list
 
 
-class NotifierSettings(CommonSettings):
+class NotifierSettings(TokenSecretSettings):
     smtp_host: str = Field("localhost", validation_alias=env_alias("SMTP_HOST"))
     smtp_port: int = Field(25, validation_alias=env_alias("SMTP_PORT"))
     smtp_tls: Literal["none", "starttls", "implicit"] = Field("none", validation_alias=env_alias("SMTP_TLS"))

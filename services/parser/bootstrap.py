@@ -13,6 +13,6 @@ from services.parser.settings import ParserSettings
 
 def build(settings: ParserSettings, health: HealthState, broker: Broker | None = None) -> ConsumerService:
     store = store_from(settings)
-    tokens = ItemTokens(settings.item_token_format, settings.token_secret)
+    tokens = ItemTokens(settings.item_token_format, settings.resolved_token_secret)
     handler = make_handler(store, tokens, settings.limits)
     return ConsumerService("parser", broker or broker_from(settings), handler, settings, health)

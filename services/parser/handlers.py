@@ -6,8 +6,9 @@ from collections.abc import Sequence
 from typing import Any
 
 from services.parser.classify import LOOP_HEADER, bounce_of, classify
+from services.parser.deadline import within
 from services.parser.limits import Limits
-from services.parser.mime import parse_bytes
+from services.parser.mime import Mail, parse_bytes
 from services.parser.replies import extract_reply
 from services.parser.reports import delivery_reports
 from shared import metrics
@@ -24,15 +25,29 @@ def normalize(raw: bytes, fetched: MailFetched, store: BlobStore | None, tokens:
               limits: Limits) -> MailParsed:
     """Parse ``raw`` into the normalized message; attachments go to ``store`` when one is given.
 
-    Raises ``Reject`` (with the reason) for a mail past a limit; any other input gives a message.
+    Raises ``Reject`` (with the reason) for a mail past a limit, one whose parse takes longer than
+    ``limits.max_seconds``, or one nested too deep for the stdlib parser's recursion; any other
+    input gives a message.
     """
+    try:
+        mail, fields = within(limits.max_seconds, _read, raw, fetched, tokens, limits)
+        attachments = []
+        for p in mail.parts:
+            blob, size, sha256 = p.stored(store)
+            attachments.append(Attachment(blob=blob, filename=p.filename, content_type=p.content_type,
+                                          size=size, sha256=sha256, inline=p.inline, content_id=p.content_id,
+                                          extension=p.extension))
+    except RecursionError:
+        # The shape scan bounds MIME nesting, but header values nest too (comments in comments),
+        # and the stdlib parser recurses on both: the same mail would fail the same way again.
+        raise Reject("structure nested too deeply for the parser (RecursionError)") from None
+    return MailParsed(**fields, attachments=attachments)
+
+
+def _read(raw: bytes, fetched: MailFetched, tokens: ItemTokens, limits: Limits) -> tuple[Mail, dict[str, Any]]:
+    """The pure part of ``normalize``, which the time bound covers: the mail and the message's
+    fields but its attachments, which go to the store."""
     mail = parse_bytes(raw, limits)
-    attachments = []
-    for p in mail.parts:
-        blob, size, sha256 = p.stored(store)
-        attachments.append(Attachment(blob=blob, filename=p.filename, content_type=p.content_type, size=size,
-                                      sha256=sha256, inline=p.inline, content_id=p.content_id,
-                                      extension=p.extension))
     text = _cut(mail.text, limits.max_text_chars, mail.defects, "text body")
     sender = (mail.from_.name or mail.from_.address) if mail.from_ else ""
     reply = extract_reply(_cut(mail.reply_source, limits.max_text_chars, [], ""), sender).text
@@ -43,11 +58,11 @@ def normalize(raw: bytes, fetched: MailFetched, store: BlobStore | None, tokens:
         mail.defects.append(f"{LOOP_HEADER} not signed by us: ignored")
     bounce = classification.kind == "bounce"
     reports = delivery_reports(mail.message, mail.defects) if bounce else []
-    return MailParsed(
+    return mail, dict(
         account=fetched.account, source_id=fetched.source_id, raw=fetched.raw, archive=fetched.archive,
         message_id=mail.message_id, date=mail.date, subject=mail.subject, from_=mail.from_,
         reply_to=mail.reply_to, to=mail.to, cc=mail.cc, in_reply_to=mail.in_reply_to,
-        references=mail.references, text=text, html=html, reply_text=reply, attachments=attachments,
+        references=mail.references, text=text, html=html, reply_text=reply,
         classification=classification,
         bounce_of=bounce_of(mail.message, mail.text) if bounce else None, delivery_reports=reports,
         item_refs=item_refs(mail.subject, mail.in_reply_to, mail.references, tokens,

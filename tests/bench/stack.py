@@ -14,6 +14,7 @@ from pathlib import Path
 import yaml
 
 from shared.secrets import new_key
+from tests.support.pipeline import TOKEN_SECRET
 
 ROOT = Path(__file__).resolve().parents[2]
 SERVICES = ("fetcher", "parser", "itemwriter", "notifier")
@@ -120,7 +121,7 @@ class Stack:
         self.env = {**os.environ, "AMQP_URL": amqp_url, "DATABASE_URL": database_url,
                     "POSTROOM_BROKER_NAMESPACE": namespace, "POSTROOM_VAR_DIR": str(work / "var"),
                     "SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(smtp_port), "SMTP_TLS": "none",
-                    "POSTROOM_LOG_FORMAT": "json", "POSTROOM_SECRET_KEYS": new_key(),
+                    "POSTROOM_LOG_FORMAT": "json", "POSTROOM_SECRET_KEYS": new_key(), "POSTROOM_TOKEN_SECRET": TOKEN_SECRET,
                     **(extra_env or {})}
         self.procs: dict[str, subprocess.Popen[bytes]] = {}
         self.memory = Memory()

@@ -286,7 +286,8 @@ def test_the_mounted_secret_files_reach_the_settings(objects, tmp_path, monkeypa
         keys = secret_files(workload)
         for key in keys:
             (secrets_dir / key).write_text(f"sentinel-{key}")
-        settings = ENTRY[name][1](_secrets_dir=str(secrets_dir))
+        # The sentinels are no real token secret: development mode lets the settings take them.
+        settings = ENTRY[name][1](_secrets_dir=str(secrets_dir), dev_mode=True)
         values = {v for value in settings.model_dump().values()
                   for v in (value if isinstance(value, tuple) else (value,))}
         for key in keys:

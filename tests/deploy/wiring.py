@@ -35,6 +35,7 @@ _SECRET_OF = {
     "resolved_database_url": "DATABASE_URL",
     "database_url": "DATABASE_URL",
     "token_secret": "POSTROOM_TOKEN_SECRET",
+    "resolved_token_secret": "POSTROOM_TOKEN_SECRET",
     "smtp_password": "SMTP_PASSWORD",
     "resolved_secret_keys": "POSTROOM_SECRET_KEYS",
 }

@@ -18,6 +18,7 @@ from shared.db.engine import make_engine, make_sessionmaker
 from shared.db.models import Item, ItemMail
 from shared.secrets import new_key
 from tests.support.broker_admin import TEST_RETRY_DELAYS
+from tests.support.pipeline import TOKEN_SECRET
 from tests.support.servers import free_port
 from tests.support.smtp import RecordingHandler
 from tests.support.waiting import wait_for
@@ -108,7 +109,8 @@ def pipeline_env(tmp_path: Path, amqp_url: str, namespace: str, database_url: st
            "POSTROOM_VAR_DIR": str(var), "SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(port), "SMTP_TLS": "none",
            "POSTROOM_RETRY_DELAYS": ",".join(map(str, TEST_RETRY_DELAYS)), "POSTROOM_MAX_RETRIES": "2", "POSTROOM_LOG_FORMAT": "json",
            "POSTROOM_LOG_LEVEL": "DEBUG", "POSTROOM_SECRET_KEYS": new_key(), "POSTROOM_POLL_INTERVAL": "0.1",
-           "POSTROOM_SETTLE_SECONDS": "0", "POSTROOM_API_PORT": str(free_port()), "POSTROOM_RELAY_INTERVAL": "0.2"}
+           "POSTROOM_SETTLE_SECONDS": "0", "POSTROOM_API_PORT": str(free_port()), "POSTROOM_RELAY_INTERVAL": "0.2",
+           "POSTROOM_TOKEN_SECRET": TOKEN_SECRET}
     accounts = tmp_path / "accounts.yaml"
     accounts.write_text(yaml.safe_dump({"accounts": [
         {"name": "demo", "kind": "dropfolder", "path": str(inbox), "address": "support@example.test",

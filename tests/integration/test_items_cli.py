@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from services.cli.main import cli
 from shared.db.models import Item, ItemMail
-from tests.support.items import TRUSTED, handle, mail
+from tests.support.items import TEST_SECRET, TRUSTED, handle, mail
 
 CONFIG = f"""
 projects:
@@ -40,7 +40,7 @@ accounts:
 def run(database_url: str, tmp_path: Path):  # type: ignore[no-untyped-def]
     runner = CliRunner()
     env = {"DATABASE_URL": database_url, "POSTROOM_VAR_DIR": str(tmp_path / "var"),
-           "POSTROOM_TOKEN_SECRET": "test-secret"}
+           "POSTROOM_TOKEN_SECRET": TEST_SECRET}
 
     def invoke(*args: str, ok: bool = True) -> str:
         result = runner.invoke(cli, list(args), env=env, catch_exceptions=False)

@@ -22,9 +22,10 @@ from shared.errors import RetryLater
 from shared.secrets import SecretBox
 from shared.store import FilesystemBlobStore
 from shared.tokens import ItemTokens
+from tests.support.pipeline import TOKEN_SECRET
 from tests.support.smtp import RecordingHandler
 
-TOKENS = ItemTokens("[#{number}]", "test-secret")
+TOKENS = ItemTokens("[#{number}]", TOKEN_SECRET)
 
 
 @pytest.fixture
@@ -48,7 +49,7 @@ def event(item_id: int, *, subject: str = "Printer jammed", classification: Clas
 
 
 def handler_for(sessions: Any, port: int, **settings: Any) -> Notifier:
-    s = NotifierSettings(smtp_host="127.0.0.1", smtp_port=port, **settings)
+    s = NotifierSettings(smtp_host="127.0.0.1", smtp_port=port, token_secret=TOKEN_SECRET, **settings)
     senders = SenderPool(s, "", SecretBox([]))
     replies = ReplySender(sessions, senders, TOKENS, FilesystemBlobStore(Path(tempfile.mkdtemp())), "postroom; test")
     return Notifier(sessions=sessions, senders=senders, governor=Governor(s.governor_policy(), TOKENS),

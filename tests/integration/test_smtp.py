@@ -13,6 +13,7 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
 
 from services.notifier.smtp import SmtpSender, SmtpSetupFailure
+from tests.support.pipeline import TOKEN_SECRET
 from tests.support.servers import free_port
 from tests.support.smtp import RecordingHandler
 from tests.support.tls import TestPki, make_pki
@@ -158,7 +159,7 @@ def test_an_account_with_smtp_xoauth2_sends_with_its_own_sign_in_token() -> None
         return lambda: "ya29.support"
 
     try:
-        pool = SenderPool(NotifierSettings(), "", SecretBox([]), provider)
+        pool = SenderPool(NotifierSettings(token_secret=TOKEN_SECRET), "", SecretBox([]), provider)
         config = {"smtp": {"host": "127.0.0.1", "port": port, "tls": "none", "user": "ada@example.com",
                            "auth": "xoauth2"}}
         pool.for_account("support", config, None).send(message(), "support@example.test", ["ada@example.com"])

@@ -21,6 +21,7 @@ from shared.logging import configure_logging
 from shared.secrets import SecretBox, new_key
 from shared.store import FilesystemBlobStore
 from tests.support.broker_admin import TEST_RETRY_DELAYS
+from tests.support.pipeline import TOKEN_SECRET
 from tests.support.smtp import RecordingHandler
 from tests.support.waiting import wait_for
 
@@ -48,7 +49,8 @@ def test_one_mail_is_followed_through_parser_itemwriter_and_notifier_by_its_corr
     key = new_key()
     smtp, port = smtp_server
     for name, value in {"DATABASE_URL": database_url, "POSTROOM_STORE_DIR": str(tmp_path / "store"),
-                        "POSTROOM_SECRET_KEYS": key, "SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(port)}.items():
+                        "POSTROOM_SECRET_KEYS": key, "SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(port),
+                        "POSTROOM_TOKEN_SECRET": TOKEN_SECRET}.items():
         monkeypatch.setenv(name, value)
     with sessions() as s, s.begin():
         apply_specs(s, [AccountSpec(name="support", kind="stdin", address="support@example.test", project="IT",
@@ -58,8 +60,9 @@ def test_one_mail_is_followed_through_parser_itemwriter_and_notifier_by_its_corr
     stop = threading.Event()
     threads = []
     for name in ("parser", "itemwriter", "notifier"):
-        settings_cls = next(v for k, v in vars(import_module(f"services.{name}.settings")).items()
-                            if k.endswith("Settings") and k != "CommonSettings")
+        module = import_module(f"services.{name}.settings")
+        settings_cls = next(v for k, v in vars(module).items()
+                            if k.endswith("Settings") and getattr(v, "__module__", None) == module.__name__)
         service = import_module(f"services.{name}.bootstrap").build(settings_cls(), HealthState(), broker)
         threads.append(threading.Thread(target=service.run, args=(stop,), daemon=True))
         threads[-1].start()

@@ -15,8 +15,9 @@ from shared.db.engine import transaction
 from shared.db.models import Account, Item, ItemMail
 from shared.errors import RetryLater
 from shared.tokens import ItemTokens
+from tests.support.pipeline import TOKEN_SECRET
 
-TEST_SECRET = "test-secret"
+TEST_SECRET = TOKEN_SECRET  # long enough for the services to accept it
 TOKENS = ItemTokens("[#{number}]", TEST_SECRET)
 TRUSTED = "mx.ours.example"
 _counter = itertools.count(1)

@@ -12,6 +12,10 @@ from shared.broker.port import Broker
 from shared.contracts import BlobRef, Envelope, MailFetched
 from shared.runner import BatchHandler, Handler, Runner
 
+# A token secret the services accept (32 bytes or more, not the built-in one), for settings and
+# service processes the tests start.
+TOKEN_SECRET = "postroom-test-token-secret-not-for-production-use"
+
 
 def fetched(source_id: str, account: str = "demo") -> Envelope[Any]:
     payload = MailFetched(account=account, source="stdin", source_id=source_id,

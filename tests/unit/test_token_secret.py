@@ -1,0 +1,109 @@
+"""The services that sign or check item tokens start only with a real secret; ``postroom up``
+makes one for the laptop."""
+
+from __future__ import annotations
+
+import os
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from services.cli.up import local_token_secret
+from services.notifier.settings import NotifierSettings
+from services.parser.settings import ParserSettings
+from shared.settings import DEV_TOKEN_SECRET, CommonSettings, SettingsError
+from tests.conftest import ROOT
+
+SERVICE_SETTINGS = [ParserSettings, NotifierSettings]
+HOW = 'python -c "import secrets; print(secrets.token_urlsafe(48))"'
+
+
+@pytest.fixture(autouse=True)
+def no_secret_around(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Nothing from the environment or a var/ of the checkout decides these tests."""
+    for name in ("POSTROOM_TOKEN_SECRET", "POSTROOM_TOKEN_SECRET_FILE", "POSTROOM_DEV_MODE", "POSTROOM_SECRETS_DIR"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("POSTROOM_VAR_DIR", str(tmp_path / "var"))
+
+
+@pytest.mark.parametrize("settings_cls", SERVICE_SETTINGS)
+def test_a_service_refuses_the_built_in_secret_naming_the_variable_and_how_to_make_one(settings_cls) -> None:  # type: ignore[no-untyped-def]
+    """Unset, the secret is the built-in one, which anyone can read in the code."""
+    with pytest.raises(SettingsError) as refused:
+        settings_cls()
+    message = str(refused.value)
+    assert "POSTROOM_TOKEN_SECRET" in message and "built-in development value" in message
+    assert HOW in message and "POSTROOM_DEV_MODE=1" in message and "\n" not in message
+    with pytest.raises(SettingsError, match="built-in development value"):
+        settings_cls(token_secret=DEV_TOKEN_SECRET)
+
+
+@pytest.mark.parametrize("settings_cls", SERVICE_SETTINGS)
+@pytest.mark.parametrize("secret, size", [("x" * 31, 31), ("é" * 15, 30), ("short", 5)])
+def test_a_service_refuses_a_secret_shorter_than_32_bytes(settings_cls, secret: str, size: int) -> None:  # type: ignore[no-untyped-def]
+    """Bytes count, not characters: 15 accented letters are 30 bytes."""
+    with pytest.raises(SettingsError, match=f"POSTROOM_TOKEN_SECRET is {size} bytes, fewer than 32"):
+        settings_cls(token_secret=secret)
+
+
+def test_a_service_refuses_a_secret_from_the_environment_too(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The check is on the value however it arrives: variable, mounted file or token secret file."""
+    monkeypatch.setenv("POSTROOM_TOKEN_SECRET", "compose-only-token-secret")
+    with pytest.raises(SettingsError, match="25 bytes"):
+        ParserSettings()
+
+
+def test_a_placeholder_left_from_the_example_is_refused() -> None:
+    """``CHANGE-ME`` from secrets.env.example is long enough, and public."""
+    with pytest.raises(SettingsError, match="placeholder"):
+        NotifierSettings(token_secret="CHANGE-ME-at-least-32-random-bytes")
+
+
+@pytest.mark.parametrize("settings_cls", SERVICE_SETTINGS)
+def test_a_service_accepts_a_secret_of_32_bytes(settings_cls) -> None:  # type: ignore[no-untyped-def]
+    """32 bytes, the size of an HMAC-SHA256 key, is enough."""
+    assert settings_cls(token_secret="k" * 32).resolved_token_secret == "k" * 32
+
+
+@pytest.mark.parametrize("settings_cls", SERVICE_SETTINGS)
+def test_development_mode_accepts_the_built_in_and_a_short_secret(settings_cls, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    """POSTROOM_DEV_MODE=1 says the operator knows: a laptop, a test stack."""
+    monkeypatch.setenv("POSTROOM_DEV_MODE", "1")
+    assert settings_cls().resolved_token_secret == DEV_TOKEN_SECRET
+    assert settings_cls(token_secret="short").resolved_token_secret == "short"
+
+
+def test_the_parser_process_refuses_to_start_with_one_line_on_stderr(tmp_path: Path) -> None:
+    """What the operator sees: the variable, the way to make a secret, a non-zero exit, no traceback."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("POSTROOM_")} | {"POSTROOM_VAR_DIR": str(tmp_path)}
+    done = subprocess.run([sys.executable, "-m", "services.parser"], env=env, cwd=ROOT, capture_output=True,
+                          text=True, timeout=60)
+    assert done.returncode == 2
+    [line] = done.stderr.strip().splitlines()
+    assert line.startswith("postroom parser: refusing to start: POSTROOM_TOKEN_SECRET is the built-in")
+    assert HOW in line
+
+
+def test_postroom_up_makes_a_random_secret_once_in_a_file_only_its_owner_reads(tmp_path: Path) -> None:
+    """The services it starts then take it, and a restart keeps it (tokens already sent stay valid)."""
+    settings = CommonSettings()
+    path, made = local_token_secret(settings)
+    assert made and path == tmp_path / "var" / "token-secret"
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    secret = path.read_text().strip()
+    assert len(secret.encode()) >= 32 and secret != DEV_TOKEN_SECRET
+    assert local_token_secret(CommonSettings()) == (path, False) and path.read_text().strip() == secret
+    assert ParserSettings().resolved_token_secret == secret
+    assert NotifierSettings(token_secret_file=path).resolved_token_secret == secret
+    assert local_token_secret(CommonSettings(var_dir=tmp_path / "other"))[0].read_text() != path.read_text()
+
+
+def test_postroom_up_leaves_a_secret_set_in_the_environment_alone(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """A secret the operator set wins: no file is made beside it."""
+    monkeypatch.setenv("POSTROOM_TOKEN_SECRET", "o" * 40)
+    path, made = local_token_secret(CommonSettings())
+    assert not made and not path.exists()
+    assert ParserSettings().resolved_token_secret == "o" * 40
