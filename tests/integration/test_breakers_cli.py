@@ -21,6 +21,7 @@ from shared.db.models import LoopBreaker, utcnow
 from tests.integration.test_loop_governor import new_item
 from tests.integration.test_notifier import event, handler_for, item_id, outbox  # noqa: F401 (fixture)
 from tests.support.smtp import RecordingHandler
+from tests.support.pipeline import TOKEN_SECRET
 
 
 def trip_for_robot(sessions: Any, handle: Any) -> None:
@@ -93,7 +94,7 @@ def test_after_a_restart_the_breaker_metric_shows_the_open_breakers(
                    breaker("sales", "recipient", "gone@example.com", minutes=-1)])  # expired: not open
     metrics.LOOP_BREAKERS_OPEN.clear()  # a new process: nothing published yet
     metrics.LOOP_BREAKER_OPEN.clear()
-    build(NotifierSettings(database_url=database_url, store_dir=tmp_path, smtp_host="127.0.0.1", smtp_port=port),
+    build(NotifierSettings(database_url=database_url, store_dir=tmp_path, smtp_host="127.0.0.1", smtp_port=port, token_secret=TOKEN_SECRET),
           HealthState(), memory_broker)
 
     def gauge(account: str, scope: str) -> float | None:

@@ -27,6 +27,7 @@ from shared.secrets import SecretBox
 from shared.store import FilesystemBlobStore
 from tests.support.items import TOKENS, add_account
 from tests.support.smtp import RecordingHandler
+from tests.support.pipeline import TOKEN_SECRET
 
 HEAD = "From: {sender}\r\nTo: support@ours.example\r\nSubject: Printer jammed\r\nMessage-ID: <{n}@customer.example>\r\n"
 
@@ -37,7 +38,7 @@ def _mail_through_the_pipeline(sessions: Any, port: int, raw: str) -> list[Outbo
                           raw=BlobRef(key="sha256:" + "a" * 64, size=len(raw), sha256="a" * 64))
     parsed = normalize(raw.encode(), fetched, None, TOKENS, Limits())
     [changed] = make_handler(sessions)(Envelope.first(parsed))
-    settings = NotifierSettings(smtp_host="127.0.0.1", smtp_port=port)
+    settings = NotifierSettings(smtp_host="127.0.0.1", smtp_port=port, token_secret=TOKEN_SECRET)
     senders = SenderPool(settings, "", SecretBox([]))
     replies = ReplySender(sessions, senders, TOKENS, FilesystemBlobStore(Path(tempfile.mkdtemp())), "postroom; test")
     notifier = Notifier(sessions=sessions, senders=senders, governor=Governor(settings.governor_policy(), TOKENS),

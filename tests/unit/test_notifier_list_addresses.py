@@ -10,8 +10,9 @@ from services.notifier.governor import Governor
 from services.notifier.settings import NotifierSettings
 from shared.contracts import Address, ItemChanged, ItemSummary, MailSummary
 from shared.tokens import ItemTokens
+from tests.support.pipeline import TOKEN_SECRET
 
-GOVERNOR = Governor(NotifierSettings().governor_policy(), ItemTokens("[#{number}]", "secret"))
+GOVERNOR = Governor(NotifierSettings(token_secret=TOKEN_SECRET).governor_policy(), ItemTokens("[#{number}]", "secret"))
 
 LIST_ADDRESSES = [
     "owner-dev@lists.example.com", "OWNER-announce@LISTSERV.example.edu", "owner-x+y@lists.example.com",
@@ -67,7 +68,7 @@ def test_a_mail_system_gets_nothing_automatic(address: str) -> None:
 
 def test_the_list_address_pattern_is_a_setting() -> None:
     """POSTROOM_LIST_ADDRESS_PATTERN replaces the default: here, only *-request."""
-    governor = Governor(NotifierSettings(list_address_pattern=r"^[^@]+-request@").governor_policy(),
+    governor = Governor(NotifierSettings(list_address_pattern=r"^[^@]+-request@", token_secret=TOKEN_SECRET).governor_policy(),
                         GOVERNOR.tokens)
     assert governor.mail_refusal(_event("x-request@l.example"), "x-request@l.example", set(), "auto-reply")
     assert governor.mail_refusal(_event("owner-x@l.example"), "owner-x@l.example", set(), "auto-reply") is None
