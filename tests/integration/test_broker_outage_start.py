@@ -17,6 +17,7 @@ from urllib.parse import urlparse
 from tests.support.servers import free_port
 from tests.support.tcpforward import TcpForwarder
 from tests.support.waiting import wait_for
+from tests.support.pipeline import TOKEN_SECRET
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -47,7 +48,7 @@ def test_a_service_started_without_a_broker_keeps_trying_then_consumes_once_it_a
     broker_port, health_port = free_port(), free_port()
     real = urlparse(amqp_url)
     log = tmp_path / "parser.log"
-    env = {**os.environ, "AMQP_URL": real._replace(netloc=f"{real.username}:{real.password}@127.0.0.1:{broker_port}").geturl(),
+    env = {**os.environ, "POSTROOM_TOKEN_SECRET": TOKEN_SECRET, "AMQP_URL": real._replace(netloc=f"{real.username}:{real.password}@127.0.0.1:{broker_port}").geturl(),
            "POSTROOM_BROKER_NAMESPACE": namespace, "POSTROOM_HEALTH_PORT": str(health_port),
            "POSTROOM_LOG_FORMAT": "json", "POSTROOM_VAR_DIR": str(tmp_path / "var")}
     with log.open("wb") as out:
@@ -81,7 +82,7 @@ def test_a_service_started_without_a_broker_keeps_trying_then_consumes_once_it_a
 
 def test_a_service_stopped_while_it_waits_for_the_broker_exits_cleanly(amqp_url, namespace, tmp_path):
     """SIGTERM during the wait ends the service at once with status 0, not a traceback."""
-    env = {**os.environ, "AMQP_URL": f"amqp://guest:guest@127.0.0.1:{free_port()}//",
+    env = {**os.environ, "POSTROOM_TOKEN_SECRET": TOKEN_SECRET, "AMQP_URL": f"amqp://guest:guest@127.0.0.1:{free_port()}//",
            "POSTROOM_BROKER_NAMESPACE": namespace, "POSTROOM_LOG_FORMAT": "json",
            "POSTROOM_VAR_DIR": str(tmp_path / "var")}
     log = tmp_path / "parser.log"
