@@ -109,8 +109,8 @@ def _missing_secret(kind: str, needed: str, answers: dict[str, Any]) -> click.Us
 @click.option("--item-type")
 @click.option("--client-id", help="OAuth: the application (client) id.")
 @click.option("--tenant", help="Microsoft: the tenant (directory id or domain); default: the address's domain.")
-@click.option("--flow", type=click.Choice(["device_code", "client_credentials"]),
-              help="Microsoft: device_code (default) or client_credentials (app-only).")
+@click.option("--flow", type=click.Choice(["device_code", "auth_code", "client_credentials"]),
+              help="Microsoft: device_code (default), auth_code (browser sign-in) or client_credentials (app-only).")
 @click.option("--oauth-provider", type=click.Choice(sorted(SIGN_IN)),
               help="IMAP/POP3: log in with XOAUTH2 and this provider's OAuth sign-in instead of a password.")
 @click.option("--set", "sets", multiple=True, metavar="KEY=VALUE",

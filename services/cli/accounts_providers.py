@@ -52,8 +52,9 @@ SIGN_IN = {
         Field("oauth.client_id", "Application (client) id of the app registration"),
         # The address's domain names the tenant for most; "organizations" lets any work account in.
         Field("oauth.tenant", "Tenant (directory id or domain)", _domain),
-        Field("oauth.flow", "Sign-in (device_code: a person signs in once; client_credentials: app-only, "
-                            "for shared mailboxes)", lambda a: "device_code", ("device_code", "client_credentials")),
+        Field("oauth.flow", "Sign-in (device_code: a person signs in once with a code; auth_code: in a browser, "
+                            "where device code is blocked; client_credentials: app-only, for shared mailboxes)",
+              lambda a: "device_code", ("device_code", "auth_code", "client_credentials")),
     ),
     "google": (Field("oauth.client_id", "OAuth client id (a Desktop app client: ...apps.googleusercontent.com)"),),
 }

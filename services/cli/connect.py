@@ -1,9 +1,11 @@
 """``postroom accounts connect NAME`` (OAuth sign-in) and ``postroom accounts tokens`` (token health).
 
 Microsoft: device code (a code to enter at microsoft.com/devicelogin from any browser, so it works on
-a headless server or through ``kubectl exec``), or client credentials (app-only, nothing to enter).
-Google: a loopback redirect caught on 127.0.0.1, or with ``--no-browser`` the address the browser
-ended on (or just its code) pasted back.
+a headless server or through ``kubectl exec``), the authorization code flow with PKCE (``flow:
+auth_code``, for tenants that block device code: the person picks the account and consents in a
+browser), or client credentials (app-only, nothing to enter).
+Google, and Microsoft's auth_code: a loopback redirect caught on 127.0.0.1, or with ``--no-browser``
+the address the browser ended on (or just its code) pasted back.
 """
 
 from __future__ import annotations
@@ -26,12 +28,14 @@ def oauth_parts(ctx: CliContext) -> tuple[Any, Any]:
 
 @click.command("connect")
 @click.argument("name")
-@click.option("--no-browser", is_flag=True, help="Google: paste the address the browser ended on.")
-@click.option("--port", default=0, help="Google: the loopback port (0: any free port; with --no-browser 8765).")
+@click.option("--no-browser", is_flag=True,
+              help="Google, Microsoft auth_code: paste the address the browser ended on.")
+@click.option("--port", default=0,
+              help="Google, Microsoft auth_code: the loopback port (0: any free port; with --no-browser 8765).")
 @click.pass_obj
 def connect_command(ctx: CliContext, name: str, no_browser: bool, port: int) -> None:
     """Sign account NAME in with OAuth and store its tokens sealed."""
-    from services.cli.google_signin import google_sign_in
+    from services.cli.browser_signin import google_sign_in, microsoft_sign_in
     from shared.oauth.errors import AuthFailed, TokenUnavailable
 
     authenticators, store = oauth_parts(ctx)
@@ -43,6 +47,8 @@ def connect_command(ctx: CliContext, name: str, no_browser: bool, port: int) -> 
         auth = authenticators(name)
         if config.resolved_flow == "client_credentials":
             grant = auth.sign_in_app_only()
+        elif config.resolved_flow == "auth_code":
+            grant = microsoft_sign_in(auth, no_browser, port)
         elif config.provider == "microsoft":
             flow, cache = auth.start_device_flow()
             click.echo(flow["message"])

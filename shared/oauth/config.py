@@ -9,7 +9,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, model_validator
 
 Provider = Literal["microsoft", "google"]
-Flow = Literal["device_code", "client_credentials", "installed"]
+Flow = Literal["device_code", "client_credentials", "auth_code", "installed"]
 
 # Scopes per provider and use. Microsoft: the Exchange Online resource for IMAP/POP3/SMTP, Graph for
 # the mail API; "offline_access" is added by msal itself. Google: full mail access is the only
@@ -31,7 +31,9 @@ class OAuthConfig(BaseModel):
 
     provider: Provider
     client_id: str
-    flow: Flow | None = None  # Microsoft: device_code (default) or client_credentials; Google: installed
+    # Microsoft: device_code (default), auth_code (a browser sign-in with PKCE, for tenants that block
+    # device code) or client_credentials; Google: installed
+    flow: Flow | None = None
     tenant: str = "organizations"  # Microsoft: the directory (id or domain); "organizations" for any work account
     authority_host: str = "https://login.microsoftonline.com"
     token_uri: str = "https://oauth2.googleapis.com/token"
@@ -48,7 +50,8 @@ class OAuthConfig(BaseModel):
 
     @model_validator(mode="after")
     def _flow_fits_provider(self) -> OAuthConfig:
-        allowed = {"microsoft": {"device_code", "client_credentials"}, "google": {"installed"}}[self.provider]
+        allowed = {"microsoft": {"device_code", "auth_code", "client_credentials"},
+                   "google": {"installed"}}[self.provider]
         if self.resolved_flow not in allowed:
             raise ValueError(f"flow {self.flow!r} is not offered for {self.provider} (use one of {sorted(allowed)})")
         return self

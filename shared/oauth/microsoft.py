@@ -1,9 +1,12 @@
 """Microsoft identity platform through msal: device code sign-in (no browser on the server needed),
-client credentials for app-only access to shared mailboxes, and silent refresh from the cache."""
+the authorization code flow with PKCE (the person picks the account and consents in a browser, then
+the browser comes back to a redirect address: the CLI's loopback or the console), client credentials
+for app-only access to shared mailboxes, and silent refresh from the cache."""
 
 from __future__ import annotations
 
 import json
+import warnings
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -95,6 +98,32 @@ class MicrosoftAuth:
     def finish_device_flow(self, flow: dict[str, Any], cache: msal.SerializableTokenCache) -> Grant:
         """Wait (msal polls at the server's interval) until the user signed in, declined or the code expired."""
         return self._grant(self._app(cache).acquire_token_by_device_flow(flow), cache, set())
+
+    def start_auth_code_flow(self, redirect_uri: str) -> tuple[dict[str, Any], msal.SerializableTokenCache]:
+        """The flow (its ``auth_uri`` is where the browser goes); msal adds PKCE (S256), state and nonce.
+        Keep the flow where only this sign-in can read it: it holds the code verifier."""
+        cache = msal.SerializableTokenCache()
+        app = self._app(cache)
+        with warnings.catch_warnings():
+            # msal recommends response_mode=form_post; the code comes back in the query instead, so it
+            # can be pasted from a headless browser, and so the console's SameSite session cookie is
+            # sent with the redirect (a cross-site POST would drop it). PKCE binds the code either way.
+            warnings.filterwarnings("ignore", message="response_mode='form_post' is recommended")
+            flow = app.initiate_auth_code_flow(self.scopes, redirect_uri=redirect_uri,
+                                               login_hint=self.username or None, prompt="select_account")
+        return flow, cache
+
+    def finish_auth_code_flow(self, flow: dict[str, Any], cache: msal.SerializableTokenCache,
+                              response: dict[str, str]) -> Grant:
+        """Exchange the code the browser came back with (``response``: the redirect's query) for tokens;
+        a response of another sign-in (its state differs) or a refusal is an ``AuthFailed``."""
+        if response.get("error"):
+            raise microsoft_failure(self.account, dict(response))
+        try:
+            result = self._app(cache).acquire_token_by_auth_code_flow(flow, response)
+        except ValueError as exc:  # msal: state mismatch, or a response that is no auth response
+            raise AuthFailed(f"the browser came back from another sign-in ({exc.args[0].split(':')[0]})") from None
+        return self._grant(result, cache, set())
 
     def sign_in_app_only(self) -> Grant:
         cache = msal.SerializableTokenCache()

@@ -7,13 +7,15 @@ from __future__ import annotations
 
 import json
 import os
+import ssl
 import subprocess
 import sys
+import urllib.error
 import urllib.request
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from urllib.parse import parse_qs, urlparse
+from urllib.parse import parse_qs, parse_qsl, urlparse
 
 from shared.db.models import OAuthToken
 from tests.support.fake_authority import aad_error, tokens
@@ -195,3 +197,93 @@ def test_an_inactive_account_is_signed_in_first_and_activating_an_unconnected_on
     assert _row(oauth_cli, "support") is not None
     activated = oauth_cli.cli("activate", "support")
     assert activated.exit_code == 0 and "is active" in activated.output
+
+
+def _browser_through_authority(answered: list[str]) -> Callable[[subprocess.Popen[str], str], None]:
+    """What the person's browser does: open the authority's sign-in page (it consents, or declines,
+    and redirects), then follow the redirect to the command's loopback address."""
+
+    def browser(child: subprocess.Popen[str], url: str) -> None:
+        trusted = ssl.create_default_context(cafile=os.environ["REQUESTS_CA_BUNDLE"])  # the fake's CA
+        with urllib.request.urlopen(url, timeout=30, context=trusted) as page:  # follows the 302
+            answered.append(page.read().decode())
+
+    return browser
+
+
+def test_microsoft_auth_code_signs_in_through_the_browser_with_pkce_and_stores_the_tokens_sealed(
+        oauth_cli: OAuthCli) -> None:
+    """For tenants that block device code: the person picks the account and consents in a browser."""
+    _add(oauth_cli, "graph", "support", "--tenant", "contoso.example", "--flow", "auth_code")
+    oauth_cli.authority.answer(tokens(access="at-code-1", refresh="rt-code-1"))
+    port, answered = free_port(), []
+    code, printed = _connect(oauth_cli, "support", ["--port", str(port)], _browser_through_authority(answered))
+    assert code == 0, printed
+    assert "Signed in" in answered[0] and "support: signed in (microsoft, auth_code)" in printed
+    assert "at-code-1" not in printed and "rt-code-1" not in printed and "devicelogin" not in printed
+    asked = oauth_cli.authority.authorize_requests[-1]
+    assert asked["redirect_uri"] == f"http://127.0.0.1:{port}/" and asked["code_challenge_method"] == "S256"
+    assert asked["login_hint"] == "support@contoso.example" and "Mail.ReadWrite" in asked["scope"]
+    exchanged = oauth_cli.authority.token_requests[-1]
+    assert exchanged["grant_type"] == "authorization_code" and exchanged["code_verifier"]
+    assert "msal" in _sealed_apart(oauth_cli, "support", "at-code-1", "rt-code-1")
+    health = oauth_cli.cli("tokens").output
+    assert "support" in health and " ok " in health and "0.0/90 days" in health
+
+
+def test_microsoft_auth_code_without_a_browser_takes_the_pasted_address(oauth_cli: OAuthCli) -> None:
+    """Headless: the address the browser ended on is pasted back; the code is still bound to the
+    verifier only this command holds."""
+    _add(oauth_cli, "graph", "support", "--tenant", "contoso.example", "--flow", "auth_code")
+    oauth_cli.authority.answer(tokens(access="at-paste-1", refresh="rt-paste-1"))
+    trusted = ssl.create_default_context(cafile=os.environ["REQUESTS_CA_BUNDLE"])
+
+    class Stop(urllib.request.HTTPRedirectHandler):  # a browser that cannot reach 127.0.0.1:8765
+        def redirect_request(self, req: Any, fp: Any, code: int, msg: str, headers: Any, newurl: str) -> None:
+            raise urllib.error.HTTPError(newurl, code, msg, headers, fp)
+
+    def redirect(url: str) -> str:
+        opener = urllib.request.build_opener(Stop, urllib.request.HTTPSHandler(context=trusted))
+        try:
+            opener.open(url, timeout=30)
+        except urllib.error.HTTPError as ended:
+            return str(ended.filename)
+        raise AssertionError("the authority did not redirect")
+
+    code, printed = _connect_pasting(oauth_cli, "support", redirect)
+    assert code == 0, printed
+    assert "support: signed in (microsoft, auth_code)" in printed
+    assert oauth_cli.authority.token_requests[-1]["redirect_uri"] == "http://127.0.0.1:8765/"
+    _sealed_apart(oauth_cli, "support", "at-paste-1", "rt-paste-1")
+
+
+def test_microsoft_auth_code_declined_or_from_another_sign_in_stores_nothing(oauth_cli: OAuthCli) -> None:
+    _add(oauth_cli, "graph", "support", "--tenant", "contoso.example", "--flow", "auth_code")
+    oauth_cli.authority.consent = False
+    code, printed = _connect(oauth_cli, "support", ["--port", str(free_port())], _browser_through_authority([]))
+    assert code == 1 and "access_denied" in printed
+    oauth_cli.authority.consent = True
+    code, printed = _connect_pasting(oauth_cli, "support", lambda url: "http://127.0.0.1:8765/?state=x&code=M.C-1")
+    assert code == 1 and "another sign-in" in printed
+    assert [r["grant_type"] for r in oauth_cli.authority.token_requests] == [] and _row(oauth_cli, "support") is None
+
+
+def test_a_code_is_granted_only_to_the_verifier_of_its_own_sign_in(oauth_cli: OAuthCli) -> None:
+    """PKCE at the fake, as at Microsoft: a stolen code with another verifier gets nothing."""
+    oauth_cli.add("support", "graph", {**oauth_cli.microsoft, "flow": "auth_code"})
+    from shared.oauth.accounts import AccountAuthenticators
+    from shared.oauth.errors import AuthFailed
+
+    auth = AccountAuthenticators(oauth_cli.sessions, oauth_cli.box)("support")
+    flow, cache = auth.start_auth_code_flow("http://127.0.0.1:8765/")
+    thief_flow, _ = auth.start_auth_code_flow("http://127.0.0.1:8765/")
+    location = oauth_cli.authority.get(flow["auth_uri"]).headers["Location"]
+    response = dict(parse_qsl(urlparse(location).query))
+    stolen = {**thief_flow, "state": response["state"]}  # the code, but not the verifier it was bound to
+    oauth_cli.authority.answer(tokens(access="at-stolen", refresh="rt-stolen"))
+    try:
+        auth.finish_auth_code_flow(stolen, cache, response)
+    except AuthFailed as refused:
+        assert "Code_Verifier does not match" in str(refused)
+    else:
+        raise AssertionError("a code was granted to another sign-in's verifier")

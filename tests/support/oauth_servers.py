@@ -15,7 +15,8 @@ from tests.support.fake_authority import FakeAuthority
 from tests.support.fake_google import FakeGoogleToken
 from tests.support.tls import TestPki
 
-Respond = Callable[[str, str, bytes, Any], tuple[int, bytes]]  # (method, path, body, headers) -> (status, JSON)
+# (method, path, body, headers) -> (status, JSON) or (status, JSON, extra response headers)
+Respond = Callable[[str, str, bytes, Any], tuple[int, bytes] | tuple[int, bytes, dict[str, str]]]
 
 
 def serve(respond: Respond, pki: TestPki | None = None) -> tuple[ThreadingHTTPServer, str]:
@@ -24,8 +25,10 @@ def serve(respond: Respond, pki: TestPki | None = None) -> tuple[ThreadingHTTPSe
     class Handler(BaseHTTPRequestHandler):
         def _handle(self, method: str) -> None:
             body = self.rfile.read(int(self.headers.get("Content-Length", 0) or 0))
-            status, data = respond(method, self.path, body, self.headers)
+            status, data, *extra = respond(method, self.path, body, self.headers)
             self.send_response(status)
+            for name, value in (extra[0] if extra else {}).items():
+                self.send_header(name, value)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(data)))
             self.end_headers()
@@ -52,13 +55,13 @@ def serve_authority(pki: TestPki) -> tuple[ThreadingHTTPServer, FakeAuthority]:
     """A ``FakeAuthority`` at ``https://127.0.0.1:PORT`` (its ``host``)."""
     authority = FakeAuthority()
 
-    def respond(method: str, path: str, body: bytes, headers: Any) -> tuple[int, bytes]:
+    def respond(method: str, path: str, body: bytes, headers: Any) -> tuple[int, bytes, dict[str, str]]:
         url = authority.host + path
         if method == "GET":
             answer = authority.get(url)
         else:
             answer = authority.post(url, data=dict(parse_qsl(body.decode())))
-        return answer.status_code, answer.text.encode()
+        return answer.status_code, answer.text.encode(), answer.headers
 
     server, base = serve(respond, pki)
     authority.host = base

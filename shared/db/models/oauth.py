@@ -19,7 +19,7 @@ class OAuthToken(Base):
 
     account: Mapped[str] = mapped_column(String(100), primary_key=True)
     provider: Mapped[str] = mapped_column(String(20))  # microsoft | google
-    flow: Mapped[str] = mapped_column(String(30))  # device_code | client_credentials | installed
+    flow: Mapped[str] = mapped_column(String(30))  # device_code | auth_code | client_credentials | installed
     sealed_cache: Mapped[str | None] = mapped_column(Text, nullable=True)
     state: Mapped[str] = mapped_column(String(20), default="not_connected")  # ok | auth_failed | ...
     access_expires_at: Mapped[datetime | None] = mapped_column(nullable=True)
