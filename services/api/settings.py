@@ -19,6 +19,9 @@ class ApiSettings(CommonSettings):
     sign_in_failures: int = Field(5, ge=1)
     sign_in_window_seconds: float = Field(300.0, gt=0)
     relay_interval: float = Field(2.0, gt=0)
+    # RabbitMQ's management API (e.g. http://rabbitmq:15672; credentials from the URL, else from
+    # AMQP_URL) for the queues page's unacked counts and rates; empty: depth and consumers over AMQP.
+    rabbitmq_management_url: str = ""
     # The console's session cookie is Secure unless the console runs on http://127.0.0.1 or localhost
     # (None: decided from api_public_url / the host and port); True or False forces it.
     console_secure_cookie: bool | None = None

@@ -51,6 +51,18 @@ def reset(session: Session, actor: Actor, account: str, *, recipient: str | None
         scope, key, what = "item", _item_key(session, account, item), f"item #{item}"
     else:
         scope, key, what = "account", "", "the whole account"
+    return _remove(session, account, scope, key, what)
+
+
+def reset_key(session: Session, actor: Actor, account: str, scope: str, key: str) -> dict[str, Any]:
+    """Remove the breaker a list entry names (its account, scope and key, as ``list_breakers`` gives them)."""
+    actor.require_admin("resetting a loop breaker")
+    if scope not in SCOPES:
+        raise Invalid(f"scope {scope!r}: use one of {', '.join(SCOPES)}", field="scope")
+    return _remove(session, account, scope, key, f"{scope} {key}" if key else "the whole account")
+
+
+def _remove(session: Session, account: str, scope: str, key: str | None, what: str) -> dict[str, Any]:
     row = session.get(LoopBreaker, (account, scope, key)) if key is not None else None
     if row is None:
         raise NotFound(f"no loop breaker for {what} in account {account!r}")

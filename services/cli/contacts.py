@@ -16,15 +16,13 @@ def contacts() -> None:
 @click.pass_obj
 def failing_command(ctx: CliContext) -> None:
     """List the addresses flagged as failing (nothing automatic goes to them)."""
-    from sqlalchemy import select
-
-    from shared.db.models import Contact
+    from services.app.actors import OPERATOR
+    from services.app.contacts import failing_contacts
 
     with ctx.sessions() as session:
-        rows = session.scalars(select(Contact).where(Contact.failing).order_by(Contact.email)).all()
-        for c in rows:
-            since = c.failing_since.isoformat(timespec="seconds") if c.failing_since else "?"
-            click.echo(f"{c.email:<40} since {since}  {c.failing_reason}")
+        rows = failing_contacts(session, OPERATOR)
+    for c in rows:
+        click.echo(f"{c['email']:<40} since {c['since'] or '?'}  {c['reason']}")
     if not rows:
         click.echo("no failing addresses")
 
@@ -34,13 +32,13 @@ def failing_command(ctx: CliContext) -> None:
 @click.pass_obj
 def clear_command(ctx: CliContext, address: str) -> None:
     """Clear the failing flag of ADDRESS: mail may go to it again."""
-    from sqlalchemy import select
+    from services.app.actors import OPERATOR
+    from services.app.contacts import clear_failing
+    from services.app.errors import AppError
 
-    from shared.db.models import Contact
-
-    with ctx.sessions() as session, session.begin():
-        contact = session.scalar(select(Contact).where(Contact.email == address.lower()))
-        if contact is None or not contact.failing:
-            raise click.ClickException(f"{address} is not flagged as failing")
-        contact.failing, contact.failing_reason, contact.failing_since = False, "", None
+    try:
+        with ctx.sessions() as session, session.begin():
+            clear_failing(session, OPERATOR, address)
+    except AppError as exc:
+        raise click.ClickException(exc.message) from None
     click.echo(f"{address}: cleared")

@@ -8,7 +8,7 @@ import time
 import click
 
 from services.cli.context import CliContext
-from services.cli.queuestats import QueueRow, Snapshot, take_snapshot, with_net_rates
+from services.app.queues import QueueRow, Snapshot, snapshot as take_snapshot, with_net_rates
 
 _NOTES = {
     "unacked": "unacked, publish/s, deliver/s: not available over AMQP (pass --management-url to read them "

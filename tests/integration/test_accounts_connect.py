@@ -216,7 +216,7 @@ def test_microsoft_auth_code_signs_in_through_the_browser_with_pkce_and_stores_t
     """For tenants that block device code: the person picks the account and consents in a browser."""
     _add(oauth_cli, "graph", "support", "--tenant", "contoso.example", "--flow", "auth_code")
     oauth_cli.authority.answer(tokens(access="at-code-1", refresh="rt-code-1"))
-    port, answered = free_port(), []
+    port, answered = free_port(), list[str]()
     code, printed = _connect(oauth_cli, "support", ["--port", str(port)], _browser_through_authority(answered))
     assert code == 0, printed
     assert "Signed in" in answered[0] and "support: signed in (microsoft, auth_code)" in printed
@@ -273,8 +273,10 @@ def test_a_code_is_granted_only_to_the_verifier_of_its_own_sign_in(oauth_cli: OA
     oauth_cli.add("support", "graph", {**oauth_cli.microsoft, "flow": "auth_code"})
     from shared.oauth.accounts import AccountAuthenticators
     from shared.oauth.errors import AuthFailed
+    from shared.oauth.microsoft import MicrosoftAuth
 
     auth = AccountAuthenticators(oauth_cli.sessions, oauth_cli.box)("support")
+    assert isinstance(auth, MicrosoftAuth)
     flow, cache = auth.start_auth_code_flow("http://127.0.0.1:8765/")
     thief_flow, _ = auth.start_auth_code_flow("http://127.0.0.1:8765/")
     location = oauth_cli.authority.get(flow["auth_uri"]).headers["Location"]

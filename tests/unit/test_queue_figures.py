@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from services.cli.queues import render
-from services.cli.queuestats import QueueRow, Snapshot, with_net_rates
+from services.app.queues import QueueRow, Snapshot, with_net_rates
 
 
 def snapshot(at: float, ready: int) -> Snapshot:

@@ -1,5 +1,6 @@
-"""The figures behind ``postroom queues``: every queue of the topology, sampled over AMQP (and over
-the management API when given), and the net rates between two samples."""
+"""The figures behind the queue views (``postroom queues``, the API, the console): every queue of the
+topology, sampled over AMQP (and over the management API when given), and the net rates between two
+samples."""
 
 from __future__ import annotations
 
@@ -58,7 +59,7 @@ def topology_queues(topology: Topology) -> list[tuple[str, str, str]]:
     return out
 
 
-def take_snapshot(amqp_url: str, topology: Topology, management_url: str | None = None) -> Snapshot:
+def snapshot(amqp_url: str, topology: Topology, management_url: str | None = None) -> Snapshot:
     queues = topology_queues(topology)
     names = [q for q, _, _ in queues]
     taken_at = time.time()
@@ -66,15 +67,15 @@ def take_snapshot(amqp_url: str, topology: Topology, management_url: str | None 
         from shared.broker.management import queue_stats
 
         managed = queue_stats(management_url, amqp_url, names)
-        rows = [QueueRow(q, c, role, m is not None, m and m.ready, m and m.consumers, m and m.unacked,
-                         m and m.publish_rate, m and m.deliver_rate)
-                for (q, c, role), m in ((x, managed[x[0]]) for x in queues)]
+        rows = [QueueRow(q, c, role, True, m.ready, m.consumers, m.unacked, m.publish_rate, m.deliver_rate)
+                if (m := managed[q]) is not None else QueueRow(q, c, role, False, None, None)
+                for q, c, role in queues]
         return Snapshot(taken_at, "management", tuple(rows))
     from shared.broker.admin import queue_counts
 
     counts = queue_counts(amqp_url, names)
-    rows = [QueueRow(q, c, role, n is not None, n and n.ready, n and n.consumers)
-            for (q, c, role), n in ((x, counts[x[0]]) for x in queues)]
+    rows = [QueueRow(q, c, role, True, n.ready, n.consumers) if (n := counts[q]) is not None
+            else QueueRow(q, c, role, False, None, None) for q, c, role in queues]
     return Snapshot(taken_at, "amqp", tuple(rows))
 
 
@@ -85,7 +86,12 @@ def with_net_rates(current: Snapshot, previous: Snapshot | None) -> Snapshot:
         return current
     elapsed = current.taken_at - previous.taken_at
     before = {r.queue: r.ready for r in previous.rows}
-    rows = tuple(replace(r, net_rate=round((r.ready - before[r.queue]) / elapsed, 2))
-                 if elapsed > 0 and r.ready is not None and before.get(r.queue) is not None else r
-                 for r in current.rows)
+
+    def rated(r: QueueRow) -> QueueRow:
+        earlier = before.get(r.queue)
+        if elapsed <= 0 or r.ready is None or earlier is None:
+            return r
+        return replace(r, net_rate=round((r.ready - earlier) / elapsed, 2))
+
+    rows = tuple(rated(r) for r in current.rows)
     return replace(current, rows=rows)
