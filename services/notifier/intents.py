@@ -27,7 +27,8 @@ from shared.tokens import ItemTokens
 log = get_logger("postroom.notifier")
 
 # Built once; Core rows, no ORM objects.
-_ACCOUNTS = select(Account.name, Account.address, Account.config, Account.sealed_secrets).where(
+_ACCOUNTS = select(Account.name, Account.address, Account.config, Account.sealed_secrets,
+                   Account.auto_reply_same_thread).where(
     Account.name.in_(bindparam("names", expanding=True)))
 _ADDRESSES = select(Account.address)
 
@@ -38,6 +39,7 @@ class AccountView:
     address: str
     config: dict[str, Any]
     sealed: str | None
+    auto_reply_same_thread: bool = False
 
 
 @dataclass
@@ -78,7 +80,8 @@ class Intents:
     def _account(self, name: str) -> AccountView | None:
         if self._accounts is None:  # the batch's accounts, in one query
             names = list({e.payload.account for e in self._envelopes})
-            self._accounts = {r.name: AccountView(r.name, r.address, dict(r.config or {}), r.sealed_secrets)
+            self._accounts = {r.name: AccountView(r.name, r.address, dict(r.config or {}), r.sealed_secrets,
+                                                    bool(r.auto_reply_same_thread))
                               for r in self.session.connection().execute(_ACCOUNTS, {"names": names})}
         return self._accounts.get(name)
 
@@ -137,7 +140,7 @@ class Intents:
             outbox.count_attempt(session, row.id)
             return Send(index, envelope, kind, to, account, row.id, row.message_id)
         counted = self.governor.counted(seen, event, envelope.message_id in self._by_people)
-        refusal = (self.governor.mail_refusal(event, recipient, self.ours(), kind)
+        refusal = (self.governor.mail_refusal(event, recipient, self.ours(), kind, account.auto_reply_same_thread)
                    or self.governor.volume_refusal(session, seen, event, recipient, envelope.message_id, counted))
         if refusal is not None:
             rows[key] = outbox.Recorded(0, "suppressed", "")
