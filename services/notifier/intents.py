@@ -42,6 +42,16 @@ class AccountView:
     auto_reply_same_thread: bool = False
 
 
+@dataclass(frozen=True)
+class Decision:
+    """What the governor said of one planned send (``postroom simulate`` shows these)."""
+
+    kind: str
+    recipient: str
+    rule: str = ""  # empty: it goes
+    reason: str = ""
+
+
 @dataclass
 class Send:
     """One pending outbox row to deliver; ``outcome`` (sent | failed) once the SMTP server answered."""
@@ -76,6 +86,7 @@ class Intents:
         self._ours: set[str] | None = None
         self._read: tuple[dict[outbox.Key, outbox.Recorded], Seen] | None = None
         self._unsaved: list[tuple[dict[str, Any], Send | None]] = []  # new rows, and the send of a pending one
+        self.decided: list[Decision] = []  # the governor's answer for each new intent, in order
 
     def _account(self, name: str) -> AccountView | None:
         if self._accounts is None:  # the batch's accounts, in one query
@@ -142,6 +153,8 @@ class Intents:
         counted = self.governor.counted(seen, event, envelope.message_id in self._by_people)
         refusal = (self.governor.mail_refusal(event, recipient, self.ours(), kind, account.auto_reply_same_thread)
                    or self.governor.volume_refusal(session, seen, event, recipient, envelope.message_id, counted))
+        self.decided.append(Decision(kind, recipient, refusal.rule, refusal.reason) if refusal is not None
+                            else Decision(kind, recipient))
         if refusal is not None:
             rows[key] = outbox.Recorded(0, "suppressed", "")
             self._unsaved.append((outbox.row(event_id=envelope.message_id, recipient=recipient, kind=kind,
