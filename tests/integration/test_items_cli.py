@@ -149,6 +149,22 @@ def test_simulate_says_an_open_breaker_or_a_full_cap_stops_the_auto_reply_now(ru
         assert session.query(LoopBreaker).count() == 0 and session.query(OutboundMail).count() == 1
 
 
+def test_templates_preview_renders_against_the_sample_or_an_item_and_names_a_broken_templates_line(  # type: ignore[no-untyped-def]
+        run, sessions, tmp_path: Path) -> None:
+    run("config", "apply", "-f", _write(tmp_path, "postroom.yaml", CONFIG))
+    out = run("templates", "preview", "created", "--text", "New: {{ item.title }}")
+    assert "against: sample" in out and "New: Printer jammed" in out and "(none: a plain-text mail)" in out
+
+    handle(sessions, mail(sender="alice@acme.example", subject="Scanner", text="Scan.\n> old", reply_text="Scan."))
+    html = _write(tmp_path, "created.html", "<p>{{ mail.reply_text }}</p>")
+    out = run("templates", "preview", "created", "--html", f"@{html}", "--item", "1", "--account", "support")
+    assert "against: mail" in out and "(incident #1)" in out and "<p>Scan.</p>" in out
+    assert "-- text --\nScan.\n" in out  # derived from the HTML
+
+    broken = run("templates", "preview", "updated", "--text", "one\n{% for x in changes %}", ok=False)
+    assert "updated.text, line 2: TemplateSyntaxError" in broken
+
+
 def test_a_refused_config_file_does_not_echo_the_password_it_holds(tmp_path, database_url, monkeypatch) -> None:
     """A typo next to a secret: the error names the field, never the values."""
     from click.testing import CliRunner
