@@ -101,10 +101,10 @@ def show_command(ctx: CliContext, name: str, as_json: bool) -> None:
 
 
 # What the itemwriter does with the account's mail, as `accounts show` lists it.
-ITEM_SETTINGS = ("item_type", "project", "creator", "auto_reply", "auto_reply_same_thread", "field_mapping",
-                 "default_values", "save_attachments", "add_sender_to_notify", "map_senders", "quiet_on_create",
-                 "reply_status", "reply_moves_step", "reopen_closed", "attribute_forwards", "trusted_authserv_ids",
-                 "require_verified_sender_for_append")
+ITEM_SETTINGS = ("item_type", "project", "creator", "auto_reply", "field_mapping", "default_values",
+                 "save_attachments", "add_sender_to_notify", "map_senders", "quiet_on_create", "reply_status",
+                 "reply_moves_step", "reopen_closed", "attribute_forwards", "trusted_authserv_ids",
+                 "require_verified_sender_for_append", "auto_reply_same_thread")
 
 
 # Managing accounts one by one (list, add, edit, copy, delete, activate, deactivate, test).
