@@ -75,6 +75,9 @@ class CommonSettings(BaseSettings):
     log_level: str = "INFO"
     log_format: str = "auto"  # auto | json | console
     health_port: int = 0  # 0: no health/metrics endpoint
+    # Where people reach the console (e.g. https://postroom.example.com): notifications link to the
+    # item's page there. Empty: no link.
+    console_url: str = ""
     # How an item is named in subjects; "{number}" is replaced.  "[#{number}]" gives "[#123]".
     item_token_format: str = "[#{number}]"
     # Signs item tokens in Message-IDs so they cannot be guessed. Unset, the file (default

@@ -61,3 +61,16 @@ class MergeIn(Body):
 
 class SplitIn(Body):
     mail_id: int
+
+
+class TemplatePreview(Body):
+    """A template being written, rendered against the sample mail, a stored mail or an item's last."""
+
+    kind: str
+    subject: str | None = None
+    text: str | None = None
+    html: str | None = None
+    account: str | None = None  # parts not given: this account's stored ones
+    mail_id: int | None = None
+    item_number: int | None = None
+    item_type: str | None = None

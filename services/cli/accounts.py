@@ -104,7 +104,7 @@ def show_command(ctx: CliContext, name: str, as_json: bool) -> None:
 ITEM_SETTINGS = ("item_type", "project", "creator", "auto_reply", "field_mapping", "default_values",
                  "save_attachments", "add_sender_to_notify", "map_senders", "quiet_on_create", "reply_status",
                  "reply_moves_step", "reopen_closed", "attribute_forwards", "trusted_authserv_ids",
-                 "require_verified_sender_for_append")
+                 "require_verified_sender_for_append", "auto_reply_same_thread")
 
 
 # Managing accounts one by one (list, add, edit, copy, delete, activate, deactivate, test).

@@ -20,6 +20,7 @@ from services.cli.run import run_command
 from services.cli.secrets import secrets
 from services.cli.simulate import simulate_command
 from services.cli.sink import sink_command
+from services.cli.templates import templates
 from services.cli.up import up_command
 from services.cli.users import tokens, users
 
@@ -33,7 +34,7 @@ def cli(ctx: click.Context) -> None:
 
 
 for command in (accounts, config, contacts, db, dlq, ingest_command, items, parse_command, queues_command, retention,
-                run_command, secrets, simulate_command, sink_command, tokens, up_command, users, breakers):
+                run_command, secrets, simulate_command, sink_command, templates, tokens, up_command, users, breakers):
     cli.add_command(command)
 
 

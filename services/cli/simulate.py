@@ -2,7 +2,10 @@
 
 The mail goes through the parser's ``normalize`` and the itemwriter's ``write_item`` inside a
 transaction that is rolled back, so the answer is the one the services would give, not a second
-implementation of their rules that could drift."""
+implementation of their rules that could drift. The item event it gives then goes through the
+notifier's own intents (``services/notifier/intents.py``) in the same transaction: the governor's
+answer for each auto-reply and notification now, with its caps, breakers and the account's settings
+(``POSTROOM_CAP_*`` and ``POSTROOM_BREAKER_*`` as the notifier reads them)."""
 
 from __future__ import annotations
 
@@ -17,12 +20,30 @@ import click
 from services.cli.context import CliContext
 
 
-def simulate(sessions: Any, raw: bytes, account: str, tokens: Any, own_addresses: set[str]) -> dict[str, Any]:
+def _governed(session: Any, event_envelope: Any, tokens: Any, own_addresses: set[str],
+              policy: Any) -> list[dict[str, Any]]:
+    """The governor's answer for each send the event plans, read now (writes roll back with the rest)."""
+    from structlog.testing import capture_logs
+
+    from services.notifier.governor import Governor
+    from services.notifier.intents import Intents
+
+    intents = Intents(session, Governor(policy, tokens), tokens, sorted(own_addresses), [event_envelope])
+    # The notifier's log lines (a refusal, a breaker that would trip) are its own: they would land
+    # in this command's output, and the decisions say the same.
+    with capture_logs():
+        intents.record(0, event_envelope)
+    return [{"kind": d.kind, "to": d.recipient, "goes": not d.rule, "rule": d.rule, "reason": d.reason}
+            for d in intents.decided]
+
+
+def simulate(sessions: Any, raw: bytes, account: str, tokens: Any, own_addresses: set[str],
+             policy: Any = None) -> dict[str, Any]:
     from sqlalchemy import select
 
     from services.itemwriter.authentication import trust_summary
     from services.itemwriter.writer import write_item
-    from services.notifier.governor import Governor, Policy
+    from services.notifier.governor import Policy
     from services.parser.handlers import normalize
     from services.parser.limits import Limits
     from shared.contracts import BlobRef, Envelope, MailFetched
@@ -45,6 +66,8 @@ def simulate(sessions: Any, raw: bytes, account: str, tokens: Any, own_addresses
             outcome = write_item(session, envelope)
             event = outcome.outputs[0].payload if outcome.outputs else None
             item = {"type": outcome.item.type, "number": outcome.item.number, "title": outcome.item.title}
+            governor = (_governed(session, outcome.outputs[0], tokens, ours, policy or Policy())
+                        if event is not None and outcome.change != "duplicate" else [])
         finally:
             session.rollback()
     mail = parsed.model_dump(mode="json", by_alias=True, include={
@@ -52,13 +75,12 @@ def simulate(sessions: Any, raw: bytes, account: str, tokens: Any, own_addresses
         "item_refs", "authentication_results", "defects"})
     refusal = None
     if event is not None and event.auto_reply:
-        # The governor's rules on the mail itself; its volume caps count sends at send time.
-        sender = event.mail.reply_to[0] if event.mail.reply_to else event.mail.from_
-        refusal = (Governor(Policy(), tokens).mail_refusal(event, sender.address, ours, "auto-reply")
-                   if sender else "the mail has no sender address")
+        replies = [g for g in governor if g["kind"] == "auto-reply"]
+        refusal = (None if replies and replies[0]["goes"] else
+                   f"{replies[0]['rule']}: {replies[0]['reason']}" if replies else "the mail has no sender address")
     return {"mail": mail, "change": outcome.change, "item": item, "matched_by": outcome.matched_by,
             "reason": outcome.reason, "decision": outcome.decision, "auto_reply_refusal": refusal, "trust": trust,
-            "event": event.model_dump(mode="json", by_alias=True) if event else None}
+            "governor": governor, "event": event.model_dump(mode="json", by_alias=True) if event else None}
 
 
 _VERDICTS = {"pass": "verified", "fail": "UNVERIFIED", "unchecked": "not checked"}
@@ -90,12 +112,15 @@ def render(r: dict[str, Any]) -> str:
     if r["change"] == "duplicate":
         out.append("auto-reply and notifications: none new (the recorded event is published again)")
         return "\n".join(out)
-    to = (ev.get("mail", {}).get("from") or {}).get("address", "-")
-    if ev.get("auto_reply") and not r["auto_reply_refusal"]:
-        out.append(f"auto-reply: to {to}")
+    replies = [g for g in r["governor"] if g["kind"] == "auto-reply"]
+    if any(g["goes"] for g in replies):
+        out.append("auto-reply: to " + ", ".join(g["to"] for g in replies if g["goes"]))
     else:
         out.append(f"auto-reply: none ({r['auto_reply_refusal'] or 'see withheld'})")
-    out.append("notifications: " + (", ".join(a["address"] for a in ev.get("notify", [])) or "none"))
+    notices = [g for g in r["governor"] if g["kind"] != "auto-reply"]
+    out.append("notifications: " + (", ".join(f"{g['to']} ({g['kind']})" for g in notices if g["goes"]) or "none"))
+    out += [f"  the governor stops the {g['kind']} to {g['to']} now: {g['rule']}: {g['reason']}"
+            for g in r["governor"] if not g["goes"]]
     out += [f"  withheld {w['kind']} to {w['address']}: {w['reason']}" for w in ev.get("withheld", [])]
     if ev.get("failing_addresses"):
         out.append(f"flagged as failing: {', '.join(ev['failing_addresses'])}")
@@ -109,8 +134,13 @@ def render(r: dict[str, Any]) -> str:
 @click.pass_obj
 def simulate_command(ctx: CliContext, path: Path, account: str, as_json: bool) -> None:
     """Show what would happen to the mail in PATH, writing nothing."""
+    from services.notifier.settings import NotifierSettings
     from shared.tokens import ItemTokens
 
     tokens = ItemTokens(ctx.settings.item_token_format, ctx.settings.resolved_token_secret)
-    result = simulate(ctx.sessions, path.read_bytes(), account, tokens, set())
+    # The caps, breakers and own addresses the notifier reads; dev_mode: a simulation signs nothing
+    # that leaves, so it needs no real token secret.
+    notifier = NotifierSettings(dev_mode=True)
+    result = simulate(ctx.sessions, path.read_bytes(), account, tokens, set(notifier.own_addresses),
+                      notifier.governor_policy())
     click.echo(json.dumps(result, indent=2) if as_json else render(result))

@@ -18,7 +18,7 @@ from shared.secrets import SecretBox
 _COLUMNS = ("kind", "address", "active", "item_type", "project", "auto_reply", "creator", "field_mapping",
             "default_values", "save_attachments", "add_sender_to_notify", "map_senders", "quiet_on_create",
             "reply_status", "reply_moves_step", "reopen_closed", "attribute_forwards", "trusted_authserv_ids",
-            "require_verified_sender_for_append")
+            "require_verified_sender_for_append", "auto_reply_same_thread")
 # Fields sealed with the secret key instead of stored in the clear configuration.
 SECRET_FIELDS = frozenset({"password", "app_password", "client_secret", "refresh_token", "smtp_password"})
 # The notifier's per-account settings (README: "Auto-replies"): any kind of account may carry them.
@@ -40,6 +40,7 @@ class AccountSpec(BaseModel):
     active: bool = True
     item_type: str = "incident"
     auto_reply: bool = True
+    auto_reply_same_thread: bool = False  # also auto-reply to a mail that answers one of ours
     # What the itemwriter does with the account's mail (README: "Per-account settings").
     creator: str | None = None  # the email of the user listed as the items' creator
     field_mapping: dict[str, str] = {}  # item field -> mail field, over the recommended defaults
@@ -76,7 +77,16 @@ class AccountSpec(BaseModel):
                 raise ValueError(f"{self.kind} account {self.name!r} needs password or app_password "
                                  "(or auth: xoauth2 with an oauth: block)")
         self._oauth_sign_in()
+        self._templates_fit()
         return self
+
+    def _templates_fit(self) -> None:
+        """Templates are checked when stored, not when the first mail would use them."""
+        from shared.templates import check_templates
+
+        problems = check_templates((self.model_extra or {}).get("templates"))
+        if problems:
+            raise ValueError(f"account {self.name!r}: " + "; ".join(f"template {p}" for p in problems))
 
     def _oauth_sign_in(self) -> None:
         """Graph and Gmail accounts, and IMAP/POP3 with auth: xoauth2, sign in with OAuth."""

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 from services.itemwriter.notifications import Recipients
 from services.itemwriter.workflow import Placement
 from shared.contracts import Envelope, ItemChanged, ItemSummary, MailParsed, MailSummary, StatusChange
+from shared.contracts.items import MAX_TEXT_CHARS
 from shared.db.models import Customer, Item
 
 
@@ -28,7 +29,8 @@ def item_changed(session: Session, envelope: Envelope[Any], *, change: str, item
         mail=MailSummary(message_id=mail.message_id, subject=mail.subject, from_=mail.from_,
                          reply_to=mail.reply_to, to=mail.to, cc=mail.cc,
                          references=[*mail.references, *([mail.message_id] if mail.message_id else [])],
-                         classification=mail.classification),
+                         classification=mail.classification, text=mail.text[:MAX_TEXT_CHARS],
+                         reply_text=None if mail.reply_text is None else mail.reply_text[:MAX_TEXT_CHARS]),
         auto_reply=recipients.auto_reply, matched_by=matched_by, sender_verified=sender_verified,
         status_change=status_change, notify=recipients.notify, withheld=recipients.withheld,
         delivery_failure=delivery_failure, failing_addresses=failing,

@@ -48,8 +48,15 @@ def _notify_refusal(s: Situation) -> str | None:
         return "a delivery failure report is recorded, not announced"
     if s.automatic:
         return "automatic mail is recorded, not announced"
-    if s.change == "created" and s.quiet_on_create:
-        return "new item: the account sends no separate notification for the email"
+    return None
+
+
+def _sender_refusal(s: Situation) -> str | None:
+    """The sender on the list: told of a new item only when the account is not quiet on create."""
+    if s.change != "created":
+        return "wrote this mail"
+    if s.quiet_on_create:
+        return "new item: the account sends its sender no separate notification (quiet_on_create)"
     return None
 
 
@@ -63,8 +70,8 @@ def recipients(s: Situation, notify_list: list[tuple[str, str]], failing: set[st
     for address, name in notify_list:
         if list_refusal is not None:
             reason = list_refusal
-        elif address == s.sender:
-            reason = "wrote this mail"
+        elif address == s.sender and (sender_refusal := _sender_refusal(s)) is not None:
+            reason = sender_refusal
         elif address in failing:
             reason = "mail to this address bounced (flagged as failing)"
         else:

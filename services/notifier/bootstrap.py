@@ -9,7 +9,6 @@ from services.notifier.handlers import Notifier
 from services.notifier.replies import ReplySender
 from services.notifier.senders import SenderPool
 from services.notifier.settings import NotifierSettings
-from services.notifier.templates import Templates
 from shared.broker.port import Broker
 from shared.db.engine import make_engine, make_sessionmaker
 from shared.health import HealthState
@@ -19,6 +18,7 @@ from shared.oauth.store import TokenStore
 from shared.oauth.tokens import TokenProvider
 from shared.secrets import SecretBox
 from shared.store import store_from
+from shared.templates import MailTemplates
 from shared.service import ConsumerService, broker_from
 from shared.tokens import ItemTokens
 
@@ -40,6 +40,6 @@ def build(settings: NotifierSettings, health: HealthState, broker: Broker | None
     except OperationalError as exc:  # the database is not up yet: the first batch publishes them
         log.warning("loop breakers not read at start", error=type(exc).__name__)
     notifier = Notifier(
-        sessions=sessions, senders=senders, governor=governor, templates=Templates(), tokens=tokens,
-        own_addresses=settings.own_addresses, loop_id=loop_id, replies=replies)
+        sessions=sessions, senders=senders, governor=governor, templates=MailTemplates(), tokens=tokens,
+        own_addresses=settings.own_addresses, loop_id=loop_id, replies=replies, console_url=settings.console_url)
     return ConsumerService("notifier", broker or broker_from(settings), notifier, settings, health)

@@ -1,7 +1,8 @@
 """Building the outgoing mail. Every value copied from an incoming mail is flattened to one line
 first, so nothing can inject a header (headers.py).
 
-The mail is written as bytes from a fixed layout (multipart/alternative: text, then HTML) instead of
+The mail is written as bytes from a fixed layout (multipart/alternative: text, then HTML; text/plain
+alone when the templates give no HTML) instead of
 through ``email.message.EmailMessage``, whose header parsing and generator cost more than the rest of
 a send."""
 
@@ -13,9 +14,9 @@ from dataclasses import dataclass
 from email.utils import format_datetime
 
 from services.notifier.headers import CRLF, SOFT_LIMIT, address_header, header, one_line, references
-from services.notifier.templates import Rendered
-from shared.contracts import Address, ItemChanged, ItemEdited
+from shared.contracts import Address, ItemChanged
 from shared.db.models import utcnow
+from shared.templates import Rendered
 
 LOOP_HEADER = "X-Postroom-Loop"
 
@@ -28,28 +29,6 @@ class Composed:
     from_address: str
     text: str  # the text part as a reader gets it back (lines joined by LF, ending with one)
     data: bytes  # the whole mail, CRLF line ends
-
-
-def template_context(event: ItemChanged, token: str, account_address: str,
-                     edited: ItemEdited | None = None) -> dict[str, object]:
-    """Plain values only: the sandboxed templates see these and nothing behind them. ``edited``: a
-    person's change (``actor`` and ``changes``), else mail's."""
-    sender, change = event.mail.from_, event.status_change
-    return {
-        "actor": edited.actor if edited else "",
-        "changes": [c.model_dump() for c in edited.changes] if edited else [],
-        "token": token,
-        "item": event.item.model_dump(),
-        "mail": {"subject": one_line(event.mail.subject).replace(token, "").strip(),
-                 "from_name": sender.name if sender else "", "from_address": sender.address if sender else "",
-                 "message_id": event.mail.message_id},
-        "account": {"name": event.account, "address": account_address},
-        "change": event.change,
-        "status": {"from": change.from_status if change else event.item.status,
-                   "to": change.to_status if change else event.item.status,
-                   "step": (change.to_step if change else event.item.step) or "",
-                   "reopened": bool(change and change.reopened)},
-    }
 
 
 def text_part(content: str, subtype: str) -> tuple[str, str]:
@@ -80,6 +59,9 @@ def build(event: ItemChanged, rendered: Rendered, *, kind: str, from_address: st
     head += [header("Auto-Submitted", "auto-replied" if kind == "auto-reply" else "auto-generated"),
              header("X-Auto-Response-Suppress", "All"), header(LOOP_HEADER, loop_id)]
     plain, text = text_part(rendered.text, "plain")
+    if rendered.html is None:
+        data = "".join(head) + "MIME-Version: 1.0" + CRLF + plain
+        return Composed(subject, from_address, text, data.encode("ascii"))
     html, _ = text_part(rendered.html, "html")
     # "=_" never occurs in quoted-printable; a 7bit part is checked (RFC 2046 §5.1.1).
     boundary = "=_" + secrets.token_hex(16)

@@ -76,8 +76,10 @@ class Governor:
     _published: set[str] = field(default_factory=set, init=False)  # accounts whose gauges were set
     _published_at: datetime | None = field(default=None, init=False)
 
-    def mail_refusal(self, event: ItemChanged, recipient: str, own_addresses: set[str], kind: str) -> Refusal | None:
-        """Rules that need only the mail: automatic mail, mail systems, ourselves, a known thread."""
+    def mail_refusal(self, event: ItemChanged, recipient: str, own_addresses: set[str], kind: str,
+                     same_thread: bool = False) -> Refusal | None:
+        """Rules that need only the mail: automatic mail, mail systems, ourselves, a known thread
+        (``same_thread``: the account's ``auto_reply_same_thread``, which lifts that rule)."""
         if kind == "auto-reply" and not event.sender_verified:
             return Refusal("unverified_sender", "a trusted server saw the sender's address fail authentication: "
                                                 "its real owner never wrote")
@@ -93,9 +95,10 @@ class Governor:
                                                "*-bounces): an auto-reply would reach the list (RFC 3834)")
         if recipient.lower() in own_addresses:
             return Refusal("own_address", f"{recipient} is one of our own addresses")
-        if kind == "auto-reply" and any(self.tokens.items_in_message_id(m) for m in event.mail.references):
+        if kind == "auto-reply" and not same_thread and any(self.tokens.items_in_message_id(m)
+                                                            for m in event.mail.references):
             return Refusal("same_thread", "the mail answers one of ours: only the first mail of a thread gets an "
-                                          "auto-reply")
+                                          "auto-reply (auto_reply_same_thread: false)")
         return None
 
     def _list_address(self, event: ItemChanged, recipient: str) -> str | None:

@@ -23,7 +23,6 @@ from services.notifier.governor import Governor
 from services.notifier.intents import Intents, Send, count
 from services.notifier.planning import AUTO_REPLY
 from services.notifier.senders import SenderPool
-from services.notifier.templates import Templates
 from services.notifier.edits import as_item_changed
 from services.notifier.replies import ReplySender
 from shared.contracts import Envelope, ItemEdited, SendReply
@@ -31,6 +30,7 @@ from shared.db.engine import transaction
 from shared.errors import Reject, RetryLater
 from shared.logging import get_logger
 from shared.runner import Result, envelope_context
+from shared.templates import MailTemplates, template_context
 from shared.tokens import ItemTokens
 
 log = get_logger("postroom.notifier")
@@ -41,11 +41,12 @@ class Notifier:
     sessions: sessionmaker[Session]
     senders: SenderPool
     governor: Governor
-    templates: Templates
+    templates: MailTemplates
     tokens: ItemTokens
     own_addresses: Sequence[str]
     loop_id: str
     replies: ReplySender
+    console_url: str = ""  # the items' links in notifications; empty: none
 
     def __call__(self, envelope: Envelope[Any]) -> Sequence[Envelope[Any]]:
         try:
@@ -137,8 +138,11 @@ class Notifier:
     def _send(self, send: Send, deferring: set[str]) -> None:
         event, account, kind = send.event, send.account, send.kind
         token = self.tokens.subject_token(event.item.number)
-        rendered = self.templates.render(kind, compose.template_context(event, token, account.address, send.edited),
-                                         (account.config.get("templates") or {}).get(kind))
+        context = template_context(event, token, account.address, send.edited, self.console_url)
+        rendered = self.templates.render(kind, context, (account.config.get("templates") or {}).get(kind))
+        for problem in rendered.problems:
+            log.warning("template error; the stock template is used", template=problem.template, line=problem.line,
+                        error=problem.reason)
         message = compose.build(event, rendered, kind=kind, from_address=account.address, to=send.to,
                                 message_id=send.message_id,
                                 loop_id=self.tokens.loop_value(self.loop_id, send.message_id))

@@ -27,7 +27,8 @@ from shared.tokens import ItemTokens
 log = get_logger("postroom.notifier")
 
 # Built once; Core rows, no ORM objects.
-_ACCOUNTS = select(Account.name, Account.address, Account.config, Account.sealed_secrets).where(
+_ACCOUNTS = select(Account.name, Account.address, Account.config, Account.sealed_secrets,
+                   Account.auto_reply_same_thread).where(
     Account.name.in_(bindparam("names", expanding=True)))
 _ADDRESSES = select(Account.address)
 
@@ -38,6 +39,17 @@ class AccountView:
     address: str
     config: dict[str, Any]
     sealed: str | None
+    auto_reply_same_thread: bool = False
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What the governor said of one planned send (``postroom simulate`` shows these)."""
+
+    kind: str
+    recipient: str
+    rule: str = ""  # empty: it goes
+    reason: str = ""
 
 
 @dataclass
@@ -74,11 +86,13 @@ class Intents:
         self._ours: set[str] | None = None
         self._read: tuple[dict[outbox.Key, outbox.Recorded], Seen] | None = None
         self._unsaved: list[tuple[dict[str, Any], Send | None]] = []  # new rows, and the send of a pending one
+        self.decided: list[Decision] = []  # the governor's answer for each new intent, in order
 
     def _account(self, name: str) -> AccountView | None:
         if self._accounts is None:  # the batch's accounts, in one query
             names = list({e.payload.account for e in self._envelopes})
-            self._accounts = {r.name: AccountView(r.name, r.address, dict(r.config or {}), r.sealed_secrets)
+            self._accounts = {r.name: AccountView(r.name, r.address, dict(r.config or {}), r.sealed_secrets,
+                                                    bool(r.auto_reply_same_thread))
                               for r in self.session.connection().execute(_ACCOUNTS, {"names": names})}
         return self._accounts.get(name)
 
@@ -137,8 +151,10 @@ class Intents:
             outbox.count_attempt(session, row.id)
             return Send(index, envelope, kind, to, account, row.id, row.message_id)
         counted = self.governor.counted(seen, event, envelope.message_id in self._by_people)
-        refusal = (self.governor.mail_refusal(event, recipient, self.ours(), kind)
+        refusal = (self.governor.mail_refusal(event, recipient, self.ours(), kind, account.auto_reply_same_thread)
                    or self.governor.volume_refusal(session, seen, event, recipient, envelope.message_id, counted))
+        self.decided.append(Decision(kind, recipient, refusal.rule, refusal.reason) if refusal is not None
+                            else Decision(kind, recipient))
         if refusal is not None:
             rows[key] = outbox.Recorded(0, "suppressed", "")
             self._unsaved.append((outbox.row(event_id=envelope.message_id, recipient=recipient, kind=kind,

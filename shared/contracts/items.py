@@ -26,6 +26,9 @@ class ItemSummary(Value):
     customer: str | None = None
 
 
+MAX_TEXT_CHARS = 20_000  # of each text an event carries: a notification quotes a mail, it does not carry it
+
+
 class MailSummary(Value):
     message_id: str | None
     subject: str
@@ -35,6 +38,9 @@ class MailSummary(Value):
     cc: list[Address] = []
     references: list[str] = []
     classification: Classification = Classification()
+    # Added after the first shape: what templates show (each cut to MAX_TEXT_CHARS by the producer).
+    text: str = ""  # the whole body as text
+    reply_text: str | None = None  # the new text alone (None: the parser found none apart from ``text``)
 
 
 class StatusChange(Value):

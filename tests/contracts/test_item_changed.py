@@ -24,8 +24,11 @@ def test_an_item_changed_event_of_the_first_shape_still_decodes_with_defaults() 
         del raw["payload"][added]
     for added in ("step", "customer"):
         del raw["payload"]["item"][added]
+    for added in ("text", "reply_text"):
+        del raw["payload"]["mail"][added]
     payload = decode(json.dumps(raw).encode()).payload
     assert (payload.sender_verified, payload.notify, payload.status_change, payload.item.step) == (True, [], None, None)
+    assert (payload.mail.text, payload.mail.reply_text) == ("", None)
 
 
 def test_a_parsed_mail_without_authentication_results_or_bounce_of_still_decodes() -> None:

@@ -115,6 +115,56 @@ def test_simulate_shows_an_append_and_the_workflow_change(run, sessions, tmp_pat
     assert "notifications: lead@ours.example" in out
 
 
+def test_simulate_says_an_open_breaker_or_a_full_cap_stops_the_auto_reply_now(run, sessions, tmp_path: Path,  # type: ignore[no-untyped-def]
+                                                                              monkeypatch) -> None:
+    """What the governor would do now, not only what the mail itself allows."""
+    from datetime import timedelta
+
+    from shared.db.engine import transaction
+    from shared.db.models import LoopBreaker, OutboundMail, utcnow
+
+    run("config", "apply", "-f", _write(tmp_path, "postroom.yaml", CONFIG))
+    new = _write(tmp_path, "new.eml", "From: Bob <bob@acme.example>\r\nSubject: Help\r\n"
+                                      "Message-ID: <new@acme.example>\r\n\r\nPlease.\r\n")
+    assert "auto-reply: to bob@acme.example" in run("simulate", new, "--account", "support")
+
+    with transaction(sessions) as s:
+        s.add(LoopBreaker(account="support", scope="recipient", key="bob@acme.example", opened_at=utcnow(),
+                          open_until=utcnow() + timedelta(minutes=30), reason="3 cap hits", trips=1))
+    out = run("simulate", new, "--account", "support")
+    assert "auto-reply: none (loop_breaker: loop breaker open for bob@acme.example until" in out
+    assert "notifications: lead@ours.example (created)" in out  # the breaker is bob's, not the lead's
+    result = json.loads(run("simulate", new, "--account", "support", "--json"))
+    assert [(g["kind"], g["to"], g["rule"]) for g in result["governor"]] == [
+        ("auto-reply", "bob@acme.example", "loop_breaker"), ("created", "lead@ours.example", "")]
+
+    with transaction(sessions) as s:
+        s.query(LoopBreaker).delete()
+        s.add(OutboundMail(event_id="earlier", recipient="bob@acme.example", kind="auto-reply", account="support",
+                           message_id="<earlier@ours.example>", status="sent", counted=True))
+    monkeypatch.setenv("POSTROOM_CAP_PER_RECIPIENT", "1/10m")
+    out = run("simulate", new, "--account", "support")
+    assert "auto-reply: none (rate_limited: cap: bob@acme.example already got 1 in 10 min)" in out
+    with sessions() as session:
+        assert session.query(LoopBreaker).count() == 0 and session.query(OutboundMail).count() == 1
+
+
+def test_templates_preview_renders_against_the_sample_or_an_item_and_names_a_broken_templates_line(  # type: ignore[no-untyped-def]
+        run, sessions, tmp_path: Path) -> None:
+    run("config", "apply", "-f", _write(tmp_path, "postroom.yaml", CONFIG))
+    out = run("templates", "preview", "created", "--text", "New: {{ item.title }}")
+    assert "against: sample" in out and "New: Printer jammed" in out and "(none: a plain-text mail)" in out
+
+    handle(sessions, mail(sender="alice@acme.example", subject="Scanner", text="Scan.\n> old", reply_text="Scan."))
+    html = _write(tmp_path, "created.html", "<p>{{ mail.reply_text }}</p>")
+    out = run("templates", "preview", "created", "--html", f"@{html}", "--item", "1", "--account", "support")
+    assert "against: mail" in out and "(incident #1)" in out and "<p>Scan.</p>" in out
+    assert "-- text --\nScan.\n" in out  # derived from the HTML
+
+    broken = run("templates", "preview", "updated", "--text", "one\n{% for x in changes %}", ok=False)
+    assert "updated.text, line 2: TemplateSyntaxError" in broken
+
+
 def test_a_refused_config_file_does_not_echo_the_password_it_holds(tmp_path, database_url, monkeypatch) -> None:
     """A typo next to a secret: the error names the field, never the values."""
     from click.testing import CliRunner

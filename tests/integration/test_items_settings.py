@@ -69,12 +69,18 @@ def test_senders_are_mapped_to_their_customer_only_when_the_account_maps_them(se
 
 
 @pytest.mark.parametrize("quiet", [True, False])
-def test_a_new_item_sends_a_separate_notification_only_when_the_account_is_not_quiet(sessions, quiet: bool) -> None:  # type: ignore[no-untyped-def]
+def test_quiet_on_create_spares_the_sender_a_separate_notice_while_the_projects_list_still_hears(sessions, quiet: bool) -> None:  # type: ignore[no-untyped-def]
     add(sessions, Project(name="Support", notify=["lead@ours.example"]))
-    add_account(sessions, quiet_on_create=quiet)
-    event = handle(sessions, mail())
-    assert [a.address for a in event.notify] == ([] if quiet else ["lead@ours.example"])
+    add_account(sessions, quiet_on_create=quiet, add_sender_to_notify=True)
+    event = handle(sessions, mail(sender="alice@customer.example"))
+    assert [a.address for a in event.notify] == (["lead@ours.example"] if quiet
+                                                 else ["lead@ours.example", "alice@customer.example"])
     assert event.auto_reply is True
+    withheld = [(w.address, w.reason) for w in event.withheld if w.kind == "notification"]
+    assert withheld == ([("alice@customer.example", "new item: the account sends its sender no separate "
+                                                    "notification (quiet_on_create)")] if quiet else [])
+    later = handle(sessions, mail(sender="alice@customer.example", subject="[#1] more"))
+    assert [a.address for a in later.notify] == ["lead@ours.example"]  # her own mail: never told of it
 
 
 def test_the_account_can_turn_off_the_auto_reply(sessions) -> None:  # type: ignore[no-untyped-def]

@@ -104,6 +104,24 @@ def test_a_mail_answering_one_of_ours_gets_no_second_auto_reply(
     assert "only the first mail of a thread" in outbox(sessions)[0].reason
 
 
+def test_an_account_that_answers_within_threads_auto_replies_to_a_mail_answering_one_of_ours(
+        sessions: Any, item_id: int, smtp_server: tuple[RecordingHandler, int]) -> None:
+    """``auto_reply_same_thread: true`` lifts the thread rule only: the caps still count the reply."""
+    from tests.integration.test_notifier import TOKENS
+
+    server, port = smtp_server
+    with transaction(sessions) as s:
+        s.query(Account).filter_by(name="support").one().auto_reply_same_thread = True
+    ours = TOKENS.message_id("incident", 3, "example.test", unique="abc")
+    env = event(item_id)
+    env = env.model_copy(update={"payload": env.payload.model_copy(update={
+        "mail": env.payload.mail.model_copy(update={"references": [ours, "<p1@example.com>"]})})})
+    handler_for(sessions, port)(env)
+    assert [r.rcpt_tos for r in server.received] == [["ada@example.com"]]
+    [row] = outbox(sessions)
+    assert (row.status, row.counted) == ("sent", True)
+
+
 def test_cc_recipients_get_the_auto_reply_when_the_account_asks_for_it(
         sessions: Any, item_id: int, smtp_server: tuple[RecordingHandler, int]) -> None:
     server, port = smtp_server

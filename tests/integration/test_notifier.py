@@ -14,7 +14,7 @@ from services.notifier.handlers import Notifier
 from services.notifier.replies import ReplySender
 from services.notifier.senders import SenderPool
 from services.notifier.settings import NotifierSettings
-from services.notifier.templates import Templates
+from shared.templates import MailTemplates
 from shared.contracts import Address, Classification, Envelope, ItemChanged, ItemSummary, MailSummary
 from shared.db.engine import transaction
 from shared.db.models import Account, Item, ItemMail, OutboundMail
@@ -53,7 +53,8 @@ def handler_for(sessions: Any, port: int, **settings: Any) -> Notifier:
     senders = SenderPool(s, "", SecretBox([]))
     replies = ReplySender(sessions, senders, TOKENS, FilesystemBlobStore(Path(tempfile.mkdtemp())), "postroom; test")
     return Notifier(sessions=sessions, senders=senders, governor=Governor(s.governor_policy(), TOKENS),
-                    templates=Templates(), tokens=TOKENS, own_addresses=(), loop_id="postroom; test", replies=replies)
+                    templates=MailTemplates(), tokens=TOKENS, own_addresses=(), loop_id="postroom; test", replies=replies,
+                    console_url=s.console_url)
 
 
 def outbox(sessions: Any) -> list[OutboundMail]:

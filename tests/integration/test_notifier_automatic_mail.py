@@ -18,7 +18,7 @@ from services.notifier.handlers import Notifier
 from services.notifier.replies import ReplySender
 from services.notifier.senders import SenderPool
 from services.notifier.settings import NotifierSettings
-from services.notifier.templates import Templates
+from shared.templates import MailTemplates
 from services.parser.handlers import normalize
 from services.parser.limits import Limits
 from shared.contracts import BlobRef, Envelope, MailFetched
@@ -42,7 +42,7 @@ def _mail_through_the_pipeline(sessions: Any, port: int, raw: str) -> list[Outbo
     senders = SenderPool(settings, "", SecretBox([]))
     replies = ReplySender(sessions, senders, TOKENS, FilesystemBlobStore(Path(tempfile.mkdtemp())), "postroom; test")
     notifier = Notifier(sessions=sessions, senders=senders, governor=Governor(settings.governor_policy(), TOKENS),
-                        templates=Templates(), tokens=TOKENS, own_addresses=(), loop_id="postroom; test",
+                        templates=MailTemplates(), tokens=TOKENS, own_addresses=(), loop_id="postroom; test",
                         replies=replies)
     notifier(changed)
     with sessions() as s:

@@ -11,7 +11,7 @@ from email.message import EmailMessage
 import pytest
 
 from services.notifier.compose import build
-from services.notifier.templates import Rendered
+from shared.templates import Rendered
 from shared.contracts import Address, ItemChanged, ItemSummary, MailSummary
 
 

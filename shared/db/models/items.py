@@ -22,6 +22,8 @@ class Account(Base):
     item_type: Mapped[str] = mapped_column(String(40), default="incident")
     project: Mapped[str] = mapped_column(String(100))
     auto_reply: Mapped[bool] = mapped_column(Boolean, default=True)
+    # False: a mail that answers one of ours gets no auto-reply (only a thread's first mail does).
+    auto_reply_same_thread: Mapped[bool] = mapped_column(Boolean, default=False)
     config: Mapped[dict[str, Any]] = mapped_column(default=dict)  # kind-specific, never secrets
     sealed_secrets: Mapped[str | None] = mapped_column(Text, nullable=True)  # see shared/secrets.py
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -100,6 +102,7 @@ class ItemMail(Base):
     from_address: Mapped[str] = mapped_column(String(320), default="")
     from_name: Mapped[str] = mapped_column(String(320), default="")
     text: Mapped[str] = mapped_column(Text, default="")
+    reply_text: Mapped[str | None] = mapped_column(Text, nullable=True)  # the new text alone; None: not known
     raw_key: Mapped[str | None] = mapped_column(String(100))
     classification: Mapped[str] = mapped_column(String(20), default="human")
     matched_by: Mapped[str] = mapped_column(String(200), default="")
