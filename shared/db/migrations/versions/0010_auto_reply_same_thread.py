@@ -4,13 +4,13 @@
 of ours gets no auto-reply. ``item_mails.reply_text``: the mail's new text (no quoted history, no
 signature), for templates previewed against a stored mail; null for mail stored before.
 
-Revision ID: 0011
+Revision ID: 0010
 Revises: 0009
 """
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0011"
+revision = "0010"
 down_revision = "0009"
 branch_labels = None
 depends_on = None
