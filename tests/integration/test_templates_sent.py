@@ -13,6 +13,12 @@ from tests.support.items import add_account, handle, mail
 from tests.support.smtp import RecordingHandler
 
 
+def _body(message: Any, kind: str) -> str:
+    part = message.get_body(preferencelist=(kind,))
+    assert part is not None, f"no {kind} part"
+    return str(part.get_content())
+
+
 def with_templates(sessions: Any, templates: dict[str, Any]) -> None:
     with transaction(sessions) as s:
         s.query(Account).filter_by(name="support").one().config = {"templates": templates}
@@ -40,8 +46,8 @@ def test_an_html_only_template_sends_the_html_with_a_text_part_derived_from_it(
     with_templates(sessions, {"auto-reply": {"html": "<p>Hello {{ mail.from_name }},</p><p>it is <b>{{ token }}</b></p>"}})
     handler_for(sessions, port)(event(item_id))
     [sent] = server.received
-    html = sent.message.get_body(preferencelist=("html",)).get_content()
-    text = sent.message.get_body(preferencelist=("plain",)).get_content()
+    html = _body(sent.message, "html")
+    text = _body(sent.message, "plain")
     assert "<b>[#7]</b>" in html and "thank you for your message" not in html
     assert text.replace("\r\n", "\n") == "Hello Ada,\n\nit is [#7]\n"
 
@@ -56,8 +62,8 @@ def test_a_notification_carries_the_new_text_the_change_and_the_items_link_in_th
                          status_change=StatusChange(from_status="closed", to_status="open", reopened=True))
     handler_for(sessions, port, console_url="https://postroom.example.com/")(env)
     [sent] = server.received
-    text = sent.message.get_body(preferencelist=("plain",)).get_content()
-    html = sent.message.get_body(preferencelist=("html",)).get_content()
+    text = _body(sent.message, "plain")
+    html = _body(sent.message, "html")
     assert "is now open (reopened by a new mail), was closed" in text
     assert "It burns again." in text and "old quote" not in text
     assert "https://postroom.example.com/items/incident/7" in text
@@ -71,7 +77,7 @@ def test_without_a_console_url_a_notification_has_no_link(
                          notify=[Address(address="lead@example.com")])
     handler_for(sessions, port)(env)
     [sent] = server.received
-    body = sent.message.get_body(preferencelist=("plain",)).get_content()
+    body = _body(sent.message, "plain")
     assert "Hello" in body and "/items/" not in body and "href" not in sent.message.as_string()
 
 
