@@ -40,6 +40,9 @@ class ConsumerService:
     handler: Handler | BatchHandler
     settings: CommonSettings
     health: HealthState
+    # Work beside the consume loop, each (callable, seconds) called at start and then every so many
+    # seconds until stop (gauges recomputed from the database); a failure is logged, never fatal.
+    periodic: tuple[tuple[Callable[[], object], float], ...] = ()
     _busy: bool = False
 
     def run(self, stop: threading.Event) -> None:
@@ -57,6 +60,8 @@ class ConsumerService:
 
         ticker = threading.Thread(target=self._tick_while_idle, args=(stop,), daemon=True)
         ticker.start()
+        for work, seconds in self.periodic:
+            threading.Thread(target=_every, args=(work, seconds, stop), daemon=True).start()
         self.broker.consume(self.stage, on_deliveries, stop, on_ready=self.health.set_ready,
                             batch=self.settings.batch_size)
 
@@ -65,6 +70,16 @@ class ConsumerService:
         while not stop.wait(5):
             if self.health.ready and not self._busy:
                 self.health.tick()
+
+
+def _every(work: Callable[[], object], seconds: float, stop: threading.Event) -> None:
+    while not stop.is_set():
+        try:
+            work()
+        except Exception as exc:  # the database away for a moment: the next round tries again
+            log.warning("periodic work failed", work=getattr(work, "__qualname__", repr(work)),
+                        error=type(exc).__name__)
+        stop.wait(seconds)
 
 
 def declare_when_reachable(broker: Broker, stop: threading.Event, health: HealthState, first_delay: float = 1.0,
