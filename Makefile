@@ -5,7 +5,7 @@ PY      := $(VENV)/bin/python
 STAMP   := $(VENV)/.installed
 VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' pyproject.toml)
 
-.PHONY: install up lint test suite unit corpus deploy-check images clean bench bench-import chaos
+.PHONY: install up lint test suite unit corpus deploy-check prometheus-rule images clean bench bench-import chaos
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -38,9 +38,14 @@ suite: install
 unit: install
 	$(PY) -m pytest tests/unit tests/contracts
 
-## The deploy/ checks: render and strictly validate the Kubernetes overlays, lint the Dockerfile.
+## The deploy/ checks, offline: render and strictly validate the Kubernetes overlays (with the monitoring
+## component too), the RabbitMQ definitions against the topology, the lock file, compose; lint the Dockerfile.
 deploy-check: install
 	$(PY) -m pytest tests/deploy
+
+## deploy/k8s/components/monitoring/prometheusrule.yaml from deploy/prometheus/alerts.yaml (after changing the alerts).
+prometheus-rule: install
+	$(PY) deploy/prometheus/prometheusrule.py
 
 ## Every image target of deploy/Dockerfile, as postroom-<target>:<version> (needs a Docker engine).
 images:
