@@ -153,7 +153,7 @@ def test_a_service_started_before_the_database_waits_for_it_then_starts(empty_da
     assert PASSWORD not in text_ and "Traceback" not in text_, text_
 
 
-@pytest.mark.parametrize("service", ["itemwriter", "notifier"])
+@pytest.mark.parametrize("service", ["itemwriter", "notifier", "fetcher", "api"])
 def test_a_service_refuses_to_start_on_a_database_an_older_release_migrated(service, empty_database, amqp_url,
                                                                            namespace, tmp_path):
     engine = make_engine(empty_database)
