@@ -5,7 +5,7 @@ PY      := $(VENV)/bin/python
 STAMP   := $(VENV)/.installed
 VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' pyproject.toml)
 
-.PHONY: install up lint test suite unit corpus deploy-check images clean bench bench-import chaos
+.PHONY: install up lint test suite unit corpus deploy-check prometheus-rule lock images clean bench bench-import chaos
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -38,9 +38,24 @@ suite: install
 unit: install
 	$(PY) -m pytest tests/unit tests/contracts
 
-## The deploy/ checks: render and strictly validate the Kubernetes overlays, lint the Dockerfile.
+## The deploy/ checks, offline: render and strictly validate the Kubernetes overlays (with the monitoring
+## component too), the RabbitMQ definitions against the topology, the lock file, compose; lint the Dockerfile.
 deploy-check: install
 	$(PY) -m pytest tests/deploy
+
+## deploy/k8s/components/monitoring/prometheusrule.yaml from deploy/prometheus/alerts.yaml (after changing the alerts).
+prometheus-rule: install
+	$(PY) deploy/prometheus/prometheusrule.py
+
+## deploy/requirements.lock: every dependency of the images' extras (and the wheel's build backend) pinned,
+## with the hashes of its files, for Linux and Python 3.11 as in deploy/Dockerfile. After a change to the
+## dependencies in pyproject.toml, or to take newer releases: make lock (LOCK_ARGS=--upgrade for all of them).
+LOCK_EXTRAS := fetcher parser itemwriter notifier admin api
+lock: install
+	$(PY) -m pip install -q 'uv>=0.4'
+	$(VENV)/bin/uv pip compile pyproject.toml deploy/build-requirements.in $(addprefix --extra ,$(LOCK_EXTRAS)) \
+	  --generate-hashes --python-version 3.11 --python-platform x86_64-manylinux_2_28 \
+	  --custom-compile-command "make lock" $(LOCK_ARGS) -o deploy/requirements.lock
 
 ## Every image target of deploy/Dockerfile, as postroom-<target>:<version> (needs a Docker engine).
 images:

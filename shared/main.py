@@ -7,9 +7,13 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+from shared.health import HealthState
 from shared.logging import configure_logging, get_logger
 from shared.service import declare_when_reachable, install_stop_signals, start_health
 from shared.settings import CommonSettings, SettingsError
+
+# The services that open the database: each waits for it and checks its schema before it starts.
+DATABASE_SERVICES = frozenset({"fetcher", "itemwriter", "notifier", "api"})
 
 
 def run_service(name: str, settings_cls: type[CommonSettings], build: Callable[..., Any]) -> int:
@@ -23,6 +27,8 @@ def run_service(name: str, settings_cls: type[CommonSettings], build: Callable[.
     stop = threading.Event()
     install_stop_signals(stop)
     health = start_health(settings)
+    if name in DATABASE_SERVICES and not schema_ready(settings, stop, health, log):
+        return 0 if stop.is_set() else 2
     service = build(settings, health)
     if declare_when_reachable(service.broker, stop, health):
         log.info("started", service=name)
@@ -30,3 +36,18 @@ def run_service(name: str, settings_cls: type[CommonSettings], build: Callable[.
     service.broker.close()
     log.info("stopped", service=name)
     return 0
+
+
+def schema_ready(settings: CommonSettings, stop: threading.Event, health: HealthState, log: Any) -> bool:
+    """Wait for the database, then check its schema; False if stopped meanwhile or the schema is
+    not this release's (logged: the service must not start)."""
+    from shared.db.schema import SchemaMismatch, wait_for_schema
+
+    try:
+        revision = wait_for_schema(settings.resolved_database_url, stop, health)
+    except SchemaMismatch as exc:
+        log.error("refusing to start", reason=str(exc))
+        return False
+    if revision is not None:
+        log.info("database schema checked", revision=revision)
+    return revision is not None

@@ -59,3 +59,11 @@ LOOP_BREAKERS_OPEN = Gauge("postroom_loop_breakers_open",
 LOOP_BREAKER_TRIPS = Counter("postroom_loop_breaker_trips_total",
                              "Times a loop breaker opened, by account and scope (recipient, item, account)",
                              ["account", "scope"])
+# Outbound mail written to the outbox (status pending) and not yet sent or failed: a pending row is
+# a send in progress, or one waiting on the retry ladder; one that stays pending long is stuck. The
+# notifier recomputes both from the database every minute (every replica: the same figures).
+OUTBOUND_PENDING = Gauge("postroom_outbound_pending", "Outbound mails pending (not yet sent or failed), by account",
+                         ["account"])
+OUTBOUND_OLDEST_PENDING_AGE = Gauge("postroom_outbound_oldest_pending_age_seconds",
+                                    "Age of the account's oldest pending outbound mail, 0 when none is pending",
+                                    ["account"])

@@ -6,6 +6,7 @@ from __future__ import annotations
 import random
 import signal
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from shared.broker.port import Broker, BrokerUnavailable
@@ -39,6 +40,9 @@ class ConsumerService:
     handler: Handler | BatchHandler
     settings: CommonSettings
     health: HealthState
+    # Work beside the consume loop, each (callable, seconds) called at start and then every so many
+    # seconds until stop (gauges recomputed from the database); a failure is logged, never fatal.
+    periodic: tuple[tuple[Callable[[], object], float], ...] = ()
     _busy: bool = False
 
     def run(self, stop: threading.Event) -> None:
@@ -56,6 +60,8 @@ class ConsumerService:
 
         ticker = threading.Thread(target=self._tick_while_idle, args=(stop,), daemon=True)
         ticker.start()
+        for work, seconds in self.periodic:
+            threading.Thread(target=_every, args=(work, seconds, stop), daemon=True).start()
         self.broker.consume(self.stage, on_deliveries, stop, on_ready=self.health.set_ready,
                             batch=self.settings.batch_size)
 
@@ -66,29 +72,49 @@ class ConsumerService:
                 self.health.tick()
 
 
+def _every(work: Callable[[], object], seconds: float, stop: threading.Event) -> None:
+    while not stop.is_set():
+        try:
+            work()
+        except Exception as exc:  # the database away for a moment: the next round tries again
+            log.warning("periodic work failed", work=getattr(work, "__qualname__", repr(work)),
+                        error=type(exc).__name__)
+        stop.wait(seconds)
+
+
 def declare_when_reachable(broker: Broker, stop: threading.Event, health: HealthState, first_delay: float = 1.0,
                            max_delay: float = 30.0, rand: random.Random | None = None) -> bool:
     """Declare the topology, trying again while the broker cannot be reached, until ``stop``; return
-    whether it was declared. A pod started during a broker outage waits instead of exiting and
-    crash-looping: not ready meanwhile, but live (health ticks), one log line per attempt. The delay
-    doubles up to ``max_delay``, jittered so that many pods do not knock at once when the broker
-    returns."""
+    whether it was declared (``until_reachable``)."""
+    return until_reachable("broker", lambda: broker.declare(connect_retries=0), (BrokerUnavailable,), stop, health,
+                           first_delay=first_delay, max_delay=max_delay, rand=rand)
+
+
+def until_reachable(what: str, attempt: Callable[[], object], unreachable: tuple[type[Exception], ...],
+                    stop: threading.Event, health: HealthState, *, first_delay: float = 1.0, max_delay: float = 30.0,
+                    rand: random.Random | None = None, describe: Callable[[Exception], str] = str) -> bool:
+    """Call ``attempt`` until it does not raise one of ``unreachable``, or until ``stop``; return
+    whether it succeeded. A pod started during an outage of ``what`` (the broker, the database) waits
+    instead of exiting and crash-looping: not ready meanwhile, but live (health ticks), one log line
+    per attempt (``describe`` turns the error into text without secrets). The delay doubles up to
+    ``max_delay``, jittered so that many pods do not knock at once when the server returns. Any other
+    exception propagates."""
     rand = rand or random.Random()
-    delay, attempt = first_delay, 0
+    delay, attempts = first_delay, 0
     while not stop.is_set():
-        attempt += 1
+        attempts += 1
         try:
-            broker.declare(connect_retries=0)
-        except BrokerUnavailable as exc:
+            attempt()
+        except unreachable as exc:
             wait = delay * rand.uniform(0.5, 1.0)
-            log.warning("broker unreachable; trying again", attempt=attempt, retry_in_s=round(wait, 1),
-                        error=str(exc))
+            log.warning(f"{what} unreachable; trying again", attempt=attempts, retry_in_s=round(wait, 1),
+                        error=describe(exc))
             health.tick()
             stop.wait(wait)
             delay = min(delay * 2, max_delay)
             continue
-        if attempt > 1:
-            log.info("broker reachable", attempts=attempt)
+        if attempts > 1:
+            log.info(f"{what} reachable", attempts=attempts)
         return True
     return False
 

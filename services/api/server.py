@@ -12,7 +12,8 @@ from services.api.settings import ApiSettings
 from shared.broker.port import Broker
 from shared.logging import configure_logging, get_logger
 from shared.health import HealthState
-from shared.service import start_health
+from shared.main import schema_ready
+from shared.service import install_stop_signals, start_health
 
 log = get_logger("postroom.api")
 
@@ -35,9 +36,12 @@ def server_for(service: ApiService, settings: ApiSettings) -> uvicorn.Server:
 def serve(settings: ApiSettings, broker: Broker | None = None) -> int:
     configure_logging(settings.log_level, settings.log_format)
     health = start_health(settings)
+    stop = threading.Event()
+    install_stop_signals(stop)  # while it waits for the database; uvicorn handles them once it runs
+    if not schema_ready(settings, stop, health, log):
+        return 0 if stop.is_set() else 2
     service = build(settings, broker)
     service.broker.declare()
-    stop = threading.Event()
     start_relay(service, settings, stop, health)
     health.set_ready(True)
     log.info("started", service="api", url=settings.url)

@@ -6,6 +6,7 @@ from sqlalchemy.exc import OperationalError
 
 from services.notifier.governor import Governor
 from services.notifier.handlers import Notifier
+from services.notifier import pending
 from services.notifier.replies import ReplySender
 from services.notifier.senders import SenderPool
 from services.notifier.settings import NotifierSettings
@@ -42,4 +43,6 @@ def build(settings: NotifierSettings, health: HealthState, broker: Broker | None
     notifier = Notifier(
         sessions=sessions, senders=senders, governor=governor, templates=MailTemplates(), tokens=tokens,
         own_addresses=settings.own_addresses, loop_id=loop_id, replies=replies, console_url=settings.console_url)
-    return ConsumerService("notifier", broker or broker_from(settings), notifier, settings, health)
+    gauges = pending.PendingGauges(sessions)
+    return ConsumerService("notifier", broker or broker_from(settings), notifier, settings, health,
+                           periodic=((gauges.publish, pending.INTERVAL_SECONDS),))

@@ -42,12 +42,14 @@ cli(args=sys.argv[1:], prog_name="postroom")
 def distributions(requirements: Iterable[str]) -> set[str]:
     """The canonical names of ``requirements`` and everything they require, markers evaluated here."""
     found: set[str] = set()
+    seen: set[tuple[str, frozenset[str]]] = set()  # a distribution again with other extras adds their requirements
     todo = [Requirement(r) for r in requirements]
     while todo:
         requirement = todo.pop()
         name = canonicalize_name(requirement.name)
-        if name in found:
+        if (name, frozenset(requirement.extras)) in seen:
             continue
+        seen.add((name, frozenset(requirement.extras)))
         found.add(name)
         extras = {"", *requirement.extras}
         for text in metadata.requires(requirement.name) or []:

@@ -110,3 +110,55 @@ def test_the_services_run_hardened_as_in_kubernetes(compose):
         assert service["tmpfs"] == ["/tmp"], name
         assert service["cap_drop"] == ["ALL"], name
         assert "no-new-privileges:true" in service["security_opt"], name
+
+
+# Compose's "${NAME:?message}": the value of NAME, or compose refuses to start with the message.
+_REQUIRED = re.compile(r"^\$\{(?P<name>[A-Z_]+):\?(?P<message>[^}]+)\}$")
+
+
+def interpolate(value: str, env: dict[str, str]) -> str:
+    """What docker compose makes of a value that is one required variable (its ``:?`` form: unset
+    or empty both refuse)."""
+    match = _REQUIRED.match(value)
+    assert match, value
+    if not env.get(match["name"]):
+        raise ValueError(f"required variable {match['name']} is missing a value: {match['message']}")
+    return env[match["name"]]
+
+
+@pytest.mark.parametrize("name", ["POSTROOM_TOKEN_SECRET", "POSTROOM_SECRET_KEYS"])
+def test_the_secrets_are_required_from_the_environment_never_written_in_the_file(compose, name):
+    """Every service and one-shot reads the token secret and the Fernet keys from the environment
+    (deploy/.env), and compose refuses to start without them, saying how to make them; no development
+    mode lets a built-in secret through."""
+    for service in SERVICES + ("migrate", "accounts"):
+        environment = compose["services"][service]["environment"]
+        assert "POSTROOM_DEV_MODE" not in environment, service
+        value = environment[name]
+        with pytest.raises(ValueError, match=rf"{name} is missing a value: set {name} .*deploy/make-env makes it"):
+            interpolate(value, {})
+        with pytest.raises(ValueError):
+            interpolate(value, {name: ""})
+        assert interpolate(value, {name: "x" * 40}) == "x" * 40
+    assert "deploy/.env" in (ROOT / ".gitignore").read_text().splitlines()
+
+
+def test_make_env_writes_secrets_the_services_accept_and_never_overwrites_them(tmp_path):
+    """deploy/make-env's token secret passes the services' check and its key seals and opens; a second
+    run keeps the file (a new key would not open the stored account secrets)."""
+    import subprocess
+
+    from shared.secrets import SecretBox
+    from shared.settings import token_secret_problem
+
+    target = tmp_path / ".env"
+    subprocess.run([str(DEPLOY / "make-env"), str(target)], check=True, capture_output=True, timeout=30)
+    values = dict(line.split("=", 1) for line in target.read_text().splitlines())
+    assert set(values) == {"POSTROOM_TOKEN_SECRET", "POSTROOM_SECRET_KEYS"}
+    assert token_secret_problem(values["POSTROOM_TOKEN_SECRET"]) is None
+    box = SecretBox([values["POSTROOM_SECRET_KEYS"]])
+    assert box.open(box.seal({"password": "p"})) == {"password": "p"}
+    assert target.stat().st_mode & 0o077 == 0
+    again = subprocess.run([str(DEPLOY / "make-env"), str(target)], capture_output=True, text=True, timeout=30)
+    assert again.returncode == 1 and "keeping it" in again.stderr
+    assert dict(line.split("=", 1) for line in target.read_text().splitlines()) == values

@@ -6,13 +6,14 @@ from __future__ import annotations
 import copy
 from collections import Counter
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import kubernetes_validate
 import pytest
 import yaml
 
 from shared.broker.topology import CONSUMERS, Topology
+from shared.settings import CommonSettings
 from tests.deploy.conftest import ROOT, component, of_kind, pod_spec
 from tests.deploy.wiring import ENTRY, all_env_names, secrets_needed, writes_blob_store
 
@@ -230,6 +231,45 @@ def test_each_scaled_object_watches_the_queue_its_deployment_consumes(objects):
         assert 1 <= scaled_object["spec"]["minReplicaCount"] <= scaled_object["spec"]["maxReplicaCount"]
 
 
+def _prefetch(objects: list[dict[str, Any]], deployment: dict[str, Any]) -> int:
+    """The POSTROOM_PREFETCH a service's pods run with: the container's env, else the ConfigMap,
+    else the service's settings default."""
+    (container,) = pod_spec(deployment)["containers"]
+    for env in container.get("env", []):
+        if env["name"] == "POSTROOM_PREFETCH":
+            return int(env["value"])
+    if "POSTROOM_PREFETCH" in config(objects):
+        return int(config(objects)["POSTROOM_PREFETCH"])
+    settings_cls = cast(type[CommonSettings], ENTRY[component(deployment)][1])
+    return int(settings_cls.model_fields["prefetch"].default)
+
+
+def test_each_queue_length_threshold_is_above_the_prefetch_of_the_pods_it_scales(objects):
+    """KEDA reads ready messages; every replica already holds up to its prefetch unacknowledged. A
+    threshold at or below the prefetch scales up for a backlog one new replica takes whole into its
+    prefetch, and then straight down again."""
+    by_name = {d["metadata"]["name"]: d for d in deployments(objects).values()}
+    for scaled_object in of_kind(objects, "ScaledObject"):
+        deployment = by_name[scaled_object["spec"]["scaleTargetRef"]["name"]]
+        (trigger,) = scaled_object["spec"]["triggers"]
+        prefetch = _prefetch(objects, deployment)
+        assert prefetch >= 1
+        assert float(trigger["metadata"]["value"]) > prefetch, (component(deployment), prefetch)
+
+
+def test_each_scaled_object_falls_back_to_a_replica_count_within_its_bounds(objects):
+    """When KEDA cannot read the queue it holds the fallback count. KEDA accepts a fallback only for
+    AverageValue metrics (QueueLength's default), so the trigger must not choose another."""
+    for scaled_object in of_kind(objects, "ScaledObject"):
+        spec = scaled_object["spec"]
+        fallback = spec["fallback"]
+        assert set(fallback) == {"failureThreshold", "replicas"}
+        assert isinstance(fallback["failureThreshold"], int) and fallback["failureThreshold"] >= 1
+        assert spec["minReplicaCount"] <= fallback["replicas"] <= spec["maxReplicaCount"], scaled_object["metadata"]
+        for trigger in spec["triggers"]:
+            assert trigger.get("metricType", "AverageValue") == "AverageValue"
+
+
 # ---------------------------------------------------------------------------------------------
 # Configuration and secrets
 
@@ -306,6 +346,36 @@ def test_the_migration_job_runs_db_upgrade_with_the_cli_image(objects):
     assert container["command"] == ["postroom", "db", "upgrade"]
     assert "postroom-cli" in container["image"] or container["image"].split(":")[0].endswith("/cli")
     assert pod_spec(job)["restartPolicy"] == "Never"
+
+
+def _tag(image: str) -> str:
+    """The tag of ``registry/name:tag[@digest]`` (a registry's port is not a tag)."""
+    name = image.split("@", 1)[0]
+    return name.rsplit(":", 1)[1] if ":" in name.rsplit("/", 1)[-1] else ""
+
+
+def test_the_migration_job_is_named_after_the_release_its_image_is(objects):
+    """A Job cannot be changed once created: a new release's Job has a new name, so `kubectl apply`
+    of a new release runs its migration instead of failing on the old Job. Name, version label and
+    the cli image's tag agree with each other and with pyproject.toml, in every overlay."""
+    import tomllib
+
+    version = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
+    (job,) = of_kind(objects, "Job")
+    (container,) = pod_spec(job)["containers"]
+    assert job["metadata"]["name"] == f"postroom-db-upgrade-{version}"
+    assert job["metadata"]["labels"]["app.kubernetes.io/version"] == version
+    assert _tag(container["image"]) == version
+    assert job["spec"]["ttlSecondsAfterFinished"] > 0  # old releases' Jobs do not pile up
+    for deployment in deployments(objects).values():  # the release the Job migrates for
+        for service_container in pod_spec(deployment)["containers"]:
+            assert _tag(service_container["image"]) == version, deployment["metadata"]["name"]
+
+
+def test_the_image_tag_reader_skips_registry_ports_and_digests():
+    assert _tag("registry.example.com:5000/postroom/cli:0.2.0@sha256:ab") == "0.2.0"
+    assert _tag("registry.example.com:5000/postroom/cli") == ""
+    assert _tag("postroom-cli:0.1.0") == "0.1.0"
 
 
 # ---------------------------------------------------------------------------------------------

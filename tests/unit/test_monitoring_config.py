@@ -61,7 +61,8 @@ def test_every_alert_has_an_expression_a_severity_and_a_summary() -> None:
                                           "PostroomAccountTokenExpiresSoon", "PostroomDeadLettersGrowing",
                                           "PostroomDeadLettersHeld", "PostroomLoopBreakerOpen",
                                           "PostroomQueueBacklogGrowing", "PostroomStageNotConsuming",
-                                          "PostroomTargetDown", "PostroomStageAbsent"}
+                                          "PostroomTargetDown", "PostroomStageAbsent",
+                                          "PostroomOutboundMailPendingTooLong", "PostroomAccountAuthFailed"}
     for rule in found:
         assert rule["expr"].strip() and rule["labels"]["severity"] in {"warning", "critical"}, rule["alert"]
         assert rule["annotations"]["summary"], rule["alert"]
@@ -82,7 +83,20 @@ def test_the_metrics_other_services_set_are_defined_with_their_documented_names(
             "postroom_account_token_expiry_timestamp_seconds", "postroom_auto_replies_sent_total",
             "postroom_auto_replies_suppressed_total", "postroom_loop_breaker_open",
             "postroom_dead_letters_total", "postroom_retries_total", "postroom_messages_handled_total",
-            "postroom_handler_duration_seconds"} <= exported_metric_names()
+            "postroom_handler_duration_seconds", "postroom_outbound_pending",
+            "postroom_outbound_oldest_pending_age_seconds"} <= exported_metric_names()
+
+
+def test_every_alert_has_a_promtool_case_that_fires_and_one_that_must_not() -> None:
+    """Each rule's unit tests expect it firing at some time and silent at another (an alert whose
+    tests never expect silence would pass a rule that always fires)."""
+    tests = yaml.safe_load(ALERTS.with_name("alerts_test.yaml").read_text())["tests"]
+    cases: dict[str, set[bool]] = {}
+    for test in tests:
+        for case in test.get("alert_rule_test", []):
+            cases.setdefault(case["alertname"], set()).add(bool(case["exp_alerts"]))
+    for rule in rules():
+        assert cases.get(rule["alert"]) == {True, False}, rule["alert"]
 
 
 def _rule(name: str) -> dict:
