@@ -49,9 +49,9 @@ def folders_command(ctx: CliContext, name: str) -> None:
     """List the folders of IMAP account NAME's server (the one it reads is marked '*')."""
     from sqlalchemy import select
 
-    from services.fetcher.failures import classify
-    from services.fetcher.folders import list_folders
-    from services.fetcher.mailconfig import password_from
+    from shared.mailboxes.failures import classify
+    from shared.mailboxes.folders import list_folders
+    from shared.mailboxes.mailconfig import password_from
     from shared.db.models import Account
 
     with ctx.sessions() as session:

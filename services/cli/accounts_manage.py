@@ -129,7 +129,7 @@ def delete_command(ctx: CliContext, name: str, yes: bool) -> None:
     """Delete account NAME and its fetch state; the items and mails it imported stay."""
     from services.fetcher.accountedit import find_account
     from services.fetcher.accountstate import forget_account, live_reader
-    from services.fetcher.clock import as_utc
+    from shared.clock import as_utc
 
     with ctx.sessions() as session, session.begin():
         account = find_account(session, name)
@@ -159,7 +159,7 @@ def test_command(ctx: CliContext, name: str) -> None:
     """Connect and log in as account NAME (OAuth accounts: with their stored sign-in): what is there, or
     which step failed (DNS, TCP, TLS, auth)."""
     from services.fetcher.accountedit import find_account
-    from services.fetcher.probe import probe
+    from shared.mailboxes.probe import probe
     from shared.secrets import SecretsUnavailable
 
     with ctx.sessions() as session:
@@ -191,7 +191,7 @@ def test_command(ctx: CliContext, name: str) -> None:
 def _account_token(ctx: CliContext, name: str) -> Any:
     """The account's OAuth access token, from the fetcher's token provider."""
     from services.cli.connect import oauth_parts
-    from services.fetcher.probe_oauth import AccountToken
+    from shared.mailboxes.probe_oauth import AccountToken
     from shared.oauth.tokens import TokenProvider
 
     authenticators, store = oauth_parts(ctx)

@@ -14,7 +14,7 @@ from services.fetcher.accounts import AccountSpec, apply_specs
 from services.fetcher.apicursors import ApiCursors
 from services.fetcher.apisync import sync_source
 from services.fetcher.graph import GraphConfig, GraphMailSource
-from services.fetcher.graph_client import GraphClient
+from shared.mailboxes.graph_client import GraphClient
 from shared.oauth.accounts import AccountAuthenticators
 from shared.oauth.store import TokenStore
 from shared.oauth.tokens import TokenProvider
