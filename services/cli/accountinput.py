@@ -12,7 +12,7 @@ import click
 import yaml
 from pydantic import ValidationError
 
-from services.fetcher.accounts import SECRET_FIELDS
+from shared.accounts.specs import SECRET_FIELDS
 
 
 def parse_sets(pairs: Iterable[str]) -> dict[str, Any]:

@@ -28,7 +28,7 @@ def apply_command(ctx: CliContext, path: Path, dry_run: bool) -> None:
     """Create or update the accounts declared in FILE (idempotent)."""
     from pydantic import ValidationError
 
-    from services.fetcher.accounts import apply_specs, load_specs
+    from shared.accounts.specs import apply_specs, load_specs
 
     try:
         specs = load_specs(path)
@@ -80,8 +80,8 @@ def show_command(ctx: CliContext, name: str, as_json: bool) -> None:
 
     from sqlalchemy import select
 
-    from services.fetcher.report import account_report, render_text
-    from services.itemwriter.authentication import trust_summary
+    from shared.accounts.report import account_report, render_text
+    from shared.items.authentication import trust_summary
     from shared.db.models import Account
 
     with ctx.sessions() as session:

@@ -27,7 +27,7 @@ def _ask(field: Field, answers: dict[str, Any]) -> Any:
 
 
 def _mapping_overrides(text: str) -> dict[str, str]:
-    from services.itemwriter.mapping import DEFAULT_MAPPING, MAIL_FIELDS
+    from shared.items.mapping import DEFAULT_MAPPING, MAIL_FIELDS
 
     pairs = dict(p.split("=", 1) for p in (s.replace(" ", "") for s in text.split(",")) if "=" in p)
     unknown = sorted(v for v in pairs.values() if v not in MAIL_FIELDS)
@@ -46,7 +46,7 @@ def _start(provider: Provider, oauth: str | None) -> dict[str, Any]:
 
 
 def _interactive(given: dict[str, Any]) -> tuple[Provider, dict[str, Any], dict[str, str]]:
-    from services.itemwriter.mapping import DEFAULT_MAPPING
+    from shared.items.mapping import DEFAULT_MAPPING
 
     offered = providers()
     for number, p in enumerate(offered, start=1):
@@ -126,7 +126,7 @@ def add_command(ctx: CliContext, kind: str | None, sets: tuple[str, ...], passwo
     """Add an account: asks for the provider and its fields, or takes them as options with --kind."""
     from pydantic import ValidationError
 
-    from services.fetcher.accountedit import find_account, store
+    from shared.accounts.edit import find_account, store
 
     given = {k: v for k, v in options.items() if v is not None}
     secret = secret_from_stdin(password_stdin, app_password_stdin, client_secret_stdin)

@@ -37,7 +37,7 @@ def edit_command(ctx: CliContext, name: str, sets: tuple[str, ...], unsets: tupl
     """Change account NAME's fields; prints what changed (secrets as 'changed', never their values)."""
     from pydantic import ValidationError
 
-    from services.fetcher.accountedit import diff_lines, find_account, spec_values, store
+    from shared.accounts.edit import diff_lines, find_account, spec_values, store
 
     changes = parse_sets(sets)
     if "name" in changes or "name" in unsets:
@@ -75,7 +75,7 @@ def copy_command(ctx: CliContext, name: str, new: str, address: str | None) -> N
     """A new account NEW with NAME's settings and sealed secrets, inactive until activated."""
     from pydantic import ValidationError
 
-    from services.fetcher.accountedit import find_account, spec_values, store
+    from shared.accounts.edit import find_account, spec_values, store
 
     with ctx.sessions() as session, session.begin():
         source = find_account(session, name)

@@ -14,11 +14,11 @@ from services.cli.accounts_edit import copy_command, edit_command
 from services.cli.context import CliContext
 
 if TYPE_CHECKING:
-    from services.fetcher.overview import TokenExpiryReader
+    from shared.accounts.overview import TokenExpiryReader
 
 
 def token_expiry_readers() -> Mapping[str, TokenExpiryReader]:
-    """Kind -> reader of its accounts' token expiry (services/fetcher/overview.py, ``TokenExpiryReader``):
+    """Kind -> reader of its accounts' token expiry (shared/accounts/overview.py, ``TokenExpiryReader``):
     for an OAuth sign-in, when it lapses without an operator (the refresh token's known lifetime or
     the client secret's end), else when the access token expires."""
     return {kind: _oauth_expiry for kind in ("graph", "gmail", "imap", "pop3")}
@@ -57,7 +57,7 @@ def list_command(ctx: CliContext, as_json: bool) -> None:
     """Every account on one line: active, last success, last error, backlog, token expiry."""
     import json
 
-    from services.fetcher.overview import account_rows, render_rows
+    from shared.accounts.overview import account_rows, render_rows
 
     with ctx.sessions() as session:
         rows = account_rows(session, token_expiry_readers())
@@ -78,7 +78,7 @@ def _signed_in(session: Any, name: str) -> bool:
 
 
 def _set_active(ctx: CliContext, name: str, active: bool) -> None:
-    from services.fetcher.accountedit import find_account, same_mailbox_readers
+    from shared.accounts.edit import find_account, same_mailbox_readers
 
     with ctx.sessions() as session, session.begin():
         account = find_account(session, name)
@@ -127,8 +127,8 @@ def deactivate_command(ctx: CliContext, name: str) -> None:
 @click.pass_obj
 def delete_command(ctx: CliContext, name: str, yes: bool) -> None:
     """Delete account NAME and its fetch state; the items and mails it imported stay."""
-    from services.fetcher.accountedit import find_account
-    from services.fetcher.accountstate import forget_account, live_reader
+    from shared.accounts.edit import find_account
+    from shared.accounts.state import forget_account, live_reader
     from shared.clock import as_utc
 
     with ctx.sessions() as session, session.begin():
@@ -158,7 +158,7 @@ def delete_command(ctx: CliContext, name: str, yes: bool) -> None:
 def test_command(ctx: CliContext, name: str) -> None:
     """Connect and log in as account NAME (OAuth accounts: with their stored sign-in): what is there, or
     which step failed (DNS, TCP, TLS, auth)."""
-    from services.fetcher.accountedit import find_account
+    from shared.accounts.edit import find_account
     from shared.mailboxes.probe import probe
     from shared.secrets import SecretsUnavailable
 

@@ -24,9 +24,9 @@ def apply_command(ctx: CliContext, path: Path, dry_run: bool) -> None:
     import yaml
     from pydantic import ValidationError
 
-    from services.fetcher.accounts import AccountSpec, apply_specs
-    from services.itemwriter.declare import CatalogSpec, apply_catalog
-    from services.itemwriter.validation import account_problems
+    from shared.accounts.specs import AccountSpec, apply_specs
+    from shared.items.declare import CatalogSpec, apply_catalog
+    from shared.items.validation import account_problems
 
     try:
         data = yaml.safe_load(path.read_text()) or {}

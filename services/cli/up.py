@@ -84,7 +84,7 @@ def _first_admin(ctx: CliContext, var: Path) -> str:
 def up_command(ctx: CliContext, accounts_file: Path, memory: bool, sink_port: int) -> None:
     """Run the whole pipeline locally until Ctrl-C."""
     from services.cli.localbroker import broker_answers, start_local_rabbitmq
-    from services.fetcher.accounts import apply_specs, load_specs
+    from shared.accounts.specs import apply_specs, load_specs
     from shared.db.engine import make_engine
     from shared.db.migrate import upgrade
 

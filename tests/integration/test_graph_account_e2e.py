@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from services.fetcher.accounts import AccountSpec, apply_specs
+from shared.accounts.specs import AccountSpec, apply_specs
 from services.fetcher.apicursors import ApiCursors
 from services.fetcher.apisync import sync_source
 from services.fetcher.graph import GraphConfig, GraphMailSource

@@ -8,7 +8,7 @@ import ssl
 import pytest
 from pydantic import ValidationError
 
-from services.fetcher.accounts import AccountSpec
+from shared.accounts.specs import AccountSpec
 from services.fetcher.backoff import Backoff
 from shared.mailboxes.failures import TWO_FACTOR_HINT, classify, login_failed, looks_like_two_factor
 from shared.mailboxes.imap import sequence_set

@@ -54,7 +54,7 @@ class AccountSpec(BaseModel):
     reopen_closed: bool = True
     attribute_forwards: bool = False  # an agent's forward counts as from the original sender
     # Authentication-Results from these are believed; Microsoft 365 and Gmail accounts believe the
-    # provider's own header when none are named (services/itemwriter/authentication.py).
+    # provider's own header when none are named (shared/items/authentication.py).
     trusted_authserv_ids: list[str] = []
     require_verified_sender_for_append: bool = False  # only a sender a trusted server passed appends
 
