@@ -74,3 +74,13 @@ class TemplatePreview(Body):
     mail_id: int | None = None
     item_number: int | None = None
     item_type: str | None = None
+
+
+class AccountEdit(Body):
+    set: dict[str, Any] = {}  # field -> value; "block.key" for one field of a block (oauth.tenant)
+    unset: list[str] = []
+
+
+class AccountCopy(Body):
+    name: str
+    address: str | None = None

@@ -1,4 +1,6 @@
-"""Accounts as people see them (never a secret), and turning one on or off."""
+"""Accounts as people see them (never a secret): the list with health, the overview with token
+expiry, one account's report, and turning one on or off. Adding, changing and deleting are in
+accountedits.py; connecting to the mailbox in accountchecks.py."""
 
 from __future__ import annotations
 
@@ -8,8 +10,19 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from services.app.actors import Actor
-from services.app.errors import NotFound
-from shared.db.models import Account, AccountHealth, utcnow
+from services.app.errors import Conflict, NotFound
+from shared.accounts.edit import find_account, same_mailbox_readers
+from shared.accounts.overview import account_rows
+from shared.accounts.report import account_report
+from shared.db.models import Account, AccountHealth, OAuthToken, utcnow
+from shared.items.authentication import trust_summary
+from shared.oauth.expiry import token_expiry_readers
+
+# What the itemwriter does with the account's mail, as a report lists it.
+ITEM_SETTINGS = ("item_type", "project", "creator", "auto_reply", "field_mapping", "default_values",
+                 "save_attachments", "add_sender_to_notify", "map_senders", "quiet_on_create", "reply_status",
+                 "reply_moves_step", "reopen_closed", "attribute_forwards", "trusted_authserv_ids",
+                 "require_verified_sender_for_append", "auto_reply_same_thread")
 
 
 def _view(account: Account, health: AccountHealth | None) -> dict[str, Any]:
@@ -28,15 +41,58 @@ def list_accounts(session: Session, actor: Actor) -> list[dict[str, Any]]:
     return [_view(a, health.get(a.name)) for a in session.scalars(select(Account).order_by(Account.name))]
 
 
-def set_active(session: Session, actor: Actor, name: str, active: bool) -> dict[str, Any]:
-    actor.require_admin("changing an account")
-    account = session.scalar(select(Account).where(Account.name == name))
+def view(session: Session, actor: Actor, name: str) -> dict[str, Any]:
+    actor.require_admin("the accounts")
+    account = find_account(session, name)
     if account is None:
-        raise NotFound(f"no account {name}")
+        raise NotFound(f"unknown account {name!r}")
+    return _view(account, session.get(AccountHealth, name))
+
+
+def overview(session: Session, actor: Actor) -> list[dict[str, Any]]:
+    """Every account on one row: active, last success, last error, backlog, token expiry."""
+    actor.require_admin("the accounts")
+    return account_rows(session, token_expiry_readers())
+
+
+def report(session: Session, actor: Actor, name: str) -> dict[str, Any]:
+    """Who reads the account, its health, import progress, mails that could not be fetched, what the
+    itemwriter does with its mail and which servers' verdicts it trusts. No secret, sealed or not."""
+    actor.require_admin("the accounts")
+    found = account_report(session, name)
+    account = find_account(session, name)
+    if found is None or account is None:
+        raise NotFound(f"unknown account {name!r}")
+    found["items"] = {key: getattr(account, key) for key in ITEM_SETTINGS}
+    found["trust"] = trust_summary(account.kind, account.trusted_authserv_ids or [])
+    return found
+
+
+def signed_in(session: Session, name: str) -> bool:
+    token = session.get(OAuthToken, name)
+    return token is not None and token.sealed_cache is not None
+
+
+def set_active(session: Session, actor: Actor, name: str, active: bool) -> dict[str, Any]:
+    """Start or stop fetching the account (its settings, secrets and progress are kept). An OAuth
+    account is activated only once signed in, and never while another active account reads its
+    mailbox (every mail would be imported twice). ``changed`` is False when it was so already."""
+    actor.require_admin("changing an account")
+    account = find_account(session, name)
+    if account is None:
+        raise NotFound(f"unknown account {name!r}")
+    if account.active == active:
+        return _view(account, session.get(AccountHealth, name)) | {"changed": False}
+    if active and account.config.get("oauth") and not signed_in(session, name):
+        raise Conflict(f"{name} is not signed in yet: connect it first (postroom accounts connect "
+                       f"{name}), then activate it")
+    if active and (others := same_mailbox_readers(session, account)):
+        raise Conflict(f"the mailbox {name} reads is read by {', '.join(others)} already: every "
+                       "mail would be imported twice. Deactivate that one or change this one first")
     account.active = active
     if active:
         wake(session, name)
-    return _view(account, session.get(AccountHealth, name))
+    return _view(account, session.get(AccountHealth, name)) | {"changed": True}
 
 
 def wake(session: Session, name: str) -> bool:

@@ -1,18 +1,19 @@
 """What the account commands read from a person or a script: ``--set key=value`` pairs (values in
 YAML, as in the accounts file; ``block.key`` for one field of a block such as ``oauth:``), a secret
-from stdin, and refusals that never echo a secret."""
+from stdin, and the application layer's refusals (which never echo a secret)."""
 
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import click
 import yaml
-from pydantic import ValidationError
 
-from services.fetcher.accounts import SECRET_FIELDS
+from services.app.errors import AppError
+from shared.accounts.specs import SECRET_FIELDS
 
 
 def parse_sets(pairs: Iterable[str]) -> dict[str, Any]:
@@ -32,18 +33,6 @@ def parse_sets(pairs: Iterable[str]) -> dict[str, Any]:
         except yaml.YAMLError:
             raise click.BadParameter(f"{key}: not a valid YAML value", param_hint="--set") from None
     return values
-
-
-def with_sets(values: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
-    """``values`` with ``changes`` applied; a dotted key (``oauth.tenant``) changes one field of a block."""
-    merged = dict(values)
-    for key, value in changes.items():
-        block, dot, field = key.partition(".")
-        if dot:
-            merged[block] = {**(merged.get(block) or {}), field: value}
-        else:
-            merged[key] = value
-    return merged
 
 
 def secret_from_stdin(password_stdin: bool, app_password_stdin: bool,
@@ -66,15 +55,10 @@ def _flag(key: str) -> str:
     return f"--{key.replace('_', '-')}-stdin"
 
 
-def redact(text: str, secrets: dict[str, Any]) -> str:
-    for value in secrets.values():
-        if isinstance(value, str) and value:
-            text = text.replace(value, "********")
-    return text
-
-
-def invalid(name: str, exc: ValidationError, secrets: dict[str, Any]) -> click.ClickException:
-    """The problems of an account spec, without the values that were given (one may be a password)."""
-    problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'account'}: {e['msg']}"
-                         for e in exc.errors(include_input=False, include_url=False))
-    return click.ClickException(redact(f"account {name!r} not valid: {problems}", secrets))
+@contextmanager
+def refused() -> Iterator[None]:
+    """An operation's refusal (services/app) as a one-line error."""
+    try:
+        yield
+    except AppError as exc:
+        raise click.ClickException(exc.message) from None

@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from services.cli.connect import connect_command, tokens_command
+from services.cli.accountinput import refused
 from services.cli.context import CliContext
 from services.cli.invalid import refuse
 
@@ -28,16 +29,16 @@ def apply_command(ctx: CliContext, path: Path, dry_run: bool) -> None:
     """Create or update the accounts declared in FILE (idempotent)."""
     from pydantic import ValidationError
 
-    from services.fetcher.accounts import apply_specs, load_specs
+    from services.app.accountedits import apply_accounts_file
+    from services.app.actors import OPERATOR
 
     try:
-        specs = load_specs(path)
+        with ctx.sessions() as session, session.begin():
+            changes = apply_accounts_file(session, OPERATOR, path, ctx.secret_box)
+            if dry_run:
+                session.rollback()
     except ValidationError as exc:
         raise refuse(path, exc) from None
-    with ctx.sessions() as session, session.begin():
-        changes = apply_specs(session, specs, Path.cwd(), ctx.secret_box)
-        if dry_run:
-            session.rollback()
     for line in changes or ["no changes"]:
         click.echo(line)
 
@@ -47,25 +48,11 @@ def apply_command(ctx: CliContext, path: Path, dry_run: bool) -> None:
 @click.pass_obj
 def folders_command(ctx: CliContext, name: str) -> None:
     """List the folders of IMAP account NAME's server (the one it reads is marked '*')."""
-    from sqlalchemy import select
+    from services.app.accountchecks import folders
+    from services.app.actors import OPERATOR
 
-    from services.fetcher.failures import classify
-    from services.fetcher.folders import list_folders
-    from services.fetcher.mailconfig import password_from
-    from shared.db.models import Account
-
-    with ctx.sessions() as session:
-        account = session.scalar(select(Account).where(Account.name == name))
-        if account is None:
-            raise click.ClickException(f"unknown account {name!r}")
-        if account.kind != "imap":
-            raise click.ClickException(f"{name} is a {account.kind} account: only IMAP accounts have folders")
-        config, sealed = dict(account.config), account.sealed_secrets
-    try:
-        lines = list_folders(config, password_from(ctx.secret_box.open(sealed)))
-    except Exception as exc:
-        error = classify(exc)
-        raise click.ClickException(f"{name}: {error.kind} error: {error}") from None
+    with refused():
+        lines = folders(ctx.sessions, OPERATOR, name, ctx.secret_box)
     for line in lines:
         click.echo(line)
 
@@ -78,19 +65,12 @@ def show_command(ctx: CliContext, name: str, as_json: bool) -> None:
     """Account NAME: who reads it, its health, import progress, mails that could not be fetched."""
     import json
 
-    from sqlalchemy import select
+    from services.app.accounts import report as account_report
+    from services.app.actors import OPERATOR
+    from shared.accounts.report import render_text
 
-    from services.fetcher.report import account_report, render_text
-    from services.itemwriter.authentication import trust_summary
-    from shared.db.models import Account
-
-    with ctx.sessions() as session:
-        report = account_report(session, name)
-        account = session.scalar(select(Account).where(Account.name == name))
-    if report is None or account is None:
-        raise click.ClickException(f"unknown account {name!r}")
-    report["items"] = {key: getattr(account, key) for key in ITEM_SETTINGS}
-    report["trust"] = trust_summary(account.kind, account.trusted_authserv_ids or [])
+    with refused(), ctx.sessions() as session:
+        report = account_report(session, OPERATOR, name)
     if as_json:
         click.echo(json.dumps(report, indent=2))
         return
@@ -98,13 +78,6 @@ def show_command(ctx: CliContext, name: str, as_json: bool) -> None:
         click.echo(line)
     click.echo("  items: " + ", ".join(f"{k}={v!r}" for k, v in report["items"].items() if k != "trusted_authserv_ids"))
     click.echo(f"  sender verification trusts: {report['trust']}")
-
-
-# What the itemwriter does with the account's mail, as `accounts show` lists it.
-ITEM_SETTINGS = ("item_type", "project", "creator", "auto_reply", "field_mapping", "default_values",
-                 "save_attachments", "add_sender_to_notify", "map_senders", "quiet_on_create", "reply_status",
-                 "reply_moves_step", "reopen_closed", "attribute_forwards", "trusted_authserv_ids",
-                 "require_verified_sender_for_append", "auto_reply_same_thread")
 
 
 # Managing accounts one by one (list, add, edit, copy, delete, activate, deactivate, test).

@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from services.cli.accountinput import invalid, parse_sets, secret_from_stdin, with_sets
+from services.cli.accountinput import parse_sets, refused, secret_from_stdin
 from services.cli.accounts_providers import (
     PROVIDERS, SECRET_PROMPTS, SIGN_IN, Field, Provider, fields_of, needed_secret, providers, spec_of, xoauth2)
 from services.cli.context import CliContext
@@ -27,7 +27,7 @@ def _ask(field: Field, answers: dict[str, Any]) -> Any:
 
 
 def _mapping_overrides(text: str) -> dict[str, str]:
-    from services.itemwriter.mapping import DEFAULT_MAPPING, MAIL_FIELDS
+    from shared.items.mapping import DEFAULT_MAPPING, MAIL_FIELDS
 
     pairs = dict(p.split("=", 1) for p in (s.replace(" ", "") for s in text.split(",")) if "=" in p)
     unknown = sorted(v for v in pairs.values() if v not in MAIL_FIELDS)
@@ -46,7 +46,7 @@ def _start(provider: Provider, oauth: str | None) -> dict[str, Any]:
 
 
 def _interactive(given: dict[str, Any]) -> tuple[Provider, dict[str, Any], dict[str, str]]:
-    from services.itemwriter.mapping import DEFAULT_MAPPING
+    from shared.items.mapping import DEFAULT_MAPPING
 
     offered = providers()
     for number, p in enumerate(offered, start=1):
@@ -124,9 +124,8 @@ def _missing_secret(kind: str, needed: str, answers: dict[str, Any]) -> click.Us
 def add_command(ctx: CliContext, kind: str | None, sets: tuple[str, ...], password_stdin: bool,
                 app_password_stdin: bool, client_secret_stdin: bool, inactive: bool, **options: Any) -> None:
     """Add an account: asks for the provider and its fields, or takes them as options with --kind."""
-    from pydantic import ValidationError
-
-    from services.fetcher.accountedit import find_account, store
+    from services.app.accountedits import add_account, with_sets
+    from services.app.actors import OPERATOR
 
     given = {k: v for k, v in options.items() if v is not None}
     secret = secret_from_stdin(password_stdin, app_password_stdin, client_secret_stdin)
@@ -139,14 +138,8 @@ def add_command(ctx: CliContext, kind: str | None, sets: tuple[str, ...], passwo
         if needed and not (set(secret) & ({"password", "app_password"} if needed == "password" else {needed})):
             raise _missing_secret(kind, needed, answers)
     values = with_sets(spec_of(answers), parse_sets(sets)) | secret | ({"active": False} if inactive else {})
-    with ctx.sessions() as session, session.begin():
-        if find_account(session, values["name"]) is not None:
-            raise click.ClickException(f"account {values['name']!r} exists already: change it with "
-                                       f"'postroom accounts edit {values['name']}'")
-        try:
-            store(session, values, ctx.secret_box)
-        except ValidationError as exc:
-            raise invalid(values["name"], exc, secret) from None
+    with refused(), ctx.sessions() as session, session.begin():
+        add_account(session, OPERATOR, values, ctx.secret_box)
     state = "inactive" if inactive else "active"
     name = values["name"]
     click.echo(f"+ {name} ({provider.kind}, {values['address']}, {state})")

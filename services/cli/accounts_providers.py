@@ -93,7 +93,7 @@ SECRET_PROMPTS = {"password": "Password (an app password if the account uses two
 
 def providers() -> list[Provider]:
     """The providers whose kind the accounts model knows."""
-    from services.fetcher.accounts import KINDS
+    from shared.accounts.specs import KINDS
 
     return [p for p in PROVIDERS if p.kind in KINDS]
 

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from services.cli.accountinput import refused
 from services.cli.context import CliContext
 from services.cli.invalid import refuse
 
@@ -24,27 +25,15 @@ def apply_command(ctx: CliContext, path: Path, dry_run: bool) -> None:
     import yaml
     from pydantic import ValidationError
 
-    from services.fetcher.accounts import AccountSpec, apply_specs
-    from services.itemwriter.declare import CatalogSpec, apply_catalog
-    from services.itemwriter.validation import account_problems
+    from services.app.accountedits import apply_config_file
+    from services.app.actors import OPERATOR
 
     try:
-        data = yaml.safe_load(path.read_text()) or {}
-        catalog = CatalogSpec.model_validate(data)
-        specs = [AccountSpec.model_validate(a) for a in data.get("accounts", [])]
+        with refused(), ctx.sessions() as session, session.begin():
+            changes = apply_config_file(session, OPERATOR, path, ctx.secret_box)
+            if dry_run:
+                session.rollback()
     except (ValidationError, yaml.YAMLError) as exc:
         raise refuse(path, exc) from None
-    with ctx.sessions() as session, session.begin():
-        try:
-            changes = apply_catalog(session, catalog)
-        except ValueError as exc:
-            raise click.ClickException(f"{path}: {exc}") from None
-        problems = [p for spec in specs for p in account_problems(session, spec)]
-        if problems:
-            raise click.ClickException(f"{path}: nothing applied:\n  " + "\n  ".join(problems))
-        changes += [f"{line[:2]}account {line[2:]}" for line in apply_specs(session, specs, Path.cwd(),
-                                                                            ctx.secret_box)]
-        if dry_run:
-            session.rollback()
     for line in changes or ["no changes"]:
         click.echo(line)

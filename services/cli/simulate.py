@@ -41,7 +41,7 @@ def simulate(sessions: Any, raw: bytes, account: str, tokens: Any, own_addresses
              policy: Any = None) -> dict[str, Any]:
     from sqlalchemy import select
 
-    from services.itemwriter.authentication import trust_summary
+    from shared.items.authentication import trust_summary
     from services.itemwriter.writer import write_item
     from services.notifier.governor import Policy
     from services.parser.handlers import normalize

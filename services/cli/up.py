@@ -84,7 +84,8 @@ def _first_admin(ctx: CliContext, var: Path) -> str:
 def up_command(ctx: CliContext, accounts_file: Path, memory: bool, sink_port: int) -> None:
     """Run the whole pipeline locally until Ctrl-C."""
     from services.cli.localbroker import broker_answers, start_local_rabbitmq
-    from services.fetcher.accounts import apply_specs, load_specs
+    from services.app.accountedits import apply_accounts_file
+    from services.app.actors import OPERATOR
     from shared.db.engine import make_engine
     from shared.db.migrate import upgrade
 
@@ -104,7 +105,7 @@ def up_command(ctx: CliContext, accounts_file: Path, memory: bool, sink_port: in
         click.echo(f"Made the secret that signs item tokens in our mail: {token_file}")
     upgrade(make_engine(settings.resolved_database_url))
     with ctx.sessions() as session, session.begin():
-        for line in apply_specs(session, load_specs(accounts_file), Path.cwd(), ctx.secret_box):
+        for line in apply_accounts_file(session, OPERATOR, accounts_file, ctx.secret_box):
             click.echo(f"account {line}")
     admin_line = _first_admin(ctx, var)
 

@@ -15,14 +15,14 @@ from sqlalchemy.orm import Session, sessionmaker
 from services.fetcher.apicursors import ApiCursors
 from services.fetcher.apisync import MailSource, sync_source
 from services.fetcher.gmail import GmailConfig, GmailMailSource
-from services.fetcher.gmail_client import gmail_service
+from shared.mailboxes.gmail_client import gmail_service
 from services.fetcher.graph import GraphConfig, GraphMailSource
-from services.fetcher.graph_client import GraphClient
+from shared.mailboxes.graph_client import GraphClient
 from shared.oauth.accounts import AccountAuthenticators
 from shared.oauth.health import sweep
 from shared.oauth.store import TokenStore
 from shared.oauth.tokens import TokenProvider
-from services.fetcher.ratelimit import RateLimited
+from shared.mailboxes.ratelimit import RateLimited
 from shared.broker.port import Broker
 from shared.logging import get_logger
 from shared.store import BlobStore

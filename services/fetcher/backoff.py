@@ -7,7 +7,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
-from services.fetcher.failures import Kind
+from shared.mailboxes.failures import Kind
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from services.fetcher.apiaccounts import API_KINDS, ApiSession, OAuthParts
 from services.fetcher.backoff import Backoff
 from services.fetcher.cursors import CursorRepo
 from services.fetcher.failedmail import FailedMailRepo
-from services.fetcher.imap import ClientFactory, ImapFolder, default_factory, open_imap
+from shared.mailboxes.imap import ClientFactory, ImapFolder, default_factory, open_imap
 from services.fetcher.imap_sync import ImapSync
 from services.fetcher.ingest import ingest_batch, ingest_raw
 from services.fetcher.leases import LeaseRepo
@@ -19,8 +19,8 @@ from services.fetcher.loop import FetcherService
 from shared.oauth.accounts import AccountAuthenticators
 from shared.oauth.store import TokenStore
 from shared.oauth.tokens import TokenProvider
-from services.fetcher.mailconfig import ImapConfig, Pop3Config, password_from
-from services.fetcher.pop3 import Pop3Factory, default_pop3_factory, open_pop3
+from shared.mailboxes.mailconfig import ImapConfig, Pop3Config, password_from
+from shared.mailboxes.pop3 import Pop3Factory, default_pop3_factory, open_pop3
 from services.fetcher.pop3_sync import Pop3Sync
 from services.fetcher.scheduler import AccountRow, Scheduler
 from services.fetcher.sessions import DropFolderSession, ImapSession, MailboxSession, Pop3Session

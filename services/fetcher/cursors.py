@@ -12,8 +12,8 @@ from dataclasses import dataclass, replace
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from services.fetcher.clock import now
-from services.fetcher.failures import LeaseLost
+from shared.clock import now
+from shared.mailboxes.failures import LeaseLost
 from services.fetcher.leases import LeaseRepo
 from shared.db.models import FetchedDigest, MailboxCursor
 

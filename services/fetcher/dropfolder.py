@@ -4,31 +4,15 @@ there). A file is taken once it has settled, and deleted only after it is stored
 from __future__ import annotations
 
 import hashlib
-import time
 from pathlib import Path
 
 from shared.broker.port import Broker, PublishFailed
 from shared.logging import get_logger
 from shared.store import BlobStore
 from services.fetcher.ingest import ingest_raw
+from shared.mailboxes.dropfiles import ready_files
 
 log = get_logger("postroom.fetcher.dropfolder")
-_SKIP_SUFFIXES = (".tmp", ".part", ".swp")
-
-
-def ready_files(folder: Path, settle_seconds: float) -> list[Path]:
-    now = time.time()
-    found = []
-    for path in folder.iterdir():
-        if path.name.startswith(".") or path.name.endswith(_SKIP_SUFFIXES):
-            continue
-        try:
-            stat = path.stat()
-        except FileNotFoundError:
-            continue
-        if path.is_file() and now - stat.st_mtime >= settle_seconds:
-            found.append((stat.st_mtime, path.name, path))
-    return [p for _, _, p in sorted(found)]
 
 
 def fetch_folder(account: str, folder: Path, store: BlobStore, broker: Broker, settle_seconds: float) -> int:

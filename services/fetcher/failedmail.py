@@ -6,7 +6,7 @@ from __future__ import annotations
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from services.fetcher.clock import now
+from shared.clock import now
 from shared.db.models import FetchFailure
 
 

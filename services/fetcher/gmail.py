@@ -8,30 +8,18 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Callable, Iterator
-from typing import Any, Literal
+from typing import Any
 
 from googleapiclient.errors import HttpError
-from pydantic import BaseModel, ConfigDict, Field
 
 from services.fetcher.apicursors import ApiCursors
 from services.fetcher.apisync import Batch
-from services.fetcher.gmail_client import execute
-from services.fetcher.ratelimit import with_backoff
+from shared.mailboxes.apiconfig import ALL_MAIL, GmailConfig
+from shared.mailboxes.gmail_client import execute
+from shared.mailboxes.ratelimit import with_backoff
 from shared.logging import get_logger
 
 log = get_logger("postroom.fetcher.gmail")
-ALL_MAIL = "ALL"  # no label filter: everything but spam and trash
-
-
-class GmailConfig(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="ignore")
-
-    labels: tuple[str, ...] = ("INBOX",)  # label ids (INBOX, or Label_123 for user labels), or ALL
-    after_fetch: Literal["mark_read", "trash", "leave"] = "mark_read"
-    existing_mail: Literal["import", "archive", "skip"] = "import"
-    batch_size: int = Field(50, ge=1, le=500)
-    poll_interval: float = 60.0
-    base_url: str = "https://gmail.googleapis.com/"  # the API's root (a proxy or a test server)
 
 
 class GmailMailSource:

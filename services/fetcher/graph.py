@@ -12,34 +12,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
-from typing import Literal
 from urllib.parse import quote
-
-from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from services.fetcher.apicursors import ApiCursors
 from services.fetcher.apisync import Batch
-from services.fetcher.graph_client import GraphClient
-from services.fetcher.ratelimit import with_backoff
-
-
-class GraphConfig(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="ignore")
-
-    mailbox: str  # the user id or address (a shared mailbox: its address, with app-only access)
-    folder: str = "inbox"  # a well-known name (inbox, archive, ...) or a folder id
-    after_fetch: Literal["mark_read", "move", "delete", "leave"] = "mark_read"
-    move_to: str | None = None  # a well-known name or folder id
-    existing_mail: Literal["import", "archive", "skip"] = "import"
-    batch_size: int = Field(50, ge=1, le=1000)
-    base_url: str = "https://graph.microsoft.com/v1.0"
-    poll_interval: float = 60.0
-
-    @model_validator(mode="after")
-    def _move_needs_target(self) -> GraphConfig:
-        if (self.after_fetch == "move") != bool(self.move_to):
-            raise ValueError("after_fetch: move needs move_to (and move_to needs after_fetch: move)")
-        return self
+from shared.mailboxes.apiconfig import GraphConfig
+from shared.mailboxes.graph_client import GraphClient
+from shared.mailboxes.ratelimit import with_backoff
 
 
 class GraphMailSource:

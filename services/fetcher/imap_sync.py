@@ -20,8 +20,8 @@ from dataclasses import dataclass, replace
 
 from services.fetcher.cursors import Cursor, CursorRepo
 from services.fetcher.failedmail import FailedMailRepo
-from services.fetcher.imap import ImapFolder, ServerRefused, sequence_set
-from services.fetcher.mailconfig import ImapConfig
+from shared.mailboxes.imap import ImapFolder, ServerRefused, sequence_set
+from shared.mailboxes.mailconfig import ImapConfig
 from shared.logging import get_logger
 
 log = get_logger("postroom.fetcher.imap")

@@ -13,7 +13,7 @@ from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from services.fetcher.clock import now
+from shared.clock import now
 from shared.db.models import FetcherLease, FetcherReplica
 
 

@@ -10,10 +10,10 @@ from dataclasses import dataclass
 
 from services.fetcher.cursors import Cursor, CursorRepo
 from services.fetcher.failedmail import FailedMailRepo
-from services.fetcher.failures import FetchError
+from shared.mailboxes.failures import FetchError
 from services.fetcher.imap_sync import Ingest
-from services.fetcher.mailconfig import Pop3Config
-from services.fetcher.pop3 import Pop3Mailbox
+from shared.mailboxes.mailconfig import Pop3Config
+from shared.mailboxes.pop3 import Pop3Mailbox
 from services.fetcher.uidls import ARCHIVE, DONE, UidlRepo
 from shared.logging import get_logger
 

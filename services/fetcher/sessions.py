@@ -10,9 +10,9 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from services.fetcher.dropfolder import fetch_folder
-from services.fetcher.imap import ImapFolder, close_quietly
+from shared.mailboxes.imap import ImapFolder, close_quietly
 from services.fetcher.imap_sync import ImapSync
-from services.fetcher.pop3 import Pop3Mailbox
+from shared.mailboxes.pop3 import Pop3Mailbox
 from services.fetcher.pop3_sync import Pop3Sync
 from shared.broker.port import Broker
 from shared.store import BlobStore

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from services.fetcher.clock import as_utc, now
+from shared.clock import as_utc, now
 from shared.db.models import AccountHealth
 
 

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from services.fetcher.failures import LeaseLost
+from shared.mailboxes.failures import LeaseLost
 from services.fetcher.leases import LeaseRepo
 from shared.db.models import Pop3Uidl
 

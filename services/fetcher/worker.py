@@ -10,8 +10,8 @@ from collections.abc import Callable
 from datetime import timedelta
 
 from services.fetcher.backoff import Backoff
-from services.fetcher.clock import now
-from services.fetcher.failures import LeaseLost, classify
+from shared.clock import now
+from shared.mailboxes.failures import LeaseLost, classify
 from services.fetcher.gauges import AccountGauges
 from services.fetcher.sessions import MailboxSession
 from services.fetcher.status import HealthRepo

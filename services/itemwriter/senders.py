@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from services.itemwriter.authentication import SenderAuth
+from shared.items.authentication import SenderAuth
 from services.itemwriter.forwards import original_sender
 from services.itemwriter.lookups import Lookups
 from services.itemwriter.repository import as_loaded, insert_unless_present

@@ -9,12 +9,12 @@ from typing import Any
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
-from services.itemwriter.authentication import assess, trust_summary, trusts_nothing
+from shared.items.authentication import assess, trust_summary, trusts_nothing
 from services.itemwriter.bounces import Bounce, find_bounce, flag_failing
 from services.itemwriter.catalog import Catalog
 from services.itemwriter.events import item_changed
 from services.itemwriter.lookups import Lookups
-from services.itemwriter.mapping import Mapped, apply_defaults, map_mail
+from shared.items.mapping import Mapped, apply_defaults, map_mail
 from services.itemwriter.matching import Match, find_item
 from services.itemwriter.notifications import Recipients, Situation, recipients
 from services.itemwriter.repository import (add_to_notify, dedupe_key, failing_among, insert_item,

@@ -16,6 +16,7 @@ from services.api.settings import ApiSettings
 from services.console.security import CSP, SESSION_COOKIE, SIGN_IN_COOKIE
 from shared.db.models import Account, Item
 from tests.console.conftest import ADMIN, AGENT, Console
+from tests.support.items import add_account
 
 
 def _token(page: str) -> str:
@@ -80,6 +81,17 @@ def test_an_agent_cannot_turn_an_account_off_even_with_a_good_token(console: Con
     with console.sessions() as session:
         assert session.scalars(select(Account.active)).one() is False
     assert admin.get("/sign-in").headers["location"] == "/"  # signed in already
+
+
+def test_an_account_not_signed_in_yet_is_not_activated_and_the_page_says_why(console: Console) -> None:
+    add_account(console.sessions, "m365", kind="graph", active=False,
+                config={"oauth": {"provider": "microsoft", "client_id": "app-id"}})
+    admin, token = _signed_in(console, ADMIN)
+    answer = admin.post("/accounts/m365/activate", data={"csrf": token})
+    assert answer.status_code == 409 and "m365 is not signed in yet" in answer.text
+    assert 'id="account-support"' in answer.text  # the accounts page, with the problem on it
+    with console.sessions() as session:
+        assert session.scalar(select(Account.active).where(Account.name == "m365")) is False
 
 
 def test_the_sign_in_form_needs_its_own_token_so_no_other_site_can_sign_a_browser_in(console: Console) -> None:

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import yaml
 
-from services.fetcher.accounts import load_specs
+from shared.accounts.specs import load_specs
 from tests.deploy.conftest import DEPLOY, ROOT
 from tests.deploy.test_container_images import _stages
 from tests.deploy.wiring import all_env_names

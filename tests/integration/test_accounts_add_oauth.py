@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from services.fetcher.accounts import AccountSpec
+from shared.accounts.specs import AccountSpec
 from tests.support.accountcli import AccountsCli, stored
 
 CLIENT_ID = "11111111-2222-3333-4444-555555555555"

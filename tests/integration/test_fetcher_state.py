@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from services.fetcher.cursors import Cursor, CursorRepo
-from services.fetcher.failures import LeaseLost
+from shared.mailboxes.failures import LeaseLost
 from services.fetcher.leases import LeaseRepo
 
 

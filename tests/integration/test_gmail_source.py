@@ -14,7 +14,7 @@ from googleapiclient.http import HttpMockSequence
 
 from services.fetcher.apicursors import ApiCursors
 from services.fetcher.gmail import GmailConfig, GmailMailSource
-from services.fetcher.gmail_client import gmail_service
+from shared.mailboxes.gmail_client import gmail_service
 from shared.db.engine import make_engine, make_sessionmaker
 from shared.db.migrate import upgrade
 

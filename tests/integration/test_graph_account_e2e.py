@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from services.fetcher.accounts import AccountSpec, apply_specs
+from shared.accounts.specs import AccountSpec, apply_specs
 from services.fetcher.apicursors import ApiCursors
 from services.fetcher.apisync import sync_source
 from services.fetcher.graph import GraphConfig, GraphMailSource
-from services.fetcher.graph_client import GraphClient
+from shared.mailboxes.graph_client import GraphClient
 from shared.oauth.accounts import AccountAuthenticators
 from shared.oauth.store import TokenStore
 from shared.oauth.tokens import TokenProvider

@@ -13,8 +13,8 @@ import pytest
 from services.fetcher.apicursors import ApiCursors
 from services.fetcher.apisync import Batch
 from services.fetcher.graph import GraphConfig, GraphMailSource
-from services.fetcher.graph_client import GraphClient, GraphError
-from services.fetcher.ratelimit import RateLimited
+from shared.mailboxes.graph_client import GraphClient, GraphError
+from shared.mailboxes.ratelimit import RateLimited
 from shared.db.engine import make_engine, make_sessionmaker
 from shared.db.migrate import upgrade
 from tests.support.fake_graph import FakeMailbox, serve_graph

@@ -21,11 +21,11 @@ from sqlalchemy import select
 
 from services.fetcher.cursors import CursorRepo
 from services.fetcher.failedmail import FailedMailRepo
-from services.fetcher.imap import ImapFolder, close_quietly, open_imap
+from shared.mailboxes.imap import ImapFolder, close_quietly, open_imap
 from services.fetcher.imap_sync import ImapSync
 from services.fetcher.ingest import ingest_batch
 from services.fetcher.leases import LeaseRepo
-from services.fetcher.mailconfig import ImapConfig
+from shared.mailboxes.mailconfig import ImapConfig
 from shared.db.engine import make_engine, make_sessionmaker
 from shared.db.migrate import upgrade
 from shared.db.models import MailboxCursor

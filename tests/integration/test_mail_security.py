@@ -12,11 +12,11 @@ import pytest
 import structlog
 from sqlalchemy import select
 
-from services.fetcher.clock import as_utc, now
-from services.fetcher.failures import FetchError, classify
-from services.fetcher.imap import close_quietly, open_imap
-from services.fetcher.mailconfig import ImapConfig, Pop3Config
-from services.fetcher.pop3 import open_pop3
+from shared.clock import as_utc, now
+from shared.mailboxes.failures import FetchError, classify
+from shared.mailboxes.imap import close_quietly, open_imap
+from shared.mailboxes.mailconfig import ImapConfig, Pop3Config
+from shared.mailboxes.pop3 import open_pop3
 from shared.db.models import AccountHealth
 from tests.support.fetching import apply_account, imap_account
 from tests.support.imapfaults import FaultyFactory

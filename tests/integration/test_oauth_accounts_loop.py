@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 
 from services.fetcher.apiaccounts import ApiSession, OAuthParts
-from services.fetcher.failures import classify
+from shared.mailboxes.failures import classify
 from shared.oauth.errors import AuthFailed
-from services.fetcher.xoauth2 import XOAuth2Refused, pop3_login, xoauth2_string
+from shared.mailboxes.xoauth2 import XOAuth2Refused, pop3_login, xoauth2_string
 from shared.broker.memory import MemoryBroker
 from shared.logging import configure_logging
 from shared.store import FilesystemBlobStore

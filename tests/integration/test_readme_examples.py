@@ -11,7 +11,7 @@ import pytest
 import yaml
 from sqlalchemy import select
 
-from services.fetcher.accounts import AccountSpec, apply_specs
+from shared.accounts.specs import AccountSpec, apply_specs
 from shared.db.models import Account
 from shared.secrets import SecretBox, new_key
 

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 import pytest
 from imapclient import IMAPClient
 
-from services.fetcher.xoauth2 import XOAuth2Refused, imap_login, pop3_login
+from shared.mailboxes.xoauth2 import XOAuth2Refused, imap_login, pop3_login
 from tests.support.dovecot_oauth import Introspection, OAuthDovecot, oauth_dovecot
 from tests.support.fake_authority import tokens
 from tests.support.oauth_world import MICROSOFT, OAuthWorld, world  # noqa: F401 (fixture)
@@ -78,9 +78,9 @@ def test_pop3_xoauth2_with_a_bad_token_is_refused_in_both_forms(dovecot, form: s
 def test_the_fetchers_imap_and_pop3_adapters_log_in_with_xoauth2_through_the_token_provider(
         dovecot, provider_token: str, world: OAuthWorld) -> None:
     """An imap/pop3 account with auth: xoauth2 asks the provider for the token only after connecting."""
-    from services.fetcher.imap import close_quietly, open_imap
-    from services.fetcher.mailconfig import ImapConfig, Pop3Config
-    from services.fetcher.pop3 import open_pop3
+    from shared.mailboxes.imap import close_quietly, open_imap
+    from shared.mailboxes.mailconfig import ImapConfig, Pop3Config
+    from shared.mailboxes.pop3 import open_pop3
 
     server, known = dovecot
     common = {"host": "127.0.0.1", "user": USER, "tls": "none", "auth": "xoauth2", "oauth": MICROSOFT}

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 import structlog
 
-from services.fetcher.accounts import AccountSpec, apply_specs
+from shared.accounts.specs import AccountSpec, apply_specs
 from services.fetcher.ingest import ingest_raw
 from shared.broker.memory import MemoryBroker
 from shared.broker.topology import Topology

@@ -18,7 +18,7 @@ from shared.secrets import SecretBox
 
 
 def apply_account(sessions: Any, box: SecretBox, **spec: Any) -> None:
-    from services.fetcher.accounts import AccountSpec, apply_specs
+    from shared.accounts.specs import AccountSpec, apply_specs
 
     spec.setdefault("address", "support@example.com")
     spec.setdefault("project", "Support")

@@ -12,7 +12,7 @@ from typing import Any
 
 from imapclient.exceptions import IMAPClientError
 
-from services.fetcher.imap import default_factory
+from shared.mailboxes.imap import default_factory
 
 Hook = Callable[["ClientProxy", tuple[Any, ...]], None]
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from services.fetcher.accounts import AccountSpec, apply_specs
+from shared.accounts.specs import AccountSpec, apply_specs
 from shared.oauth.accounts import AccountAuthenticators
 from shared.oauth.store import TokenStore
 from shared.oauth.tokens import TokenProvider

@@ -5,7 +5,7 @@ from __future__ import annotations
 import poplib
 from typing import Any
 
-from services.fetcher.pop3 import default_pop3_factory
+from shared.mailboxes.pop3 import default_pop3_factory
 
 
 class RefusingPop3Factory:

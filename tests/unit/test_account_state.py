@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from services.fetcher.accountstate import ACCOUNT_HISTORY, ACCOUNT_STATE
+from shared.accounts.state import ACCOUNT_HISTORY, ACCOUNT_STATE
 from shared.db.models import Base
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from services.itemwriter.authentication import assess, parse, trust_summary
+from shared.items.authentication import assess, parse, trust_summary
 
 TRUSTED = ["mx.ours.example"]
 

@@ -8,7 +8,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from services.fetcher.imap import quiet_imaplib_trace
+from shared.mailboxes.imap import quiet_imaplib_trace
 
 
 @pytest.fixture

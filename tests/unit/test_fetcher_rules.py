@@ -8,10 +8,10 @@ import ssl
 import pytest
 from pydantic import ValidationError
 
-from services.fetcher.accounts import AccountSpec
+from shared.accounts.specs import AccountSpec
 from services.fetcher.backoff import Backoff
-from services.fetcher.failures import TWO_FACTOR_HINT, classify, login_failed, looks_like_two_factor
-from services.fetcher.imap import sequence_set
+from shared.mailboxes.failures import TWO_FACTOR_HINT, classify, login_failed, looks_like_two_factor
+from shared.mailboxes.imap import sequence_set
 
 
 def test_backoff_doubles_per_failure_up_to_the_cap_with_jitter_in_the_upper_half():

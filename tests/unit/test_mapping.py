@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from services.itemwriter.forwards import original_sender
-from services.itemwriter.mapping import apply_defaults, map_mail
+from shared.items.mapping import apply_defaults, map_mail
 from tests.support.items import mail
 
 FIELDS = frozenset({"priority", "reported_to"})

@@ -10,8 +10,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from services.fetcher.accounts import _COLUMNS, SECRET_FIELDS, AccountSpec, apply_specs
-from services.fetcher.mailconfig import ImapConfig, Pop3Config
+from shared.accounts.specs import _COLUMNS, SECRET_FIELDS, AccountSpec, apply_specs
+from shared.mailboxes.mailconfig import ImapConfig, Pop3Config
 from shared.db.models import Account
 from shared.secrets import SecretBox
 

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from services.fetcher.clock import as_utc
+from shared.clock import as_utc
 from shared.db.models import Account, AccountHealth, FetcherLease, FetchFailure, MailboxCursor
 
 

@@ -14,10 +14,9 @@ from urllib.parse import quote
 
 from googleapiclient.errors import HttpError
 
-from services.fetcher.gmail import ALL_MAIL, GmailConfig
-from services.fetcher.gmail_client import execute, gmail_service
-from services.fetcher.graph import GraphConfig
-from services.fetcher.graph_client import GraphClient, GraphError
+from shared.mailboxes.apiconfig import ALL_MAIL, GmailConfig, GraphConfig
+from shared.mailboxes.gmail_client import execute, gmail_service
+from shared.mailboxes.graph_client import GraphClient, GraphError
 from shared.oauth.errors import AuthFailed, TokenUnavailable
 from shared.oauth.store import TokenStore
 from shared.oauth.tokens import TokenProvider

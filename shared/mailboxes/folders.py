@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from services.fetcher.imap import ClientFactory, close_quietly, default_factory, open_imap
-from services.fetcher.mailconfig import ImapConfig
+from shared.mailboxes.imap import ClientFactory, close_quietly, default_factory, open_imap
+from shared.mailboxes.mailconfig import ImapConfig
 
 
 def list_folders(config: dict[str, Any], password: str, factory: ClientFactory = default_factory) -> list[str]:

@@ -9,10 +9,10 @@ import ssl
 from collections.abc import Callable
 from typing import Any
 
-from services.fetcher.failures import FetchError, login_failed
-from services.fetcher.mailconfig import Pop3Config
-from services.fetcher.xoauth2 import XOAuth2Refused, pop3_login
-from services.fetcher.tlsctx import client_context
+from shared.mailboxes.failures import FetchError, login_failed
+from shared.mailboxes.mailconfig import Pop3Config
+from shared.mailboxes.xoauth2 import XOAuth2Refused, pop3_login
+from shared.mailboxes.tlsctx import client_context
 
 Pop3Factory = Callable[..., Any]  # (host, port, *, ssl, ssl_context, timeout) -> poplib.POP3
 

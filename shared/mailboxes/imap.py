@@ -16,10 +16,10 @@ from typing import Any
 from imapclient import IMAPClient
 from imapclient.exceptions import IMAPClientAbortError, IMAPClientError, LoginError
 
-from services.fetcher.failures import FetchError, login_failed
-from services.fetcher.mailconfig import ImapConfig
-from services.fetcher.xoauth2 import XOAuth2Refused, imap_login
-from services.fetcher.tlsctx import client_context
+from shared.mailboxes.failures import FetchError, login_failed
+from shared.mailboxes.mailconfig import ImapConfig
+from shared.mailboxes.xoauth2 import XOAuth2Refused, imap_login
+from shared.mailboxes.tlsctx import client_context
 from shared.logging import get_logger
 
 log = get_logger("postroom.fetcher.imap")

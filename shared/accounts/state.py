@@ -11,7 +11,7 @@ from __future__ import annotations
 from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
-from services.fetcher.clock import as_utc, now
+from shared.clock import as_utc, now
 from shared.db.models import (AccountHealth, ApiCursor, Base, FetchedDigest, FetcherLease, FetchFailure, Item,
                               ItemMail, LoopBreaker, MailboxCursor, OAuthToken, OutboundMail, Pop3Uidl)
 

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from services.itemwriter.mapping import BUILTIN_DEFAULTS, DEFAULT_MAPPING, MAIL_FIELDS
+from shared.items.mapping import BUILTIN_DEFAULTS, DEFAULT_MAPPING, MAIL_FIELDS
 from shared.db.models import CustomField, ItemType, Project, Status, User
 
 

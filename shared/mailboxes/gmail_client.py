@@ -15,7 +15,7 @@ from google.auth.credentials import Credentials
 from googleapiclient.discovery import build
 from googleapiclient.errors import HttpError
 
-from services.fetcher.ratelimit import RateLimited
+from shared.mailboxes.ratelimit import RateLimited
 
 TokenFetch = Callable[[bool], str]  # force -> access token
 _RATE_REASONS = {"rateLimitExceeded", "userRateLimitExceeded", "quotaExceeded"}

@@ -8,7 +8,7 @@ from typing import Any
 
 import requests
 
-from services.fetcher.ratelimit import RateLimited
+from shared.mailboxes.ratelimit import RateLimited
 
 TokenFetch = Callable[[bool], str]  # force -> access token
 

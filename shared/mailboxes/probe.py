@@ -14,12 +14,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from services.fetcher.dropfolder import ready_files
-from services.fetcher.failures import classify
-from services.fetcher.imap import ClientFactory, close_quietly, default_factory, open_imap
-from services.fetcher.mailconfig import ImapConfig, Pop3Config, password_from
-from services.fetcher.pop3 import Pop3Factory, default_pop3_factory, open_pop3
-from services.fetcher.probe_oauth import AccountToken, ProbeFailed, read_gmail, read_graph, sign_in
+from shared.mailboxes.dropfiles import ready_files
+from shared.mailboxes.failures import classify
+from shared.mailboxes.imap import ClientFactory, close_quietly, default_factory, open_imap
+from shared.mailboxes.mailconfig import ImapConfig, Pop3Config, password_from
+from shared.mailboxes.pop3 import Pop3Factory, default_pop3_factory, open_pop3
+from shared.mailboxes.probe_oauth import AccountToken, ProbeFailed, read_gmail, read_graph, sign_in
 
 
 @dataclass

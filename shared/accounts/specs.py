@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, field_validator, model_validator
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from services.fetcher.mailconfig import ImapConfig, Pop3Config
+from shared.mailboxes.mailconfig import ImapConfig, Pop3Config
 from shared.db.models import Account
 from shared.secrets import SecretBox
 
@@ -54,7 +54,7 @@ class AccountSpec(BaseModel):
     reopen_closed: bool = True
     attribute_forwards: bool = False  # an agent's forward counts as from the original sender
     # Authentication-Results from these are believed; Microsoft 365 and Gmail accounts believe the
-    # provider's own header when none are named (services/itemwriter/authentication.py).
+    # provider's own header when none are named (shared/items/authentication.py).
     trusted_authserv_ids: list[str] = []
     require_verified_sender_for_append: bool = False  # only a sender a trusted server passed appends
 

@@ -67,7 +67,7 @@ class FieldSpec(_Spec):
 
 
 class CatalogSpec(BaseModel):
-    model_config = ConfigDict(extra="ignore")  # "accounts" is applied by services/fetcher/accounts.py
+    model_config = ConfigDict(extra="ignore")  # "accounts" is applied by shared/accounts/specs.py
 
     item_types: list[ItemTypeSpec] = []
     projects: list[ProjectSpec] = []

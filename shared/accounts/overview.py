@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from services.fetcher.clock import as_utc
+from shared.clock import as_utc
 from shared.db.models import Account, AccountHealth, MailboxCursor
 
 # (session, names of the kind's accounts) -> name -> when its token expires (None: not signed in); an

@@ -63,7 +63,7 @@ def classify(exc: BaseException) -> FetchError:
     if isinstance(exc, FetchError):
         return exc
     from shared.oauth.errors import AuthFailed, TokenUnavailable
-    from services.fetcher.ratelimit import RateLimited
+    from shared.mailboxes.ratelimit import RateLimited
 
     if isinstance(exc, AuthFailed):
         return FetchError("auth_failed", str(exc))

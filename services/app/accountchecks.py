@@ -1,0 +1,74 @@
+"""Connecting to an account's mailbox the way the fetcher does: the connection test (what is there, or
+which step failed: DNS, TCP, TLS, auth) and an IMAP server's folders. The mailbox is asked outside
+any transaction; answers never carry a secret's value."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from services.app.accountedits import redact
+from services.app.accounts import wake
+from services.app.actors import Actor
+from services.app.errors import AppError, Conflict, Invalid, NotFound
+from shared.accounts.edit import find_account
+from shared.mailboxes.failures import classify
+from shared.mailboxes.folders import list_folders
+from shared.mailboxes.mailconfig import password_from
+from shared.mailboxes.probe import probe
+from shared.mailboxes.probe_oauth import AccountToken
+from shared.oauth.accounts import AccountAuthenticators
+from shared.oauth.store import TokenStore
+from shared.oauth.tokens import TokenProvider
+from shared.secrets import SecretBox, SecretsUnavailable
+
+
+def _read(sessions: sessionmaker[Session], name: str, box: SecretBox) -> tuple[str, dict[str, Any], dict[str, Any]]:
+    """(kind, config, opened secrets) of the account."""
+    with sessions() as session:
+        account = find_account(session, name)
+        if account is None:
+            raise NotFound(f"unknown account {name!r}")
+        kind, config = account.kind, dict(account.config)
+        try:
+            return kind, config, box.open(account.sealed_secrets)
+        except SecretsUnavailable as exc:
+            raise Conflict(f"{name}: {exc}") from None
+
+
+def account_token(sessions: sessionmaker[Session], box: SecretBox, name: str) -> AccountToken:
+    """The account's OAuth access token, from the fetcher's token provider."""
+    store = TokenStore(sessions, box)
+    return AccountToken(name, TokenProvider(store, AccountAuthenticators(sessions, box)), store)
+
+
+def probe_account(sessions: sessionmaker[Session], actor: Actor, name: str, box: SecretBox) -> dict[str, Any]:
+    """Connect and log in as the account (an OAuth account with its stored sign-in). ``ok``, a one-line
+    ``summary``, on failure the ``stage``; the ``folders`` (labels), and the ``messages`` counted in
+    ``counted_in``. When it works, the fetcher need not wait out its back-off."""
+    actor.require_admin("testing an account")
+    kind, config, secrets = _read(sessions, name, box)
+    result = probe(kind, config, secrets, account=name,
+                   token=account_token(sessions, box, name) if config.get("oauth") else None)
+    if result.ok:
+        with sessions() as session, session.begin():
+            wake(session, name)
+    where = result.counted_in or (config.get("folder", "INBOX") if kind == "imap"
+                                  else "maildrop" if kind == "pop3" else "folder")
+    return {"name": name, "kind": kind, "ok": result.ok, "summary": redact(f"{name}: {result.summary}", secrets),
+            "stage": result.stage, "folders": result.folders, "messages": result.messages,
+            "counted_in": where if result.messages is not None else None}
+
+
+def folders(sessions: sessionmaker[Session], actor: Actor, name: str, box: SecretBox) -> list[str]:
+    """The folders of an IMAP account's server, each as "NAME [flags]", the one it reads marked '*'."""
+    actor.require_admin("an account's folders")
+    kind, config, secrets = _read(sessions, name, box)
+    if kind != "imap":
+        raise Invalid(f"{name} is a {kind} account: only IMAP accounts have folders")
+    try:
+        return list_folders(config, password_from(secrets))
+    except Exception as exc:
+        error = classify(exc)
+        raise AppError(redact(f"{name}: {error.kind} error: {error}", secrets)) from None

@@ -1,0 +1,171 @@
+"""Adding, changing, copying, deleting and declaring accounts, for the CLI and the API alike. Every
+change is validated through ``AccountSpec`` and stored through ``apply_specs`` (secrets sealed the
+same way); answers and refusals never carry a secret's value."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+from sqlalchemy.orm import Session
+
+from services.app.accounts import wake
+from services.app.actors import Actor
+from services.app.errors import Conflict, Invalid, NotFound
+from shared.accounts.edit import diff_lines, find_account, spec_values, store
+from shared.accounts.specs import SECRET_FIELDS, AccountSpec, apply_specs, load_specs
+from shared.accounts.state import forget_account, live_reader
+from shared.clock import as_utc
+from shared.db.models import Account
+from shared.items.declare import CatalogSpec, apply_catalog
+from shared.items.validation import account_problems
+from shared.secrets import SecretBox, SecretsUnavailable
+
+
+def with_sets(values: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
+    """``values`` with ``changes`` applied; a dotted key (``oauth.tenant``) changes one field of a block."""
+    merged = dict(values)
+    for key, value in changes.items():
+        block, dot, field = key.partition(".")
+        if dot:
+            merged[block] = {**(merged.get(block) or {}), field: value}
+        else:
+            merged[key] = value
+    return merged
+
+
+def redact(text: str, secrets: dict[str, Any]) -> str:
+    for value in secrets.values():
+        if isinstance(value, str) and value:
+            text = text.replace(value, "********")
+    return text
+
+
+def invalid(name: str, exc: ValidationError, secrets: dict[str, Any]) -> Invalid:
+    """The problems of an account spec, without the values that were given (one may be a password)."""
+    problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'account'}: {e['msg']}"
+                         for e in exc.errors(include_input=False, include_url=False))
+    return Invalid(redact(f"account {name!r} not valid: {problems}", secrets))
+
+
+def _found(session: Session, name: str) -> Account:
+    account = find_account(session, name)
+    if account is None:
+        raise NotFound(f"unknown account {name!r}")
+    return account
+
+
+def _opened(name: str, account: Account, box: SecretBox) -> dict[str, Any]:
+    try:
+        return spec_values(account, box)
+    except SecretsUnavailable as exc:
+        raise Conflict(f"{name}: {exc}") from None
+
+
+def _store(session: Session, values: dict[str, Any], box: SecretBox, name: str,
+           shown: dict[str, Any]) -> AccountSpec:
+    """Validate and store; a refusal names the problem without the values in ``shown``."""
+    try:
+        return store(session, values, box)
+    except ValidationError as exc:
+        raise invalid(name, exc, shown) from None
+    except SecretsUnavailable as exc:
+        raise Conflict(f"{name}: {exc}") from None
+
+
+def add_account(session: Session, actor: Actor, values: dict[str, Any], box: SecretBox) -> AccountSpec:
+    """A new account from a spec's values (secrets among them, sealed when stored)."""
+    actor.require_admin("adding an account")
+    name = values.get("name")
+    if name and find_account(session, name) is not None:
+        raise Conflict(f"account {name!r} exists already: change it with 'postroom accounts edit {name}'")
+    return _store(session, values, box, str(name), {k: v for k, v in values.items() if k in SECRET_FIELDS})
+
+
+def edit_account(session: Session, actor: Actor, name: str, changes: dict[str, Any], box: SecretBox,
+                 unsets: tuple[str, ...] = (), secret: dict[str, Any] | None = None) -> list[str]:
+    """Change the account's fields (``block.key`` for one field of a block), remove ``unsets``, set the
+    ``secret`` values; what changed, one line each (secrets as 'changed'), empty for no change. A fixed
+    setting is tried at once, not after the fetcher's back-off."""
+    actor.require_admin("changing an account")
+    if "name" in changes or "name" in unsets:
+        raise Invalid("an account's name cannot change (its state is kept by name): "
+                      "copy it to the new name, then delete the old one", field="name")
+    secret = secret or {}
+    account = _found(session, name)
+    before = _opened(name, account, box)
+    after = with_sets({k: v for k, v in before.items() if k not in unsets}, changes) | secret
+    lines = diff_lines(before, after)
+    if not lines:
+        return []
+    _store(session, after, box, name, before | secret)
+    wake(session, name)
+    return lines
+
+
+def copy_account(session: Session, actor: Actor, name: str, new: str, box: SecretBox,
+                 address: str | None = None) -> AccountSpec:
+    """A new account ``new`` with ``name``'s settings and sealed secrets, inactive until activated; a drop
+    folder named after its account gets a folder of its own."""
+    actor.require_admin("adding an account")
+    source = _found(session, name)
+    if find_account(session, new) is not None:
+        raise Conflict(f"account {new!r} exists already")
+    values = _opened(name, source, box) | {"name": new, "active": False}
+    if address:
+        values["address"] = address
+    if source.kind == "dropfolder" and Path(values["path"]).name == name:
+        values["path"] = str(Path(values["path"]).with_name(new))
+    return _store(session, values, box, new, values)
+
+
+def deletable(session: Session, actor: Actor, name: str) -> Account:
+    """The account, if it may be deleted now: not while a fetcher reads it (it would write health and
+    cursors for a gone account)."""
+    actor.require_admin("deleting an account")
+    account = _found(session, name)
+    reader = live_reader(session, name)
+    if reader is not None:
+        until = as_utc(reader.expires_at).isoformat(timespec="seconds")  # type: ignore[union-attr]
+        raise Conflict(f"{name} is being read by fetcher {reader.holder} (lease until {until}): run "
+                       f"'postroom accounts deactivate {name}', wait until 'postroom accounts show {name}' says "
+                       "'read by: nobody', then delete it")
+    return account
+
+
+def delete_account(session: Session, actor: Actor, name: str) -> dict[str, int]:
+    """Delete the account and its fetch state; the items and mails it imported stay. Per table, the
+    rows of fetch state removed."""
+    account = deletable(session, actor, name)
+    removed = forget_account(session, name)
+    session.delete(account)
+    return removed
+
+
+def apply_accounts_file(session: Session, actor: Actor, path: Path, box: SecretBox,
+                        base: Path | None = None) -> list[str]:
+    """Create or update the accounts ``path`` declares (idempotent); what changed, one line each.
+    Raises ``pydantic.ValidationError`` for a file that is not valid."""
+    actor.require_admin("declaring accounts")
+    return apply_specs(session, load_specs(path), base or Path.cwd(), box)
+
+
+def apply_config_file(session: Session, actor: Actor, path: Path, box: SecretBox,
+                      base: Path | None = None) -> list[str]:
+    """Create or update the catalog and the accounts ``path`` declares; nothing is applied when an
+    account does not fit the catalog. Raises ``pydantic.ValidationError`` or ``yaml.YAMLError`` for a
+    file that is not valid."""
+    actor.require_admin("declaring the catalog")
+    data = yaml.safe_load(path.read_text()) or {}
+    catalog = CatalogSpec.model_validate(data)
+    specs = [AccountSpec.model_validate(a) for a in data.get("accounts", [])]
+    try:
+        changes = apply_catalog(session, catalog)
+    except ValueError as exc:
+        raise Invalid(f"{path}: {exc}") from None
+    problems = [p for spec in specs for p in account_problems(session, spec)]
+    if problems:
+        raise Invalid(f"{path}: nothing applied:\n  " + "\n  ".join(problems))
+    return changes + [f"{line[:2]}account {line[2:]}" for line in apply_specs(session, specs, base or Path.cwd(), box)]

@@ -1,0 +1,111 @@
+"""Managing accounts over the API, the same operations as ``postroom accounts``: admins only, and
+secrets are write-only (taken in an account's fields, never in an answer, sealed in the database)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from shared.db.models import Account
+from shared.secrets import new_key
+from tests.api.conftest import Api
+
+PASSWORD = "hunter2-never-shown"
+ROUTES = [("GET", "/api/v1/accounts/support"), ("POST", "/api/v1/accounts"),
+          ("PATCH", "/api/v1/accounts/support"), ("POST", "/api/v1/accounts/support/copy"),
+          ("DELETE", "/api/v1/accounts/support"), ("POST", "/api/v1/accounts/support/activate"),
+          ("POST", "/api/v1/accounts/support/deactivate"), ("POST", "/api/v1/accounts/support/test"),
+          ("GET", "/api/v1/accounts/support/folders")]
+BODIES: dict[str, Any] = {"/api/v1/accounts": {"name": "x", "kind": "stdin", "address": "x@ours.example",
+                                               "project": "Support"},
+                          "/api/v1/accounts/support": {"set": {"project": "Other"}},
+                          "/api/v1/accounts/support/copy": {"name": "support-copy"}}
+
+
+@pytest.fixture
+def keyed(api: Api) -> Api:
+    """The API with a key to seal secrets with (the key file it reads when none is configured)."""
+    (Path(api.settings.var_dir) / "secret.key").write_text(new_key())
+    return api
+
+
+def imap(name: str = "helpdesk", **extra: Any) -> dict[str, Any]:
+    return {"name": name, "kind": "imap", "address": f"{name}@ours.example", "project": "Support",
+            "host": "imap.ours.example", "user": name, "password": PASSWORD} | extra
+
+
+@pytest.mark.parametrize("method,path", ROUTES)
+def test_every_account_operation_is_for_admins_only(keyed: Api, agent: dict[str, str], method: str,
+                                                    path: str) -> None:
+    body = BODIES.get(path) if method in ("POST", "PATCH") else None
+    unsigned = keyed.client.request(method, path, json=body)
+    assert unsigned.status_code == 401
+    refused = keyed.client.request(method, path, headers=agent, json=body)
+    assert refused.status_code == 403 and refused.json()["error"] == "forbidden"
+    with keyed.sessions() as session:
+        assert session.scalar(select(Account.project).where(Account.name == "support")) == "Support"
+        assert session.scalar(select(Account.name).where(Account.name.in_(["x", "support-copy"]))) is None
+
+
+def test_an_admin_adds_shows_edits_copies_and_deletes_an_account_never_seeing_its_password(
+        keyed: Api, admin: dict[str, str]) -> None:
+    added = keyed.client.post("/api/v1/accounts", headers=admin, json=imap())
+    assert added.status_code == 201, added.text
+    assert added.json()["name"] == "helpdesk" and added.json()["has_secrets"] is True
+    shown = keyed.client.get("/api/v1/accounts/helpdesk", headers=admin)
+    assert shown.status_code == 200 and shown.json()["secrets"] == "sealed"
+    assert shown.json()["config"]["host"] == "imap.ours.example" and "password" not in shown.json()["config"]
+    with keyed.sessions() as session:
+        sealed = session.scalar(select(Account.sealed_secrets).where(Account.name == "helpdesk"))
+    assert sealed and PASSWORD not in sealed
+
+    edited = keyed.client.patch("/api/v1/accounts/helpdesk", headers=admin,
+                                json={"set": {"folder": "Support", "password": "a-new-password-xyz"}})
+    assert edited.status_code == 200, edited.text
+    assert edited.json()["changes"] == ["  folder: (default) -> 'Support'", "  password: changed (sealed)"]
+    again = keyed.client.patch("/api/v1/accounts/helpdesk", headers=admin, json={"set": {"folder": "Support"}})
+    assert again.json()["changes"] == []
+    renamed = keyed.client.patch("/api/v1/accounts/helpdesk", headers=admin, json={"set": {"name": "other"}})
+    assert renamed.status_code == 422 and renamed.json()["field"] == "name"
+
+    copied = keyed.client.post("/api/v1/accounts/helpdesk/copy", headers=admin, json={"name": "helpdesk-2"})
+    assert copied.status_code == 201 and copied.json()["active"] is False and copied.json()["has_secrets"] is True
+    # The copy reads the same mailbox as the active original: activating it would import every mail twice.
+    twice = keyed.client.post("/api/v1/accounts/helpdesk-2/activate", headers=admin)
+    assert twice.status_code == 409 and "read by helpdesk already" in twice.json()["message"]
+
+    deleted = keyed.client.delete("/api/v1/accounts/helpdesk-2", headers=admin)
+    assert deleted.status_code == 200 and deleted.json()["name"] == "helpdesk-2"
+    assert keyed.client.get("/api/v1/accounts/helpdesk-2", headers=admin).status_code == 404
+    everything = [keyed.client.get(p, headers=admin).text for p in ("/api/v1/accounts", "/api/v1/accounts/helpdesk")]
+    for text in [added.text, shown.text, edited.text, copied.text, *everything]:
+        assert PASSWORD not in text and "a-new-password-xyz" not in text and (sealed or "") not in text
+
+
+def test_a_refused_account_names_the_problem_without_echoing_the_password(keyed: Api, admin: dict[str, str]) -> None:
+    answer = keyed.client.post("/api/v1/accounts", headers=admin, json=imap(host=None, tls="sometimes"))
+    assert answer.status_code == 422 and "not valid" in answer.json()["message"]
+    assert PASSWORD not in answer.text
+    exists = keyed.client.post("/api/v1/accounts", headers=admin,
+                               json={"name": "support", "kind": "stdin", "address": "s@ours.example", "project": "P"})
+    assert exists.status_code == 409 and "exists already" in exists.json()["message"]
+
+
+def test_the_connection_test_and_the_folders_of_an_account(keyed: Api, admin: dict[str, str], tmp_path: Path) -> None:
+    folder = tmp_path / "drop"
+    folder.mkdir()
+    (folder / "one.eml").write_bytes(b"Subject: hi\r\n\r\nhello\r\n")
+    added = keyed.client.post("/api/v1/accounts", headers=admin, json={
+        "name": "drop", "kind": "dropfolder", "address": "drop@ours.example", "project": "Support",
+        "path": str(folder)})
+    assert added.status_code == 201, added.text
+    tested = keyed.client.post("/api/v1/accounts/drop/test", headers=admin)
+    assert tested.status_code == 200, tested.text
+    assert tested.json()["ok"] is True and tested.json()["messages"] == 1
+    assert tested.json()["summary"] == f"drop: drop folder {folder} is readable"
+    not_imap = keyed.client.get("/api/v1/accounts/drop/folders", headers=admin)
+    assert not_imap.status_code == 422 and "only IMAP accounts have folders" in not_imap.json()["message"]
+    assert keyed.client.post("/api/v1/accounts/nobody/test", headers=admin).status_code == 404
