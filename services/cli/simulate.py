@@ -109,8 +109,6 @@ def render(r: dict[str, Any]) -> str:
 @click.pass_obj
 def simulate_command(ctx: CliContext, path: Path, account: str, as_json: bool) -> None:
     """Show what would happen to the mail in PATH, writing nothing."""
-    from shared.tokens import ItemTokens
-
-    tokens = ItemTokens(ctx.settings.item_token_format, ctx.settings.resolved_token_secret)
+    tokens = ctx.settings.item_tokens()
     result = simulate(ctx.sessions, path.read_bytes(), account, tokens, set())
     click.echo(json.dumps(result, indent=2) if as_json else render(result))
