@@ -79,15 +79,17 @@ def handle(sessions: sessionmaker[Session], envelope: Envelope[Any], attempts: i
 
 
 def through_parser(sessions: sessionmaker[Session], store: BlobStore, tokens: ItemTokens, raw: bytes,
-                   account: str = "support") -> list[ItemChanged]:
+                   account: str = "support", parsed: list[MailParsed] | None = None) -> list[ItemChanged]:
     """``raw`` as the fetcher leaves it (in the store, a MailFetched naming it), through the parser's
     handler and then the itemwriter's: what the itemwriter made of it, nothing when the parser sent
-    nothing on."""
+    nothing on. What the parser sent on is added to ``parsed`` when given."""
     blob = store.put(raw)
     fetched = MailFetched(account=account, source="stdin", source_id=f"raw-{next(_counter)}-{blob.sha256[:12]}",
                           raw=blob, received_at=datetime.now(UTC))
-    parsed = make_parser_handler(store, tokens, Limits())(Envelope.first(fetched))
-    return [handle(sessions, envelope) for envelope in parsed]
+    outputs = make_parser_handler(store, tokens, Limits())(Envelope.first(fetched))
+    if parsed is not None:
+        parsed += [envelope.payload for envelope in outputs]
+    return [handle(sessions, envelope) for envelope in outputs]
 
 
 def item(sessions: sessionmaker[Session], number: int, item_type: str = "incident") -> Item:
