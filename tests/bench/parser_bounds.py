@@ -15,6 +15,7 @@ import argparse
 import sys
 import tempfile
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -29,18 +30,20 @@ TIME_BOUND = Limits().max_seconds
 def _cases(parts: int, levels: int, big_mb: float) -> list[tuple[str, str, Callable[[], bytes], bool]]:
     """(section, label, the mail, whether it must be rejected)."""
     limits = Limits()
-    cases = [("A million parts" if parts == 1_000_000 else f"{parts:,} parts", spelling,
-              lambda s=spelling: hostile_mail.many_parts(parts, s), True) for spelling in hostile_mail.SPELLINGS]
-    cases += [(f"Nested {levels:,} deep", spelling, lambda s=spelling: hostile_mail.deep(levels, s), True)
-              for spelling in hostile_mail.SPELLINGS]
-    cases += [("At the limits: parsed", f"{limits.max_parts - 1:,} parts, {spelling}",
-               lambda s=spelling: hostile_mail.many_parts(limits.max_parts - 1, s), False)
-              for spelling in hostile_mail.SPELLINGS]
-    cases += [("At the limits: parsed", f"nested {limits.max_depth - 1} deep, {spelling}",
-               lambda s=spelling: hostile_mail.deep(limits.max_depth - 1, s), False)
-              for spelling in hostile_mail.SPELLINGS]
+    many, deep = hostile_mail.many_parts, hostile_mail.deep
+    million = "A million parts" if parts == 1_000_000 else f"{parts:,} parts"
+    at_limits = "At the limits: parsed"
+    cases: list[tuple[str, str, Callable[[], bytes], bool]] = []
+    for s in hostile_mail.SPELLINGS:
+        cases.append((million, s, partial(many, parts, s), True))
+    for s in hostile_mail.SPELLINGS:
+        cases.append((f"Nested {levels:,} deep", s, partial(deep, levels, s), True))
+    for s in hostile_mail.SPELLINGS:
+        cases.append((at_limits, f"{limits.max_parts - 1:,} parts, {s}", partial(many, limits.max_parts - 1, s), False))
+    for s in hostile_mail.SPELLINGS:
+        cases.append((at_limits, f"nested {limits.max_depth - 1} deep, {s}", partial(deep, limits.max_depth - 1, s), False))
     if big_mb:
-        cases.append(("At the limits: parsed", f"one {big_mb:g} MB attachment",
+        cases.append((at_limits, f"one {big_mb:g} MB attachment",
                       lambda: hostile_mail.big_attachment(int(big_mb * 1e6))[0], False))
     return cases
 

@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parents[2]
 # The memory bound (docs/parser-bounds.md): a mail costs the parse under four times its size plus
 # this, what any mail costs (the parse's caches, the interpreter's arenas).
 FACTOR = 4
-CONSTANT = 8 * 1024 * 1024
+CONSTANT = 8_000_000
 
 _MEASURE = """
 import json, sys, time
