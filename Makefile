@@ -70,10 +70,11 @@ clean:
 corpus: install
 	$(PY) -m tests.corpus_report
 
-## Throughput, latency, memory and correctness of the whole pipeline (BENCH_ARGS="--mails 5000"), then the API (API_BENCH_ARGS="--items 100000").
+## Throughput, latency, memory and correctness of the whole pipeline (BENCH_ARGS="--mails 5000"), then the API (API_BENCH_ARGS="--items 100000"), then the parser's time and memory on mail shaped to cost it (PARSER_BOUNDS_ARGS="--parts 100000").
 bench: install
 	$(PY) -m tests.bench.run $(BENCH_ARGS)
 	$(PY) -m tests.bench.api $(API_BENCH_ARGS)
+	$(PY) -m tests.bench.parser_bounds $(PARSER_BOUNDS_ARGS)
 
 ## First import of a 20,000-mail Dovecot mailbox: fetcher rate and RSS over time (IMPORT_ARGS="--pipeline").
 bench-import: install

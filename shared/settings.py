@@ -13,6 +13,8 @@ from typing import Annotated
 from pydantic import AliasChoices, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from shared.tokens import ItemTokens
+
 # The built-in token secret: known to anyone who reads this file, so good for development only.
 DEV_TOKEN_SECRET = "postroom-dev-secret-change-me"
 MIN_TOKEN_SECRET_BYTES = 32  # HMAC-SHA256's own key size: fewer bytes give fewer bits to guess
@@ -85,13 +87,16 @@ class CommonSettings(BaseSettings):
     # which the services refuse outside development (``TokenSecretSettings``).
     token_secret: str = Field(DEV_TOKEN_SECRET, repr=False)
     token_secret_file: Path | None = None
+    # Rotation: the secrets that signed before the current one, comma-separated. Tokens they signed
+    # still verify; every new token is signed with the current secret (docs/token-secret.md).
+    token_secrets_old: Annotated[tuple[str, ...], NoDecode] = Field((), repr=False)
     # Development: allow the built-in token secret, or a short one.
     dev_mode: bool = False
     # Keys sealing the secrets stored in the database, newest first (see shared/secrets.py).
     secret_keys: Annotated[tuple[str, ...], NoDecode] = Field((), repr=False)
     secret_key_file: Path | None = None
 
-    @field_validator("secret_keys", mode="before")
+    @field_validator("secret_keys", "token_secrets_old", mode="before")
     @classmethod
     def _split_keys(cls, value: object) -> object:
         return split_list(value)
@@ -115,6 +120,10 @@ class CommonSettings(BaseSettings):
         if path.is_file():
             return path.read_text().strip() or self.token_secret
         return self.token_secret
+
+    def item_tokens(self) -> ItemTokens:
+        """Signs with the current secret; verifies with it and with each older one."""
+        return ItemTokens(self.item_token_format, self.resolved_token_secret, self.token_secrets_old)
 
     @field_validator("retry_delays", mode="before")
     @classmethod
@@ -148,10 +157,19 @@ class TokenSecretSettings(CommonSettings):
 
     @model_validator(mode="after")
     def _real_token_secret(self) -> TokenSecretSettings:
+        if self.dev_mode:
+            return self
         problem = token_secret_problem(self.resolved_token_secret)
-        if problem and not self.dev_mode:
+        if problem:
             raise SettingsError(f"POSTROOM_TOKEN_SECRET {problem}: set it to {MIN_TOKEN_SECRET_BYTES} or more "
                                 f"random bytes, made with {MAKE_A_SECRET} (or POSTROOM_DEV_MODE=1 for development)")
+        for n, old in enumerate(self.token_secrets_old, 1):
+            # An older secret verifies as the current one does: a weak one lets anyone sign a token.
+            problem = token_secret_problem(old)
+            if problem:
+                raise SettingsError(f"POSTROOM_TOKEN_SECRETS_OLD entry {n} {problem}: every older secret must be "
+                                    f"{MIN_TOKEN_SECRET_BYTES} or more random bytes too; drop it from the list "
+                                    "(or POSTROOM_DEV_MODE=1 for development)")
         return self
 
 

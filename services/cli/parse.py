@@ -25,7 +25,6 @@ def parse_file(path: Path) -> MailParsed:
 def parse_raw(raw: bytes, source_id: str = "stdin") -> MailParsed:
     from services.parser.handlers import normalize
     from services.parser.settings import ParserSettings
-    from shared.tokens import ItemTokens
 
     # A look at a file, not a service: nothing is signed here and no token is trusted for anything,
     # so no real token secret is required (with the built-in one, our tokens show as unsigned).
@@ -33,7 +32,7 @@ def parse_raw(raw: bytes, source_id: str = "stdin") -> MailParsed:
     digest = hashlib.sha256(raw).hexdigest()
     fetched = MailFetched(account="cli", source="file", source_id=source_id, received_at=datetime.now(UTC),
                           raw=BlobRef(key=digest, size=len(raw), sha256=digest))
-    tokens = ItemTokens(settings.item_token_format, settings.resolved_token_secret)
+    tokens = settings.item_tokens()
     return normalize(raw, fetched, None, tokens, settings.limits)
 
 

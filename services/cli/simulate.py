@@ -135,9 +135,8 @@ def render(r: dict[str, Any]) -> str:
 def simulate_command(ctx: CliContext, path: Path, account: str, as_json: bool) -> None:
     """Show what would happen to the mail in PATH, writing nothing."""
     from services.notifier.settings import NotifierSettings
-    from shared.tokens import ItemTokens
 
-    tokens = ItemTokens(ctx.settings.item_token_format, ctx.settings.resolved_token_secret)
+    tokens = ctx.settings.item_tokens()
     # The caps, breakers and own addresses the notifier reads; dev_mode: a simulation signs nothing
     # that leaves, so it needs no real token secret.
     notifier = NotifierSettings(dev_mode=True)

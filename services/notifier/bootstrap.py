@@ -21,14 +21,13 @@ from shared.secrets import SecretBox
 from shared.store import store_from
 from shared.templates import MailTemplates
 from shared.service import ConsumerService, broker_from
-from shared.tokens import ItemTokens
 
 log = get_logger("postroom.notifier")
 
 
 def build(settings: NotifierSettings, health: HealthState, broker: Broker | None = None) -> ConsumerService:
     sessions = make_sessionmaker(make_engine(settings.resolved_database_url))
-    tokens = ItemTokens(settings.item_token_format, settings.resolved_token_secret)
+    tokens = settings.item_tokens()
     box = SecretBox(settings.resolved_secret_keys)
     # SMTP XOAUTH2 with the account's own Microsoft/Google sign-in (`smtp: {auth: xoauth2}`).
     oauth_tokens = TokenProvider(TokenStore(sessions, box), AccountAuthenticators(sessions, box))

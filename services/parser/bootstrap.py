@@ -6,13 +6,12 @@ from shared.broker.port import Broker
 from shared.health import HealthState
 from shared.service import ConsumerService, broker_from
 from shared.store import store_from
-from shared.tokens import ItemTokens
 from services.parser.handlers import make_handler
 from services.parser.settings import ParserSettings
 
 
 def build(settings: ParserSettings, health: HealthState, broker: Broker | None = None) -> ConsumerService:
     store = store_from(settings)
-    tokens = ItemTokens(settings.item_token_format, settings.resolved_token_secret)
+    tokens = settings.item_tokens()
     handler = make_handler(store, tokens, settings.limits)
     return ConsumerService("parser", broker or broker_from(settings), handler, settings, health)

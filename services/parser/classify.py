@@ -104,12 +104,13 @@ def bounce_of(msg: Message, text: str) -> str | None:
             ctype = part.get_content_type()
         except Exception:
             continue
-        payload = part.get_payload()
+        headers_only = ctype in ("text/rfc822-headers", "message/global-headers")
+        payload = part.get_payload() if part.is_multipart() or headers_only else None
         if ctype in ("message/rfc822", "message/global") and isinstance(payload, list) and payload:
             mid = _h(payload[0], "Message-ID")
             if mid:
                 return _bracketed(mid)
-        elif ctype in ("text/rfc822-headers", "message/global-headers") and isinstance(payload, str):
+        elif headers_only and isinstance(payload, str):
             found = _MESSAGE_ID.search(payload.replace("\r\n", "\n"))
             if found:
                 return found.group(1)

@@ -1,16 +1,18 @@
-"""Big base64 bodies kept out of the stdlib parser, and decoded from the raw mail when asked for.
+"""Big bodies kept out of the stdlib parser, and read from the raw mail when asked for.
 
 ``email.message_from_bytes`` holds a body three times over (the decoded text, its lines, the joined
-payload): a 50 MB attachment costs it 400 MB. Here each big base64 leaf body that the limits scan
-found is cut out of the bytes the parser reads and replaced by a one-line marker; the part the
-parser makes of it (a ``MailPart``) decodes the body straight from the raw mail, in chunks, when
-its payload is asked for. What the stdlib would have made of the body is what comes out: the
-decoded bytes and the same defects (RFC 2045 section 6.8; ``email._encoded_words.decode_b``).
+payload): a 50 MB attachment costs it 400 MB. Here each big leaf body that the limits scan found
+is cut out of the bytes the parser reads and replaced by a one-line marker; the part the parser
+makes of it (a ``MailPart``) reads the body from the raw mail when its payload is asked for: a
+base64 body decoded in chunks, any other body as the bytes the stdlib would have given. What the
+stdlib would have made of the body is what comes out: the decoded bytes and the same defects
+(RFC 2045 section 6.8; ``email._encoded_words.decode_b``). Small bodies are held too once they add
+up: a mail of thousands of 8 KB parts would cost the parser seven times its size.
 
 The cut is only kept when the parse proves it harmless: every marker must come back as the whole
-payload of a base64 leaf, and the line after the body must be its own multipart's delimiter
-exactly as the parser matches it. A body that is not plain base64 lines, or any doubt, and the
-mail is parsed whole, as before.
+payload of a leaf, and the line after the body must be its own multipart's delimiter exactly as the
+parser matches it. Only a body no line of which can be a delimiter is cut: base64 lines, or lines
+none of which starts with "--". Any doubt, and the mail is parsed whole, as before.
 """
 
 from __future__ import annotations
@@ -28,11 +30,17 @@ from services.parser.limits import LeafBody
 from services.parser.registry import POLICY
 
 MIN_HELD = 16 * 1024  # smaller bodies cost the parser less than the cut
+# Unless there are thousands: the parser holds a body it reads about seven times over, so small bodies
+# past this many bytes in all are held too, down to this size.
+SMALL_BODIES = 2 * 1024 * 1024
+MIN_HELD_MANY = 1024
 _CHUNK = 1024 * 1024  # raw bytes decoded at a time
 _BASE64_LINES = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=\r\n"
 
 
 _ABSENT = object()
+# Transfer encodings the stdlib decodes (``Message.get_payload``); any other gives the bytes as they are.
+_DECODED = frozenset({"quoted-printable", "base64", "x-uuencode", "uuencode", "uue", "x-uue"})
 
 
 class MailPart(EmailMessage):
@@ -43,6 +51,7 @@ class MailPart(EmailMessage):
     name, and a mail's headers are looked up a dozen times (addresses, ids, classification)."""
 
     held: tuple[bytes, int, int] | None = None  # the raw mail, and where the body lies in it
+    held_base64 = True  # else the held body is read whole, as the stdlib would have, on first use
     _read: dict[str, object]
     _index: dict[str, list[str]] | None
     _read_from: list[tuple[str, str]] | None = None  # the headers ``_read`` and ``_index`` come from
@@ -73,21 +82,36 @@ class MailPart(EmailMessage):
         return failobj if value is _ABSENT else value
 
     def get_payload(self, i=None, decode=False):  # type: ignore[no-untyped-def, override]
-        if self.held is None or not decode:
+        if self.held is None or (not decode and self.held_base64):
             return super().get_payload(i, decode)
+        if decode and not self.held_base64 and i is None and self._cte() not in _DECODED:
+            # The stdlib gives the body's bytes as they are: no text made of them (four bytes a
+            # character, once one is not ASCII), nothing kept.
+            return self._held_bytes()
         chunks = self.decoded_chunks()
-        if chunks is None:  # not strict base64: the stdlib's lenient decoding, as it would do it
-            raw, start, end = self.held
-            self.set_payload(raw[start:end].decode("ascii"))
+        if chunks is None:  # not strict base64, or no base64: the payload the stdlib would have read
+            self.set_payload(self._held_bytes().decode("ascii", "surrogateescape"))
             self.held = None
             return super().get_payload(i, decode)
         return b"".join(chunks())
+
+    def _cte(self) -> str:
+        return str(self.get("content-transfer-encoding", "")).lower()
+
+    def _held_bytes(self) -> bytes:
+        """The body's bytes as the stdlib parser keeps them: before a delimiter, without the line
+        break that belongs to the delimiter; a body the mail ends with keeps its last one."""
+        raw, start, end = self.held  # type: ignore[misc]
+        if end == len(raw):
+            return raw[start:end]
+        body = raw[start:end + 1]
+        return body[:-2] if body.endswith(b"\r\n") else body[:-1] if body[-1:] in (b"\r", b"\n") else body
 
     def decoded_chunks(self) -> Callable[[], Iterator[bytes]] | None:
         """``get_payload(decode=True)`` for a held body, as chunks decoded when read: its defect
         is recorded now, as that call would. None when nothing is held, or when the body is not
         strict base64 (``get_payload`` then decodes it leniently, as the stdlib does)."""
-        if self.held is None:
+        if self.held is None or not self.held_base64:
             return None
         raw, start, end = self.held
         strict = _strict(raw, start, end)
@@ -102,8 +126,7 @@ class MailPart(EmailMessage):
 def parse(raw: bytes, leaves: list[LeafBody]) -> Message:
     """The parsed mail, big base64 bodies held out of the parse when that is provably harmless."""
     parser = BytesParser(_class=MailPart, policy=POLICY)
-    big = [leaf for leaf in leaves if leaf.base64 and not leaf.in_message and leaf.end - leaf.start >= MIN_HELD
-           and _only_base64_lines(raw, leaf.start, leaf.end)]
+    big = _to_hold(raw, leaves)
     if not big:
         return parser.parsebytes(raw)
     nonce = secrets.token_hex(8)
@@ -118,6 +141,25 @@ def parse(raw: bytes, leaves: list[LeafBody]) -> Message:
     if _attach(msg, raw, markers):
         return msg
     return parser.parsebytes(raw)
+
+
+def _to_hold(raw: bytes, leaves: list[LeafBody]) -> list[LeafBody]:
+    """The bodies to keep out of the parse: those of ``MIN_HELD`` bytes or more, and when the small
+    ones add up to more than ``SMALL_BODIES`` (a mail of thousands of parts), those of
+    ``MIN_HELD_MANY`` or more too. Only bodies no line of which can be a delimiter: base64 lines, or
+    lines none of which starts with "--"."""
+    fit = [leaf for leaf in leaves if not leaf.in_message and leaf.end - leaf.start >= MIN_HELD_MANY
+           and _no_delimiter(raw, leaf)]
+    small = sum(leaf.end - leaf.start for leaf in fit if leaf.end - leaf.start < MIN_HELD)
+    least = MIN_HELD if small <= SMALL_BODIES else MIN_HELD_MANY
+    return [leaf for leaf in fit if leaf.end - leaf.start >= least]
+
+
+def _no_delimiter(raw: bytes, leaf: LeafBody) -> bool:
+    if leaf.base64 and _only_base64_lines(raw, leaf.start, leaf.end):
+        return True
+    start, end = leaf.start, leaf.end
+    return raw[start:start + 2] != b"--" and raw.find(b"\n--", start, end) < 0 and raw.find(b"\r--", start, end) < 0
 
 
 def _only_base64_lines(raw: bytes, start: int, end: int, size: int = _CHUNK) -> bool:
@@ -140,11 +182,15 @@ def _attach(msg: Message, raw: bytes, markers: dict[str, LeafBody]) -> bool:
         leaf = markers.get(payload) if isinstance(payload, str) else None
         if leaf is None:
             continue
-        if not isinstance(part, MailPart) or str(part.get("content-transfer-encoding", "")).lower() != "base64":
+        if not isinstance(part, MailPart):
             return False
         if not _closes(raw, leaf, parent):
             return False
+        # Decoded from the raw mail in chunks only when base64 to the parser too, and base64 lines;
+        # any other body is read whole on first use, as the stdlib would have read it.
+        base64 = str(part.get("content-transfer-encoding", "")).lower() == "base64"
         part.held = (raw, leaf.start, leaf.end)
+        part.held_base64 = base64 and _only_base64_lines(raw, leaf.start, leaf.end)
         found += 1
     return found == len(markers)
 

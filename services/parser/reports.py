@@ -45,7 +45,7 @@ def delivery_reports(msg: Message, defects: list[str]) -> list[DeliveryReport]:
                 if report is not None:
                     reports.append(report)
             continue
-        payload = part.get_payload()
+        payload = part.get_payload() if part.is_multipart() else None
         if isinstance(payload, list):
             stack.extend(p for p in payload if isinstance(p, Message))
     if len(reports) > MAX_REPORTS:

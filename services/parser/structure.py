@@ -68,7 +68,7 @@ def body_structure(msg: Message) -> Structure:
 
 
 def _children(part: Message) -> list[Message]:
-    payload = part.get_payload()
+    payload = part.get_payload() if part.is_multipart() else None  # a held body is not read for this
     return [p for p in payload if isinstance(p, Message)] if isinstance(payload, list) else []
 
 

@@ -36,6 +36,7 @@ _SECRET_OF = {
     "database_url": "DATABASE_URL",
     "token_secret": "POSTROOM_TOKEN_SECRET",
     "resolved_token_secret": "POSTROOM_TOKEN_SECRET",
+    "item_tokens": "POSTROOM_TOKEN_SECRET",
     "smtp_password": "SMTP_PASSWORD",
     "resolved_secret_keys": "POSTROOM_SECRET_KEYS",
 }

@@ -10,10 +10,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
 from services.itemwriter.handlers import make_handler
-from shared.contracts import Address, BlobRef, Classification, Envelope, ItemChanged, ItemRef, MailParsed
+from services.parser.handlers import make_handler as make_parser_handler
+from services.parser.limits import Limits
+from shared.contracts import (Address, BlobRef, Classification, Envelope, ItemChanged, ItemRef, MailFetched,
+                              MailParsed)
 from shared.db.engine import transaction
 from shared.db.models import Account, Item, ItemMail
 from shared.errors import RetryLater
+from shared.store import BlobStore
 from shared.tokens import ItemTokens
 from tests.support.pipeline import TOKEN_SECRET
 
@@ -72,6 +76,20 @@ def handle(sessions: sessionmaker[Session], envelope: Envelope[Any], attempts: i
         assert len(outputs) == 1
         return outputs[0].payload
     raise AssertionError("unreachable")
+
+
+def through_parser(sessions: sessionmaker[Session], store: BlobStore, tokens: ItemTokens, raw: bytes,
+                   account: str = "support", parsed: list[MailParsed] | None = None) -> list[ItemChanged]:
+    """``raw`` as the fetcher leaves it (in the store, a MailFetched naming it), through the parser's
+    handler and then the itemwriter's: what the itemwriter made of it, nothing when the parser sent
+    nothing on. What the parser sent on is added to ``parsed`` when given."""
+    blob = store.put(raw)
+    fetched = MailFetched(account=account, source="stdin", source_id=f"raw-{next(_counter)}-{blob.sha256[:12]}",
+                          raw=blob, received_at=datetime.now(UTC))
+    outputs = make_parser_handler(store, tokens, Limits())(Envelope.first(fetched))
+    if parsed is not None:
+        parsed += [envelope.payload for envelope in outputs]
+    return [handle(sessions, envelope) for envelope in outputs]
 
 
 def item(sessions: sessionmaker[Session], number: int, item_type: str = "incident") -> Item:

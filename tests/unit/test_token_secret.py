@@ -15,6 +15,7 @@ from services.cli.up import local_token_secret
 from services.notifier.settings import NotifierSettings
 from services.parser.settings import ParserSettings
 from shared.settings import DEV_TOKEN_SECRET, CommonSettings, SettingsError
+from shared.tokens import ItemTokens
 from tests.conftest import ROOT
 
 SERVICE_SETTINGS = [ParserSettings, NotifierSettings]
@@ -24,7 +25,8 @@ HOW = 'python -c "import secrets; print(secrets.token_urlsafe(48))"'
 @pytest.fixture(autouse=True)
 def no_secret_around(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """Nothing from the environment or a var/ of the checkout decides these tests."""
-    for name in ("POSTROOM_TOKEN_SECRET", "POSTROOM_TOKEN_SECRET_FILE", "POSTROOM_DEV_MODE", "POSTROOM_SECRETS_DIR"):
+    for name in ("POSTROOM_TOKEN_SECRET", "POSTROOM_TOKEN_SECRET_FILE", "POSTROOM_TOKEN_SECRETS_OLD", "POSTROOM_DEV_MODE",
+                 "POSTROOM_SECRETS_DIR"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("POSTROOM_VAR_DIR", str(tmp_path / "var"))
 
@@ -107,3 +109,59 @@ def test_postroom_up_leaves_a_secret_set_in_the_environment_alone(monkeypatch: p
     path, made = local_token_secret(CommonSettings())
     assert not made and not path.exists()
     assert ParserSettings().resolved_token_secret == "o" * 40
+
+
+CURRENT = "c" * 40
+
+
+@pytest.mark.parametrize("settings_cls", SERVICE_SETTINGS)
+@pytest.mark.parametrize("old, problem", [
+    (DEV_TOKEN_SECRET, "built-in development value"),
+    ("CHANGE-ME-the-secret-we-had-before-this-one", "placeholder"),
+    ("x" * 31, "31 bytes, fewer than 32"),
+])
+def test_an_older_secret_is_refused_by_the_same_rules_naming_the_variable_and_the_entry(  # type: ignore[no-untyped-def]
+        settings_cls, old: str, problem: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An older secret still verifies tokens: a weak one would let anyone sign one. The message says
+    which entry of the list, never the secret itself."""
+    monkeypatch.setenv("POSTROOM_TOKEN_SECRET", CURRENT)
+    monkeypatch.setenv("POSTROOM_TOKEN_SECRETS_OLD", f"{'o' * 40}, {old}")
+    with pytest.raises(SettingsError) as refused:
+        settings_cls()
+    message = str(refused.value)
+    assert message.startswith(f"POSTROOM_TOKEN_SECRETS_OLD entry 2 is {'a ' if 'placeholder' in problem else ''}")
+    assert problem in message and "\n" not in message and old not in message and "o" * 40 not in message
+
+
+@pytest.mark.parametrize("settings_cls", SERVICE_SETTINGS)
+def test_older_secrets_come_comma_separated_and_verify_but_never_sign(  # type: ignore[no-untyped-def]
+        settings_cls, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("POSTROOM_TOKEN_SECRET", CURRENT)
+    monkeypatch.setenv("POSTROOM_TOKEN_SECRETS_OLD", f"{'o' * 40}, {'p' * 32}")
+    tokens = settings_cls().item_tokens()
+    assert (tokens.secret, tokens.older_secrets) == (CURRENT, ("o" * 40, "p" * 32))
+    for old in ("o" * 40, "p" * 32):
+        signed_before = ItemTokens("[#{number}]", old).message_id("incident", 3, "ours.example", recipient="a@b.example")
+        assert tokens.items_in_message_id(signed_before, "a@b.example")[0].valid
+    made_now = tokens.message_id("incident", 3, "ours.example", recipient="a@b.example")
+    assert ItemTokens("[#{number}]", CURRENT).items_in_message_id(made_now, "a@b.example")[0].valid
+
+
+def test_a_repr_of_the_settings_shows_no_older_secret(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("POSTROOM_TOKEN_SECRETS_OLD", "o" * 40)
+    assert "o" * 40 not in repr(ParserSettings(token_secret=CURRENT))
+
+
+def test_development_mode_accepts_a_short_older_secret(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("POSTROOM_DEV_MODE", "1")
+    assert ParserSettings(token_secrets_old="short").item_tokens().older_secrets == ("short",)
+
+
+def test_the_parser_process_refuses_a_short_older_secret_with_one_line_on_stderr(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("POSTROOM_")} | {
+        "POSTROOM_VAR_DIR": str(tmp_path), "POSTROOM_TOKEN_SECRET": CURRENT, "POSTROOM_TOKEN_SECRETS_OLD": "short"}
+    done = subprocess.run([sys.executable, "-m", "services.parser"], env=env, cwd=ROOT, capture_output=True,
+                          text=True, timeout=60)
+    assert done.returncode == 2
+    [line] = done.stderr.strip().splitlines()
+    assert line.startswith("postroom parser: refusing to start: POSTROOM_TOKEN_SECRETS_OLD entry 1 is 5 bytes")

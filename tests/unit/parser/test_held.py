@@ -4,6 +4,7 @@ the same bytes and the same defects, whether the cut is kept or the mail is pars
 from __future__ import annotations
 
 import base64
+import binascii
 import hashlib
 import itertools
 import random
@@ -22,6 +23,9 @@ from tests.unit.parser.conftest import FETCHED, TOKENS
 DATA = random.Random(5).randbytes(60_000)
 B64 = base64.encodebytes(DATA).replace(b"\n", b"\r\n")
 TEXT = (b"Content-Type: text/plain\r\n", b"hello")
+PROSE = b"".join(b"line %d: the quick brown fox jumps over the lazy dog\r\n" % n for n in range(1500))
+UUENCODED = (b"begin 644 a.bin\r\n" + b"".join(binascii.b2a_uu(DATA[at:at + 45]).replace(b"\n", b"\r\n")
+                                                for at in range(0, 45 * 600, 45)) + b"`\r\nend")
 ATTACHED = (b"Content-Type: application/octet-stream\r\nContent-Transfer-Encoding: base64\r\n"
             b"Content-Disposition: attachment; filename=a.bin\r\n")
 
@@ -54,6 +58,24 @@ CASES = {
                            b"Content-Transfer-Encoding: base64\r\n\r\n" + B64),
     "a digest's part with no headers": _mail([(b"", B64)]).replace(b"multipart/mixed", b"multipart/digest"),
     "no blank line after the headers": _mail([TEXT, (ATTACHED + B64[:78], B64)]),
+    # Any body no line of which can be a delimiter is held too, and read whole when first asked for.
+    "a big 7bit text body": _mail([TEXT, (b"Content-Type: text/plain; charset=utf-8\r\n", PROSE)]),
+    "a big text body with LF line ends": _mail([TEXT, (b"Content-Type: text/plain\r\n", PROSE)]).replace(b"\r\n", b"\n"),
+    "a big text body with CR line ends": _mail([TEXT, (b"Content-Type: text/plain\r\n", PROSE.replace(b"\r\n", b"\r"))]),
+    "a big quoted-printable body": _mail([TEXT, (b"Content-Type: text/plain; charset=latin-1\r\n"
+                                                 b"Content-Transfer-Encoding: quoted-printable\r\n",
+                                                 PROSE.replace(b"fox", b"f=F6x=\r\n") + b"soft break at the end=")]),
+    "8-bit bytes in a big body": _mail([TEXT, (b"Content-Type: application/octet-stream\r\n"
+                                               b"Content-Transfer-Encoding: 8bit\r\n", PROSE + bytes(range(128, 256)))]),
+    "a big body that is not base64 though it says so": _mail([TEXT, (ATTACHED, PROSE)]),
+    "a big uuencoded body": _mail([TEXT, (b"Content-Type: application/octet-stream\r\n"
+                                          b"Content-Transfer-Encoding: x-uuencode\r\n", UUENCODED)]),
+    "a line starting with -- in a big text body": _mail([TEXT, (b"Content-Type: text/plain\r\n",
+                                                               PROSE + b"\r\n--BoUnDx not quite\r\n" + PROSE)]),
+    "a big text body of a single-part mail": b"From: a@example.com\r\nContent-Type: text/plain\r\n\r\n" + PROSE,
+    "many small base64 bodies": _mail([TEXT] + [(ATTACHED, B64[:n * 7 + 4000]) for n in range(400)]),
+    "many small text bodies": _mail([TEXT] + [(b"Content-Type: text/plain\r\n", PROSE[:n * 5 + 3000])
+                                              for n in range(600)]),
 }
 
 
@@ -73,6 +95,36 @@ def test_a_held_body_decodes_to_what_the_stdlib_parser_gives(raw: bytes) -> None
     cut = held.parse(raw, check_shape(raw, Limits()))
     assert _leaves(cut) == _leaves(whole)
     assert [type(d).__name__ for d in cut.defects] == [type(d).__name__ for d in whole.defects]
+
+
+@pytest.mark.parametrize("case", ["a big 7bit text body", "a big text body with LF line ends",
+                                  "a big text body with CR line ends", "a big quoted-printable body",
+                                  "8-bit bytes in a big body", "a big uuencoded body", "many small text bodies"])
+def test_a_held_body_that_is_not_base64_is_held_and_read_as_the_stdlib_reads_it(case: str) -> None:
+    """Not decoded in chunks: the part reads its body whole, as the stdlib parser would have, once
+    asked for it; the undecoded payload matches too."""
+    raw = CASES[case]
+    cut = held.parse(raw, check_shape(raw, Limits()))
+    kept = [p for p in cut.walk() if isinstance(p, held.MailPart) and p.held is not None]
+    assert kept and not any(p.held_base64 for p in kept)
+    whole = held.parse(raw, [])
+    assert [p.get_payload() for p in cut.walk() if not p.is_multipart()] == \
+        [p.get_payload() for p in whole.walk() if not p.is_multipart()]
+    assert all(p.held is None for p in kept)
+
+
+def test_a_body_with_a_line_that_could_be_a_delimiter_is_not_held() -> None:
+    """Only base64 lines, or lines none of which starts with "--": no delimiter can hide in the body."""
+    raw = CASES["a line starting with -- in a big text body"]
+    assert held._to_hold(raw, check_shape(raw, Limits())) == []
+
+
+def test_many_small_bodies_are_held_once_they_add_up() -> None:
+    """A few small bodies cost the parser less than the cut; thousands cost it seven times their size."""
+    few = _mail([TEXT] + [(ATTACHED, B64[:8000])] * 3)
+    assert held._to_hold(few, check_shape(few, Limits())) == []
+    many = CASES["many small base64 bodies"]
+    assert len(held._to_hold(many, check_shape(many, Limits()))) == 400
 
 
 def test_a_well_formed_big_attachment_is_kept_out_of_the_parser() -> None:

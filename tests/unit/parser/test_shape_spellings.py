@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 
 from services.parser.limits import Limits, check_shape
 from shared.errors import Reject
+from tests.support import hostile_mail
 from tests.unit.parser.conftest import parse
 
 HEAD = "From: a@example.com\r\nTo: b@example.com\r\nMIME-Version: 1.0\r\nSubject: s\r\n"
@@ -187,3 +188,15 @@ def test_parts_inside_a_block_of_a_delivery_status_count() -> None:
     assert stdlib_shape(raw)[0] > LIMITS.max_parts
     with pytest.raises(Reject, match=f"more than {LIMITS.max_parts} MIME parts"):
         parse(raw, LIMITS)
+
+
+@pytest.mark.parametrize("spelling", hostile_mail.SPELLINGS)
+def test_the_bench_mails_build_what_they_claim_in_the_stdlib_parser_and_are_rejected(spelling: str) -> None:
+    """``make bench`` (tests/bench/parser_bounds.py) shows these rejected at a million parts and
+    100,000 levels: at a small size each really gives the stdlib parser that many, and the scan sees them."""
+    parts, levels = hostile_mail.many_parts(PARTS, spelling), hostile_mail.deep(LIMITS.max_depth + 2, spelling)
+    assert stdlib_shape(parts)[0] == PARTS + 1 and stdlib_shape(levels)[1] == LIMITS.max_depth + 2
+    with pytest.raises(Reject, match="MIME parts"):
+        parse(parts, LIMITS)
+    with pytest.raises(Reject, match="MIME nesting"):
+        parse(levels, LIMITS)
