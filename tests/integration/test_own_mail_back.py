@@ -18,7 +18,7 @@ from services.notifier.handlers import Notifier
 from services.notifier.replies import ReplySender
 from services.notifier.senders import SenderPool
 from services.notifier.settings import NotifierSettings
-from services.notifier.templates import Templates
+from shared.templates import MailTemplates
 from shared.contracts import Envelope, MailParsed
 from shared.db.models import ItemMail, OutboundMail
 from shared.secrets import SecretBox
@@ -42,7 +42,7 @@ class Pipeline:
         senders = SenderPool(settings, "", SecretBox([]))
         self.notifier = Notifier(
             sessions=sessions, senders=senders, governor=Governor(settings.governor_policy(), TOKENS),
-            templates=Templates(), tokens=TOKENS, own_addresses=(), loop_id=LOOP_ID,
+            templates=MailTemplates(), tokens=TOKENS, own_addresses=(), loop_id=LOOP_ID,
             replies=ReplySender(sessions, senders, TOKENS, self.store, LOOP_ID))
 
     def arrive(self, raw: bytes) -> list[Any]:
