@@ -6,8 +6,9 @@ runs in a worker thread while this thread keeps draining the connection and send
 reset and its messages redelivered); acks are marshalled back to this thread, since py-amqp
 channels are not thread-safe. The handler gets every message already arrived, up to the batch size.
 
-The connection thread sleeps in ``select`` on the broker's socket and a wake-up socket: a queued ack
-or a finished handler wakes it at once. (Polling ``drain_events`` with a timeout cost up to two
+The connection thread sleeps in kombu's event loop (``kombu.asynchronous.Hub``, the connection
+registered with ``register_with_event_loop``) on the broker's socket and a wake-up socket: a queued
+ack or a finished handler wakes it at once. (Polling ``drain_events`` with a timeout cost up to two
 timeouts per message, an ack waiting for the poll and then the next dispatch: about 40% of the
 parser's time per message in the bench.)
 """
@@ -15,7 +16,6 @@ parser's time per message in the bench.)
 from __future__ import annotations
 
 import queue as queue_mod
-import select
 import socket
 import threading
 import time
@@ -26,6 +26,7 @@ from typing import Any
 
 from kombu import Connection, Consumer, Exchange
 from kombu import Queue as KQueue
+from kombu.asynchronous import Hub
 from kombu.exceptions import OperationalError
 
 from shared.broker.kombu_publisher import ConfirmedPublisher
@@ -36,8 +37,12 @@ from shared.logging import get_logger
 log = get_logger("postroom.broker")
 
 
-# How long a frame that has begun to arrive may take to arrive whole.
-_READ_TIMEOUT = 1.0
+# The longest the connection's thread sleeps before it looks at ``stop`` (and the heartbeats) again.
+_TURN = 0.5
+
+
+def _nothing() -> None:
+    pass
 
 
 class ConnectionLost(Exception):
@@ -95,24 +100,11 @@ class _ConsumeSession:
         except OSError:  # the buffer is full (already awake) or the session is over
             pass
 
-    def _wait(self, conn: Connection, timeout: float) -> None:
-        """Until the broker sent something, an action was queued or the handler finished."""
-        sock = conn.connection.sock
-        pending = getattr(sock, "pending", None)  # TLS may hold decrypted bytes select cannot see
-        if not (pending and pending()):
-            readable, _, _ = select.select([sock, self._wake_r], [], [], timeout)
-            if self._wake_r in readable:
-                try:
-                    while self._wake_r.recv(4096):
-                        pass
-                except BlockingIOError:
-                    pass
-            if sock not in readable:
-                return
+    def _drain_wake(self) -> None:
         try:
-            # A frame has begun to arrive: read it (py-amqp keeps a partial frame across a timeout).
-            conn.drain_events(timeout=_READ_TIMEOUT)
-        except TimeoutError:
+            while self._wake_r.recv(4096):
+                pass
+        except BlockingIOError:
             pass
 
     def call(self, fn: Callable[[], None]) -> None:
@@ -146,6 +138,7 @@ class _ConsumeSession:
     def _received(self, message: Any) -> None:
         self._unsettled.add(message.delivery_tag)
         self._pending.append(message)
+        self._wake()  # kombu's reader reads on from the next turn of the loop, after a poll: dispatch first
 
     def _run_actions(self) -> None:
         while True:
@@ -174,17 +167,18 @@ class _ConsumeSession:
         pending = self._pending
         current: Future[None] | None = None
         executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"{self.consumer}-handler")
-        conn = Connection(b.url, heartbeat=b.heartbeat, connect_timeout=b.timeout)
+        conn = Connection(b.url, heartbeat=b.heartbeat, connect_timeout=b.timeout,
+                          transport_options={"write_timeout": b.timeout})
+        hub = Hub()
         try:
             conn.ensure_connection(max_retries=1)
             channel = conn.channel()
             consumer = Consumer(channel, queues=[KQueue(self.queue, no_declare=True)],
                                 on_message=self._received, prefetch_count=b.prefetch, no_ack=False)
             consumer.consume()
-            # py-amqp sets the socket's timeout for each frame it reads and resets it after, unless
-            # it is already the one asked for: four system calls per frame, twelve per message, saved
-            # by leaving it set. Writes (acks, heartbeats) then fail after it too instead of blocking.
-            conn.connection.sock.settimeout(_READ_TIMEOUT)
+            conn.register_with_event_loop(hub)  # kombu reads the broker's socket when it is readable
+            hub.add_reader(self._wake_r, self._drain_wake)
+            hub.call_repeatedly(_TURN, _nothing)  # the loop turns at least this often, to see ``stop``
             on_ready(True)
             log.info("consuming", queue=self.queue, prefetch=b.prefetch, batch=batch)
             next_beat = 0.0
@@ -203,7 +197,7 @@ class _ConsumeSession:
                     continue
                 if stop.is_set() and current is None:
                     break
-                self._wait(conn, 0.5)
+                hub.run_once()  # until the broker sent something, an action was queued or the handler finished
                 if time.monotonic() >= next_beat:  # often enough for a heartbeat of seconds, not per message
                     conn.heartbeat_check()
                     next_beat = time.monotonic() + 1.0
@@ -217,6 +211,7 @@ class _ConsumeSession:
             if current is not None:
                 current.exception()  # let the handler finish before the connection goes
             executor.shutdown(wait=True)
+            hub.close()
             try:
                 conn.release()
             except Exception:

@@ -9,9 +9,11 @@ publish rather than hanging it."""
 
 from __future__ import annotations
 
+import socket
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 from amqp import Message
@@ -52,43 +54,28 @@ class _Confirms:
         self.returned.append((routing_key, (getattr(message, "properties", None) or {}).get("message_id", "")))
 
 
-class _WritesTogether:
-    """Sends the frames py-amqp writes inside the block with as few ``sendall`` calls as possible.
+@contextmanager
+def _writes_together(sock: socket.socket) -> Iterator[None]:
+    """Sends the frames py-amqp writes inside the block in as few TCP segments as possible.
 
-    py-amqp writes each message with a ``sendall`` of its own: a batch of 32 outputs cost 32 system
-    calls and as many TCP segments for both ends to process, about a third of the publishing CPU.
-    The frames are gathered (copied: py-amqp reuses one buffer) and sent in chunks of ``limit``
-    bytes, so a batch of big messages is never held twice in memory. On an exception nothing more
-    is sent: the caller drops the connection (the confirms of what was sent never all arrive).
+    py-amqp writes each message with a ``sendall`` of its own, and sets ``TCP_NODELAY``: a batch of
+    32 outputs went out as 32 segments for both ends to process, about a third of the publishing
+    CPU. ``TCP_CORK`` (Linux) makes the kernel hold partial segments until the block ends, when
+    uncorking sends the rest at once; it is a socket option, so py-amqp's writing is left alone.
+    Elsewhere the frames go as py-amqp sends them.
     """
-
-    def __init__(self, transport: Any, limit: int = 256 * 1024) -> None:
-        self._transport, self._limit = transport, limit
-        self._chunks: list[bytes] = []
-        self._size = 0
-
-    def __enter__(self) -> None:
-        # py-amqp's frame writer sends through ``transport._write`` (``socket.sendall`` for TCP);
-        # it is looked up at each write, so replacing it for the block is enough.
-        self._send = self._transport._write
-        self._transport._write = self._gather
-
-    def _gather(self, data: Any) -> None:
-        self._chunks.append(bytes(data))
-        self._size += len(data)
-        if self._size >= self._limit:
-            self._flush()
-
-    def _flush(self) -> None:
-        if self._chunks:
-            data = b"".join(self._chunks)
-            self._chunks, self._size = [], 0
-            self._send(data)
-
-    def __exit__(self, exc_type: Any, *_: Any) -> None:
-        self._transport._write = self._send
-        if exc_type is None:
-            self._flush()
+    cork = getattr(socket, "TCP_CORK", None)
+    if cork is None:
+        yield
+        return
+    sock.setsockopt(socket.IPPROTO_TCP, cork, 1)
+    try:
+        yield
+    finally:
+        try:
+            sock.setsockopt(socket.IPPROTO_TCP, cork, 0)
+        except OSError:  # the connection is gone: the caller drops it
+            pass
 
 
 class ConfirmedPublisher:
@@ -136,7 +123,7 @@ class ConfirmedPublisher:
         confirms = self._confirms
         confirms.returned.clear()
         tags: list[list[int]] = []
-        with _WritesTogether(channel.connection.transport):
+        with _writes_together(channel.connection.sock):
             for group in groups:
                 tags.append([])
                 for msg in group:

@@ -4,7 +4,6 @@ let another client act mid-fetch)."""
 
 from __future__ import annotations
 
-import logging
 import re
 import select
 import ssl
@@ -16,6 +15,7 @@ from typing import Any
 from imapclient import IMAPClient
 from imapclient.exceptions import IMAPClientAbortError, IMAPClientError, LoginError
 
+from shared.mailboxes import imapclient_shim
 from shared.mailboxes.failures import FetchError, login_failed
 from shared.mailboxes.mailconfig import ImapConfig
 from shared.mailboxes.xoauth2 import XOAuth2Refused, imap_login
@@ -48,7 +48,7 @@ def open_imap(config: ImapConfig, password: str, factory: ClientFactory = defaul
     context = client_context(config.ca_file) if config.tls != "none" else None
     client = factory(config.host, config.resolved_port, ssl=config.tls == "implicit", ssl_context=context,
                      timeout=config.timeout)
-    quiet_imaplib_trace(client)
+    imapclient_shim.quiet_trace(client)  # imaplib formats its trace whether or not it is logged
     try:
         if config.tls == "starttls":
             if not client.has_capability("STARTTLS"):
@@ -68,18 +68,6 @@ def open_imap(config: ImapConfig, password: str, factory: ClientFactory = defaul
         close_quietly(client)
         raise
     return client
-
-
-def quiet_imaplib_trace(client: Any) -> None:
-    """imapclient sets its imaplib object's debug level to 5 and sends imaplib's trace to the
-    ``imapclient.imaplib`` logger; imaplib formats each trace line first, ``repr`` of every answer
-    included: a FETCH of a batch of mails was formatted whole, twice, then dropped by a logger below
-    DEBUG, which cost more CPU than reading the mails. The trace is left on when that logger would
-    keep it. (The level is imapclient's private ``_imap``: no API for it.)"""
-    imap = getattr(client, "_imap", None)
-    kept = logging.getLogger("imapclient.imaplib").isEnabledFor(logging.DEBUG)
-    if imap is not None and hasattr(imap, "debug") and not kept:
-        imap.debug = 0
 
 
 def close_quietly(client: Any) -> None:
@@ -172,7 +160,7 @@ class ImapFolder:
         sock = self.client.socket()
         # Wake four times a second to see ``stop``; a readable socket with no line means EOF.
         while not changed and not stop.is_set() and time.monotonic() < deadline:
-            if self._buffered(sock):
+            if imapclient_shim.buffered(self.client, sock):
                 changed = True  # read (and discarded) by idle_done below; the sync finds out what came
                 break
             if not select.select([sock], [], [], max(0.0, min(0.25, deadline - time.monotonic())))[0]:
@@ -186,33 +174,9 @@ class ImapFolder:
         log.debug("IDLE done", folder=self.folder, changed=changed)
         return changed
 
-    # Two things imapclient does not expose, read from its imaplib object (private ``_imap``):
-    # news the server sent inside the answer to another command, and lines already buffered.
-
     def _announced(self) -> bool:
-        """Did the server announce new mail (EXISTS) since the last call? imaplib files such
-        untagged answers away, and the server does not repeat them when IDLE starts."""
-        untagged = getattr(getattr(self.client, "_imap", None), "untagged_responses", None)
-        return isinstance(untagged, dict) and untagged.pop("EXISTS", None) is not None
-
-    def _buffered(self, sock: Any) -> bool:
-        """Did the server send more than imaplib has parsed? It may send "+ idling" and "* n EXISTS"
-        in one packet: imaplib's buffered reader takes both, imapclient's ``idle()`` parses the
-        first, and the socket then looks quiet for good (imapclient has no way to ask: private
-        ``_imap``)."""
-        if getattr(sock, "pending", lambda: 0)():
-            return True
-        reader = getattr(getattr(self.client, "_imap", None), "file", None)
-        if reader is None or not hasattr(reader, "peek"):
-            return False
-        timeout = sock.gettimeout()
-        sock.setblocking(False)
-        try:
-            return bool(reader.peek(1))
-        except (BlockingIOError, ssl.SSLWantReadError):
-            return False
-        finally:
-            sock.settimeout(timeout)
+        """Did the server announce new mail since the last call, inside another command's answer?"""
+        return imapclient_shim.take_exists(self.client)
 
     def _refusable(self, method: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         try:

@@ -11,6 +11,8 @@ import base64
 import poplib
 from typing import Any, Literal
 
+from shared.mailboxes import poplib_shim
+
 
 class XOAuth2Refused(Exception):
     """The server refused the token (expired, revoked, or the mailbox not granted)."""
@@ -32,17 +34,16 @@ def imap_login(client: Any, user: str, token: str) -> None:
 
 def pop3_login(conn: poplib.POP3, user: str, token: str, form: Literal["one-line", "two-line"] = "two-line") -> None:
     encoded = base64.b64encode(xoauth2_string(user, token).encode()).decode()
-    # poplib has no public way to send AUTH: its private ``_shortcmd`` sends a line and reads the answer.
     try:
         if form == "one-line":
-            answer = conn._shortcmd(f"AUTH XOAUTH2 {encoded}")
+            answer = poplib_shim.command(conn, f"AUTH XOAUTH2 {encoded}")
         else:
-            answer = conn._shortcmd("AUTH XOAUTH2")
+            answer = poplib_shim.command(conn, "AUTH XOAUTH2")
             if not answer.startswith(b"+"):
                 raise XOAuth2Refused(f"POP3 server does not take AUTH XOAUTH2: {answer[:200]!r}")
-            answer = conn._shortcmd(encoded)
+            answer = poplib_shim.command(conn, encoded)
         if answer.startswith(b"+") and not answer.startswith(b"+OK"):
-            answer = conn._shortcmd("")  # the server's error challenge: an empty line ends the exchange
+            answer = poplib_shim.command(conn, "")  # the server's error challenge: an empty line ends the exchange
     except poplib.error_proto as exc:
         # A refusal may carry a base64 JSON error and wait for an empty line (RFC 7628 3.2.3).
         raise XOAuth2Refused(f"POP3 XOAUTH2 login of {user} refused: {_clean(exc)}") from None

@@ -8,7 +8,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from shared.mailboxes.imap import quiet_imaplib_trace
+from shared.mailboxes.imapclient_shim import quiet_trace
 
 
 @pytest.fixture
@@ -27,16 +27,16 @@ def client_with_imaplib_trace_on() -> SimpleNamespace:
 def test_the_trace_is_turned_off_when_its_logger_would_drop_it(trace_logger: logging.Logger) -> None:
     trace_logger.setLevel(logging.WARNING)
     client = client_with_imaplib_trace_on()
-    quiet_imaplib_trace(client)
+    quiet_trace(client)
     assert client._imap.debug == 0
 
 
 def test_the_trace_is_kept_when_its_logger_is_at_debug(trace_logger: logging.Logger) -> None:
     trace_logger.setLevel(logging.DEBUG)
     client = client_with_imaplib_trace_on()
-    quiet_imaplib_trace(client)
+    quiet_trace(client)
     assert client._imap.debug == 5
 
 
 def test_a_client_without_an_imaplib_object_is_left_alone() -> None:
-    quiet_imaplib_trace(SimpleNamespace())
+    quiet_trace(SimpleNamespace())
