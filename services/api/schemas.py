@@ -61,3 +61,7 @@ class MergeIn(Body):
 
 class SplitIn(Body):
     mail_id: int
+
+
+class ReleaseIn(Body):
+    override: bool = False  # set the rule that held the mail aside for this one mail

@@ -17,7 +17,11 @@ import click
 from services.cli.context import CliContext
 
 
-def simulate(sessions: Any, raw: bytes, account: str, tokens: Any, own_addresses: set[str]) -> dict[str, Any]:
+def simulate(sessions: Any, raw: bytes, account: str, tokens: Any, own_addresses: set[str],
+             fetched: Any = None, prepare: Any = None) -> dict[str, Any]:
+    """``fetched``: the ``MailFetched`` the mail came in with (a held mail or a dead letter), else
+    one as ``postroom ingest`` would make; ``prepare(session)`` runs first in the rolled-back
+    transaction (a release of a held mail, to see what it would do)."""
     from sqlalchemy import select
 
     from services.itemwriter.authentication import trust_summary
@@ -29,9 +33,9 @@ def simulate(sessions: Any, raw: bytes, account: str, tokens: Any, own_addresses
     from shared.db.models import Account
 
     digest = hashlib.sha256(raw).hexdigest()
-    fetched = MailFetched(account=account, source="stdin", source_id=f"stdin:{digest}",
-                          raw=BlobRef(key=f"sha256:{digest}", size=len(raw), sha256=digest),
-                          received_at=datetime.now(UTC))
+    fetched = fetched or MailFetched(account=account, source="stdin", source_id=f"stdin:{digest}",
+                                     raw=BlobRef(key=f"sha256:{digest}", size=len(raw), sha256=digest),
+                                     received_at=datetime.now(UTC))
     parsed = normalize(raw, fetched, None, tokens, Limits())
     envelope = Envelope.first(fetched).follow(parsed)
     with sessions() as session:
@@ -42,9 +46,12 @@ def simulate(sessions: Any, raw: bytes, account: str, tokens: Any, own_addresses
                 raise click.ClickException(f"unknown account {account!r}")
             trust = trust_summary(row.kind, row.trusted_authserv_ids or [])
             ours = own_addresses | {a.lower() for a in session.scalars(select(Account.address))}
+            if prepare is not None:
+                prepare(session)
             outcome = write_item(session, envelope)
             event = outcome.outputs[0].payload if outcome.outputs else None
-            item = {"type": outcome.item.type, "number": outcome.item.number, "title": outcome.item.title}
+            item = ({"type": outcome.item.type, "number": outcome.item.number, "title": outcome.item.title}
+                    if outcome.item is not None else None)
         finally:
             session.rollback()
     mail = parsed.model_dump(mode="json", by_alias=True, include={
@@ -78,6 +85,10 @@ def render(r: dict[str, Any]) -> str:
            f"sender: {sender.get('address') or '-'} "
            f"({_VERDICTS.get(sender.get('verdict', ''), '-')}: {sender.get('auth', '-')})",
            f"  the account trusts: {r['trust']}"]
+    if r["change"] == "held":
+        out.append(f"decision: HOLD BACK (rule {r['matched_by']}): {r['reason']}")
+        out.append("auto-reply and notifications: none (the mail waits in 'postroom held list')")
+        return "\n".join(out)
     out += [f"  {n}" for n in d.get("notes", [])]
     out.append("field mapping and defaults:")
     out += [f"  {n}" for n in d.get("mapping", [])] or ["  (none: the item exists)"]
