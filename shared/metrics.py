@@ -16,10 +16,11 @@ DEAD_LETTERS = Counter("postroom_dead_letters_total",
                        "Messages sent to a dead-letter queue by the runner, by stage and why "
                        "(undecodable, rejected, retries_exhausted)", ["stage", "reason"])
 
-# The parser.
-OWN_MAIL_DROPPED = Counter("postroom_own_mail_dropped_total",
-                           "Mails carrying our own signed loop header that came back in, dropped by the parser",
-                           ["account"])
+# The itemwriter.
+MAILS_HELD = Counter("postroom_mails_held_total",
+                     "Mails the rules held back instead of making an item or appending (postroom held list), "
+                     "by account and rule (own-mail, inactive-account); a redelivery is not counted again",
+                     ["account", "rule"])
 
 # The fetcher, per account.
 FETCHED = Counter("postroom_mails_fetched_total", "Mails stored and published by the fetcher",

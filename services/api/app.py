@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse
 from prometheus_client import Counter, Histogram
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from services.api import accounts, items, operations, oversight, people, templates
+from services.api import accounts, held, items, operations, oversight, people, templates
 from services.api.deps import Context
 from services.app.errors import AppError
 from services.console import web as console
@@ -38,7 +38,7 @@ def create_app(ctx: Context) -> FastAPI:
     app = FastAPI(title="Postroom", version="1", openapi_url=f"{PREFIX}/openapi.json", docs_url=None, redoc_url=None)
     app.state.ctx = ctx
     for router in (people.router, items.router, accounts.router, operations.router, oversight.router,
-                   templates.router):
+                   templates.router, held.router):
         app.include_router(router, prefix=PREFIX)
     app.include_router(console.router())  # the web console's pages, which set their own headers
     app.mount(console.STATIC_PATH, console.static_files(), name="static")

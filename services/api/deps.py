@@ -18,6 +18,7 @@ from services.app.actors import Actor
 from services.app.deadletters import DeadLetters
 from shared.db.engine import transaction
 from shared.store import BlobStore
+from shared.tokens import ItemTokens
 
 
 @dataclass
@@ -28,6 +29,11 @@ class Context:
     limiter: SignInLimiter
     wake: threading.Event  # the relay's
     dead_letters: DeadLetters
+
+    @property
+    def tokens(self) -> ItemTokens:
+        """The pipeline's item tokens, for a preview of what it would do to a mail."""
+        return ItemTokens(self.settings.item_token_format, self.settings.resolved_token_secret)
 
 
 def context(request: Request) -> Context:
@@ -65,7 +71,21 @@ def admin(who: Annotated[Actor, Depends(actor)]) -> Actor:
     return who
 
 
+def admin_apart(request: Request, ctx: Annotated[Context, Depends(context)]) -> Actor:
+    """``admin``, the token checked in a transaction of its own, committed before the route runs: for
+    a route that opens its own sessions (a preview), which SQLite's one writer would otherwise
+    keep waiting on the request's transaction."""
+    token = bearer(request)
+    with transaction(ctx.sessions) as session:
+        found = tokens.resolve(session, token) if token else None
+    if found is None:
+        raise UNAUTHORIZED
+    found.require_admin("this")
+    return found
+
+
 UnitOfWork = Annotated[Session, Depends(unit_of_work)]
 Agent = Annotated[Actor, Depends(actor)]  # any signed-in person: agents and admins work items
 Admin = Annotated[Actor, Depends(admin)]
+AdminApart = Annotated[Actor, Depends(admin_apart)]
 Ctx = Annotated[Context, Depends(context)]

@@ -1,4 +1,4 @@
-"""What happened to a mail (agents), and the dead letters (admins)."""
+"""What happened to a mail (agents), and the dead letters (admins); held mail is in ``held.py``."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ from typing import Any
 
 from fastapi import APIRouter
 
-from services.api.deps import Admin, Agent, Ctx, UnitOfWork
-from services.app import traces
+from services.api.deps import Admin, AdminApart, Agent, Ctx, UnitOfWork
+from services.app import preview, traces
 
 router = APIRouter()
 
@@ -25,6 +25,13 @@ def list_dead_letters(who: Admin, ctx: Ctx, stage: str | None = None, limit: int
 @router.get("/dead-letters/{ident}")
 def show_dead_letter(ident: str, who: Admin, ctx: Ctx, stage: str | None = None) -> dict[str, Any]:
     return ctx.dead_letters.show(who, ident, stage)[0]
+
+
+@router.get("/dead-letters/{ident}/preview", summary="What a replay would do to the letter's mail; changes nothing")
+def preview_dead_letter(ident: str, who: AdminApart, ctx: Ctx, stage: str | None = None) -> dict[str, Any]:
+    tokens = ctx.tokens
+    return ctx.dead_letters.preview(
+        who, ident, stage, lambda fetched: preview.would_happen(ctx.sessions, ctx.store, tokens, fetched))
 
 
 @router.post("/dead-letters/{ident}/replay", summary="Back to the consumer that failed, with a fresh attempt count")

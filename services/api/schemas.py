@@ -84,3 +84,7 @@ class AccountEdit(Body):
 class AccountCopy(Body):
     name: str
     address: str | None = None
+
+
+class ReleaseIn(Body):
+    override: bool = False  # set the rule that held the mail aside for this one mail

@@ -65,6 +65,18 @@ class DeadLetters:
                            for k, v in letter.headers.items()}
         return info, letter
 
+    def preview(self, actor: Actor, ident: str, stage: str | None, would_happen: Any) -> dict[str, Any]:
+        """What a replay would do to the mail the letter carries, with the current rules, as
+        ``would_happen(fetched)`` (``services.app.preview``) answers; nothing changes."""
+        from services.app.preview import fetched_of_letter
+
+        info, letter = self.show(actor, ident, stage)
+        fetched = fetched_of_letter(info["type"], letter.payload)
+        if fetched is None:
+            return {"id": info["id"], "change": None,
+                    "summary": f"not a mail: a replay sends the {info['type'] or 'undecodable'} letter back as it is"}
+        return {"id": info["id"], **would_happen(fetched)}
+
     def replay(self, actor: Actor, ident: str | None, stage: str | None = None) -> list[tuple[str, str]]:
         """Replay ``ident`` (None: every letter of ``stage``); (letter id, queue) of each replayed."""
         from shared.broker.admin import ReplayFailed

@@ -12,7 +12,7 @@ from datetime import timedelta
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from shared.db.models import FetchedDigest, Item, ItemAttachment, ItemEvent, ItemMail, Status, utcnow
+from shared.db.models import FetchedDigest, HeldMail, Item, ItemAttachment, ItemEvent, ItemMail, Status, utcnow
 from shared.store import BlobStore
 
 
@@ -84,4 +84,5 @@ def delete_blobs(store: BlobStore, report: Report) -> None:
 
 def _still_used(session: Session, key: str) -> bool:
     return bool(session.scalar(select(ItemMail.id).where(ItemMail.raw_key == key).limit(1))
-                or session.scalar(select(ItemAttachment.id).where(ItemAttachment.blob_key == key).limit(1)))
+                or session.scalar(select(ItemAttachment.id).where(ItemAttachment.blob_key == key).limit(1))
+                or session.scalar(select(HeldMail.id).where(HeldMail.raw_key == key).limit(1)))

@@ -1,8 +1,10 @@
-"""``postroom dlq list | show | replay | discard``: the dead letters of every consumer.
+"""``postroom dlq list | show | preview | replay | discard``: the dead letters of every consumer.
 
 Reading never loses a letter (see ``shared.broker.admin.DeadLetterInbox``); a replay goes back to
 the failed consumer's own work queue with its attempt count reset and is removed from the DLQ only
-after the broker confirmed it; a discard removes exactly one.
+after the broker confirmed it; a discard removes exactly one. ``preview`` (or ``show --preview``)
+says what a replay would do to the mail a letter carries, with the current rules (``postroom
+simulate``'s answer; it reads the database and the blob store and writes nothing).
 """
 
 from __future__ import annotations
@@ -61,20 +63,41 @@ def list_command(ctx: CliContext, stage: str | None, limit: int | None, as_json:
     click.echo(f"{len(rows)} dead letter(s)" if rows else "no dead letters")
 
 
+def _preview(ctx: CliContext, ident: str, stage: str | None) -> dict[str, Any]:
+    from services.app.preview import would_happen
+    from shared.store import store_from
+    from shared.tokens import ItemTokens
+
+    tokens = ItemTokens(ctx.settings.item_token_format, ctx.settings.resolved_token_secret)
+    store = store_from(ctx.settings)
+    return dict(_run(_letters(ctx).preview, ident, stage,
+                     lambda fetched: would_happen(ctx.sessions, store, tokens, fetched)))
+
+
+def _render_preview(result: dict[str, Any]) -> str:
+    from services.cli.simulate import render
+
+    head = f"if replayed: {result['summary']}"
+    return head if result["change"] in (None, "refused") else head + "\n" + render(result)
+
+
 @dlq.command("show")
 @click.argument("ident", metavar="ID")
 @_stage_option
 @click.option("--raw", is_flag=True, help="Write the raw mail from the blob store to standard output.")
+@click.option("--preview", "with_preview", is_flag=True, help="Add what a replay would do (see 'dlq preview').")
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_obj
-def show_command(ctx: CliContext, ident: str, stage: str | None, raw: bool, as_json: bool) -> None:
+def show_command(ctx: CliContext, ident: str, stage: str | None, raw: bool, with_preview: bool,
+                 as_json: bool) -> None:
     """One dead letter in full: reason, exception, attempts, the mail it carries."""
     info, letter = _run(_letters(ctx).show, ident, stage)
     if raw:
         _write_raw(ctx, info["raw"])
         return
+    preview = _preview(ctx, letter.id, letter.consumer) if with_preview else None
     if as_json:
-        click.echo(json.dumps(info, indent=2))
+        click.echo(json.dumps({**info, "preview": preview} if preview else info, indent=2))
         return
     for key in ("id", "queue", "stage", "type", "correlation_id", "account", "attempts", "dead_at", "replays",
                 "reason", "exception", "mail_message_id", "subject", "raw", "raw_size"):
@@ -82,6 +105,19 @@ def show_command(ctx: CliContext, ident: str, stage: str | None, raw: bool, as_j
             click.echo(f"{key + ':':<16} {info[key]}")
     if not info["decodable"]:
         click.echo(f"{'body:':<16} {letter.body[:500]!r}")
+    if preview is not None:
+        click.echo(_render_preview(preview))
+
+
+@dlq.command("preview")
+@click.argument("ident", metavar="ID")
+@_stage_option
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def preview_command(ctx: CliContext, ident: str, stage: str | None, as_json: bool) -> None:
+    """What replaying ID would do to its mail with the current rules; nothing is written."""
+    result = _preview(ctx, ident, stage)
+    click.echo(json.dumps(result, indent=2) if as_json else _render_preview(result))
 
 
 def _write_raw(ctx: CliContext, key: str | None) -> None:

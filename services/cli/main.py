@@ -11,6 +11,7 @@ from services.cli.contacts import contacts
 from services.cli.context import CliContext
 from services.cli.db import db
 from services.cli.dlq import dlq
+from services.cli.held import held
 from services.cli.ingest import ingest_command
 from services.cli.items import items
 from services.cli.parse import parse_command
@@ -33,8 +34,9 @@ def cli(ctx: click.Context) -> None:
     ctx.obj = CliContext()
 
 
-for command in (accounts, config, contacts, db, dlq, ingest_command, items, parse_command, queues_command, retention,
-                run_command, secrets, simulate_command, sink_command, templates, tokens, up_command, users, breakers):
+for command in (accounts, config, contacts, db, dlq, held, ingest_command, items, parse_command, queues_command,
+                retention, run_command, secrets, simulate_command, sink_command, templates, tokens, up_command, users,
+                breakers):
     cli.add_command(command)
 
 

@@ -1,86 +1,17 @@
-"""``postroom simulate FILE --account NAME``: what would happen to a mail, with nothing written.
-
-The mail goes through the parser's ``normalize`` and the itemwriter's ``write_item`` inside a
-transaction that is rolled back, so the answer is the one the services would give, not a second
-implementation of their rules that could drift. The item event it gives then goes through the
-notifier's own intents (``services/notifier/intents.py``) in the same transaction: the governor's
-answer for each auto-reply and notification now, with its caps, breakers and the account's settings
-(``POSTROOM_CAP_*`` and ``POSTROOM_BREAKER_*`` as the notifier reads them)."""
+"""``postroom simulate FILE --account NAME``: what would happen to a mail, with nothing written
+(services/app/simulation.py), with the caps and breakers the notifier reads (``POSTROOM_CAP_*``,
+``POSTROOM_BREAKER_*``)."""
 
 from __future__ import annotations
 
-import hashlib
 import json
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import click
 
+from services.app.simulation import simulate
 from services.cli.context import CliContext
-
-
-def _governed(session: Any, event_envelope: Any, tokens: Any, own_addresses: set[str],
-              policy: Any) -> list[dict[str, Any]]:
-    """The governor's answer for each send the event plans, read now (writes roll back with the rest)."""
-    from structlog.testing import capture_logs
-
-    from services.notifier.governor import Governor
-    from services.notifier.intents import Intents
-
-    intents = Intents(session, Governor(policy, tokens), tokens, sorted(own_addresses), [event_envelope])
-    # The notifier's log lines (a refusal, a breaker that would trip) are its own: they would land
-    # in this command's output, and the decisions say the same.
-    with capture_logs():
-        intents.record(0, event_envelope)
-    return [{"kind": d.kind, "to": d.recipient, "goes": not d.rule, "rule": d.rule, "reason": d.reason}
-            for d in intents.decided]
-
-
-def simulate(sessions: Any, raw: bytes, account: str, tokens: Any, own_addresses: set[str],
-             policy: Any = None) -> dict[str, Any]:
-    from sqlalchemy import select
-
-    from shared.items.authentication import trust_summary
-    from services.itemwriter.writer import write_item
-    from services.notifier.governor import Policy
-    from services.parser.handlers import normalize
-    from services.parser.limits import Limits
-    from shared.contracts import BlobRef, Envelope, MailFetched
-    from shared.db.models import Account
-
-    digest = hashlib.sha256(raw).hexdigest()
-    fetched = MailFetched(account=account, source="stdin", source_id=f"stdin:{digest}",
-                          raw=BlobRef(key=f"sha256:{digest}", size=len(raw), sha256=digest),
-                          received_at=datetime.now(UTC))
-    parsed = normalize(raw, fetched, None, tokens, Limits())
-    envelope = Envelope.first(fetched).follow(parsed)
-    with sessions() as session:
-        session.begin()
-        try:
-            row = session.scalar(select(Account).where(Account.name == account))
-            if row is None:
-                raise click.ClickException(f"unknown account {account!r}")
-            trust = trust_summary(row.kind, row.trusted_authserv_ids or [])
-            ours = own_addresses | {a.lower() for a in session.scalars(select(Account.address))}
-            outcome = write_item(session, envelope)
-            event = outcome.outputs[0].payload if outcome.outputs else None
-            item = {"type": outcome.item.type, "number": outcome.item.number, "title": outcome.item.title}
-            governor = (_governed(session, outcome.outputs[0], tokens, ours, policy or Policy())
-                        if event is not None and outcome.change != "duplicate" else [])
-        finally:
-            session.rollback()
-    mail = parsed.model_dump(mode="json", by_alias=True, include={
-        "message_id", "date", "subject", "from_", "reply_to", "in_reply_to", "references", "classification",
-        "item_refs", "authentication_results", "defects"})
-    refusal = None
-    if event is not None and event.auto_reply:
-        replies = [g for g in governor if g["kind"] == "auto-reply"]
-        refusal = (None if replies and replies[0]["goes"] else
-                   f"{replies[0]['rule']}: {replies[0]['reason']}" if replies else "the mail has no sender address")
-    return {"mail": mail, "change": outcome.change, "item": item, "matched_by": outcome.matched_by,
-            "reason": outcome.reason, "decision": outcome.decision, "auto_reply_refusal": refusal, "trust": trust,
-            "governor": governor, "event": event.model_dump(mode="json", by_alias=True) if event else None}
 
 
 _VERDICTS = {"pass": "verified", "fail": "UNVERIFIED", "unchecked": "not checked"}
@@ -100,6 +31,10 @@ def render(r: dict[str, Any]) -> str:
            f"sender: {sender.get('address') or '-'} "
            f"({_VERDICTS.get(sender.get('verdict', ''), '-')}: {sender.get('auth', '-')})",
            f"  the account trusts: {r['trust']}"]
+    if r["change"] == "held":
+        out.append(f"decision: HOLD BACK (rule {r['matched_by']}): {r['reason']}")
+        out.append("auto-reply and notifications: none (the mail waits in 'postroom held list')")
+        return "\n".join(out)
     out += [f"  {n}" for n in d.get("notes", [])]
     out.append("field mapping and defaults:")
     out += [f"  {n}" for n in d.get("mapping", [])] or ["  (none: the item exists)"]
@@ -134,12 +69,16 @@ def render(r: dict[str, Any]) -> str:
 @click.pass_obj
 def simulate_command(ctx: CliContext, path: Path, account: str, as_json: bool) -> None:
     """Show what would happen to the mail in PATH, writing nothing."""
+    from services.app.errors import AppError
     from services.notifier.settings import NotifierSettings
 
     tokens = ctx.settings.item_tokens()
     # The caps, breakers and own addresses the notifier reads; dev_mode: a simulation signs nothing
     # that leaves, so it needs no real token secret.
     notifier = NotifierSettings(dev_mode=True)
-    result = simulate(ctx.sessions, path.read_bytes(), account, tokens, set(notifier.own_addresses),
-                      notifier.governor_policy())
+    try:
+        result = simulate(ctx.sessions, path.read_bytes(), account, tokens, set(notifier.own_addresses),
+                          notifier.governor_policy())
+    except AppError as exc:
+        raise click.ClickException(exc.message) from None
     click.echo(json.dumps(result, indent=2) if as_json else render(result))

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from services.itemwriter.lookups import Lookups
 from services.itemwriter.writer import Outcome, account_of, write_item
+from shared import metrics
 from shared.contracts import Envelope
 from shared.db.engine import transaction
 from shared.errors import Reject, RetryLater
@@ -95,6 +96,11 @@ def make_handler(sessions: sessionmaker[Session]) -> ItemWriter:
 
 def _log(envelope: Envelope[Any], outcome: Outcome) -> None:
     with envelope_context(envelope):
+        if outcome.item is None:
+            log.info("mail held back by a rule", change=outcome.change, rule=outcome.matched_by, reason=outcome.reason)
+            if not outcome.decision["held"]["again"]:
+                metrics.MAILS_HELD.labels(envelope.payload.account, outcome.matched_by).inc()
+            return
         log.info("item written" if outcome.change != "duplicate" else "duplicate mail: re-publishing its outputs",
                  change=outcome.change, item_type=outcome.item.type, item_number=outcome.item.number,
                  matched_by=outcome.matched_by)

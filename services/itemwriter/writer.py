@@ -1,5 +1,6 @@
 """Create or append, in the caller's transaction: every decision is recorded on the mail's row
-(``item_mails.decision``) and returned, so ``postroom simulate`` can show it and roll back."""
+(``item_mails.decision``) and returned, so ``postroom simulate`` can show it and roll back. A mail
+a rule holds back (``holds.py``) is recorded in ``held_mails`` instead, and nothing is published."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from shared.items.authentication import assess, trust_summary, trusts_nothing
 from services.itemwriter.bounces import Bounce, find_bounce, flag_failing
 from services.itemwriter.catalog import Catalog
 from services.itemwriter.events import item_changed
+from services.itemwriter.holds import apply_hold, released_note, rule_holding
 from services.itemwriter.lookups import Lookups
 from shared.items.mapping import Mapped, apply_defaults, map_mail
 from services.itemwriter.matching import Match, find_item
@@ -33,8 +35,8 @@ _INSERT_ATTACHMENT = insert(ItemAttachment.__table__)
 
 @dataclass
 class Outcome:
-    change: str  # created | appended | duplicate
-    item: Item
+    change: str  # created | appended | duplicate | held
+    item: Item | None  # None when held
     matched_by: str
     reason: str
     outputs: list[Envelope[Any]]
@@ -51,6 +53,13 @@ def write_item(session: Session, envelope: Envelope[Any], lookups: Lookups | Non
         return Outcome("duplicate", session.get_one(Item, duplicate.item_id), duplicate.matched_by,
                        "the same mail was handled before: its recorded outputs are published again",
                        recorded_outputs(duplicate), dict(duplicate.decision or {}))
+    released = None
+    hold = rule_holding(mail, account)
+    if hold is not None:
+        held, released = apply_hold(session, envelope, account, hold)
+        if held:
+            return Outcome("held", None, hold.rule, hold.reason, [],
+                           {"held": {"rule": hold.rule, "reason": hold.reason, "again": released is not None}})
     catalog = lookups.catalog()
     auth = assess(mail.authentication_results, account.trusted_authserv_ids or [], account.kind)
     mapped = map_mail(mail, account.field_mapping or {}, catalog.fields)
@@ -81,6 +90,8 @@ def write_item(session: Session, envelope: Envelope[Any], lookups: Lookups | Non
         listed, failing = notify_list(session, item.id)
     who = recipients(situation, listed, failing)
     decision = _decision(matched_by, reason, match, bounce, sender, mapped, placement, who, account)
+    if released is not None:
+        decision["notes"].insert(0, released_note(released))
     event = item_changed(session, envelope, change=change, item=item, matched_by=matched_by, before=before,
                          placement=placement, recipients=who, sender_verified=not sender.auth.failed,
                          delivery_failure=bounce is not None, failing=bounce.failing if bounce else [])

@@ -11,7 +11,6 @@ from services.parser.limits import Limits
 from services.parser.mime import Mail, parse_bytes
 from services.parser.replies import extract_reply
 from services.parser.reports import delivery_reports
-from shared import metrics
 from shared.contracts import Attachment, Envelope, ItemRef, MailFetched, MailParsed
 from shared.errors import Reject, RetryLater
 from shared.logging import get_logger
@@ -106,12 +105,8 @@ def make_handler(store: BlobStore, tokens: ItemTokens, limits: Limits):
         except OSError as exc:
             raise RetryLater(f"blob store: {exc}") from None
         parsed = normalize(raw, fetched, store, tokens, limits)
-        if parsed.classification.kind == "own-loop":
-            # Our own mail came back (signed loop header): appending it would answer ourselves.
-            # Its raw bytes stay in the store under the fetcher's record.
-            metrics.OWN_MAIL_DROPPED.labels(fetched.account).inc()
-            log.info("own mail came back: dropped", account=fetched.account, source_id=fetched.source_id)
-            return []
+        # Our own mail coming back (classified own-loop) goes on too: the itemwriter holds it back,
+        # recorded where a person can see and release it (services/itemwriter/holds.py).
         return [envelope.follow(parsed)]
 
     return handle_mail_fetched

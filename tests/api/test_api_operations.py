@@ -52,3 +52,23 @@ def test_admins_list_show_replay_and_discard_dead_letters_and_agents_cannot(
     assert discarded == {"discarded": second.message_id}
     wait_for(lambda: queue_depth(api.settings.amqp_url, dlq) == 0, timeout=10, what="an empty dead-letter queue")
     assert api.client.get("/api/v1/dead-letters?stage=nope", headers=admin).json()["field"] == "stage"
+
+
+def test_admins_preview_what_a_replay_would_do_and_the_letter_stays(
+        api: Api, admin: dict[str, str], agent: dict[str, str]) -> None:
+    topology = topology_from(api.settings)
+    dlq = topology.dead_letter_queue("parser")
+    raw = b"From: alice@customer.example\r\nSubject: Printer on fire\r\n\r\nIt is on fire.\r\n"
+    letter = Envelope.first(fetched("bad-1", account="support").payload.model_copy(
+        update={"raw": api.service.context.store.put(raw)}))
+    with consuming(api.service.broker, "parser", _refuse, max_retries=1, retry_step=topology.retry_step):
+        api.service.broker.publish([to_outgoing(letter)])
+        wait_for(lambda: queue_depth(api.settings.amqp_url, dlq) == 1, timeout=15, what="the dead letter")
+    path = f"/api/v1/dead-letters/{letter.message_id}/preview"
+    assert api.client.get(path).status_code == 401
+    assert api.client.get(path, headers=agent).status_code == 403
+    preview = api.client.get(path, headers=admin).json()
+    assert preview["id"] == letter.message_id and preview["change"] == "created"
+    assert preview["summary"] == "would create incident #1 'Printer on fire'"
+    assert api.client.get("/api/v1/items", headers=agent).json()["total"] == 0, "a preview writes nothing"
+    wait_for(lambda: queue_depth(api.settings.amqp_url, dlq) == 1, timeout=10, what="the letter still there")

@@ -1,6 +1,7 @@
 """Our own mail coming back, through the pipeline (parser handler, itemwriter, notifier) against the
-database and aiosmtpd: the auto-reply we sent, delivered back to us, is dropped by the parser and
-counted, never appended; an ``X-Postroom-Loop`` header we did not sign changes nothing."""
+database and aiosmtpd: the auto-reply we sent, delivered back to us, is held back by the itemwriter
+(``postroom held list``, rule ``own-mail``) and counted, never appended; an ``X-Postroom-Loop``
+header we did not sign changes nothing."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ from services.notifier.senders import SenderPool
 from services.notifier.settings import NotifierSettings
 from shared.templates import MailTemplates
 from shared.contracts import Envelope, MailParsed
-from shared.db.models import ItemMail, OutboundMail
+from shared.db.models import HeldMail, ItemMail, OutboundMail
 from shared.secrets import SecretBox
 from shared.store import FilesystemBlobStore
 from tests.support.items import TOKENS, add_account, item, item_count, through_parser
@@ -46,7 +47,7 @@ class Pipeline:
             replies=ReplySender(sessions, senders, TOKENS, self.store, LOOP_ID))
 
     def arrive(self, raw: bytes) -> list[Any]:
-        """Parse, write, notify: what the itemwriter made of the mail (nothing when the parser dropped it)."""
+        """Parse, write, notify: what the itemwriter made of the mail (nothing when it held it back)."""
         self.parsed: list[MailParsed] = []
         changed = through_parser(self.sessions, self.store, TOKENS, raw, parsed=self.parsed)
         for event in changed:
@@ -61,7 +62,7 @@ def pipeline(sessions: Any, smtp_server: tuple[RecordingHandler, int]) -> Pipeli
 
 
 def _dropped() -> float:
-    return REGISTRY.get_sample_value("postroom_own_mail_dropped_total", {"account": "support"}) or 0.0
+    return REGISTRY.get_sample_value("postroom_mails_held_total", {"account": "support", "rule": "own-mail"}) or 0.0
 
 
 def _auto_replies(sessions: Any) -> list[OutboundMail]:
@@ -72,7 +73,7 @@ def _auto_replies(sessions: Any) -> list[OutboundMail]:
 def test_our_auto_reply_delivered_back_to_us_is_dropped_and_counted_not_appended(
         pipeline: Pipeline, smtp_server: tuple[RecordingHandler, int]) -> None:
     """The customer's server sends our auto-reply back (a forward, an alias that lands in our
-    mailbox): it carries our signed loop header, so the parser drops it before the itemwriter."""
+    mailbox): it carries our signed loop header, so the itemwriter holds it back instead of appending."""
     server, _ = smtp_server
     [created] = pipeline.arrive(_customer_mail(1))
     [sent] = server.received
@@ -82,6 +83,9 @@ def test_our_auto_reply_delivered_back_to_us_is_dropped_and_counted_not_appended
            b"Delivered-To: support@ours.example\r\n" + sent.data
     assert pipeline.arrive(back) == []
     assert _dropped() == before + 1
+    with pipeline.sessions() as session:
+        [held] = session.scalars(select(HeldMail)).all()
+        assert held.rule == "own-mail" and held.account == "support"
     assert item_count(pipeline.sessions) == 1
     assert len(item(pipeline.sessions, created.item.number).mails) == mails_before
     assert len(server.received) == 1 and len(_auto_replies(pipeline.sessions)) == 1

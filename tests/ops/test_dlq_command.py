@@ -9,16 +9,20 @@ from typing import Any
 
 import pika
 import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
 
 from shared.broker.admin import connection_parameters
 from shared.broker.port import Outgoing
 from shared.contracts import Envelope
+from shared.db.models import Item
 from shared.errors import Reject, RetryLater
 from shared.runner import to_outgoing
 from shared.store import FilesystemBlobStore
 from tests.ops.conftest import MAX_RETRIES, Ops
 from tests.support.broker_admin import queue_depth
 from tests.support.cli import postroom
+from tests.support.items import TEST_SECRET, add_account
 from tests.support.pipeline import consuming, fetched
 from tests.support.waiting import wait_for
 
@@ -159,3 +163,25 @@ def test_discard_removes_exactly_one_dead_letter_and_only_once_confirmed(ops: Op
     unasked = postroom(ops.env, "dlq", "discard", letters[0].message_id, "--yes")
     assert unasked.exit_code == 0 and dlq_settles_at(ops, 1)
     assert [r["id"] for r in listed(ops)] == [letters[2].message_id]
+
+
+def test_dlq_preview_says_what_a_replay_would_do_to_the_mail_and_changes_nothing(
+        ops: Ops, database_url: str, sessions: sessionmaker[Session]) -> None:
+    add_account(sessions, "demo")
+    raw_ref = FilesystemBlobStore(ops.store_dir).put(RAW)
+    bad = Envelope.first(fetched("bad-1").payload.model_copy(update={"raw": raw_ref}))
+    notice = fetched("bad-2")  # its raw mail is not in the store
+    dead_letter(ops, Stage(), [to_outgoing(bad), to_outgoing(notice)])
+    env = {**ops.env, "DATABASE_URL": database_url, "POSTROOM_TOKEN_SECRET": TEST_SECRET}
+
+    shown = postroom(env, "dlq", "preview", bad.message_id[:8])
+    assert shown.exit_code == 0, shown.output
+    assert "if replayed: would create incident #1 'Printer on fire'" in shown.output
+    assert "decision: CREATE" in shown.output
+    full = postroom(env, "dlq", "show", bad.message_id, "--preview", "--json")
+    assert json.loads(full.output)["preview"]["change"] == "created"
+    gone = postroom(env, "dlq", "preview", notice.message_id)
+    assert gone.exit_code == 1 and "no longer in the blob store" in gone.output
+    with sessions() as session:
+        assert session.scalar(select(func.count()).select_from(Item)) == 0
+    assert dlq_settles_at(ops, 2)

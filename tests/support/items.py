@@ -63,8 +63,9 @@ def mail(*, account: str = "support", sender: str = "alice@customer.example", su
     return Envelope.first(payload)
 
 
-def handle(sessions: sessionmaker[Session], envelope: Envelope[Any], attempts: int = 20) -> ItemChanged:
-    """Run the real handler as the runner would, retrying what it asks to retry."""
+def written(sessions: sessionmaker[Session], envelope: Envelope[Any], attempts: int = 20) -> list[ItemChanged]:
+    """Run the real handler as the runner would, retrying what it asks to retry: the event it emitted,
+    none when the rules held the mail back (postroom held list)."""
     handler = make_handler(sessions)
     for attempt in range(attempts):
         try:
@@ -73,23 +74,29 @@ def handle(sessions: sessionmaker[Session], envelope: Envelope[Any], attempts: i
             if attempt == attempts - 1:
                 raise
             continue
-        assert len(outputs) == 1
-        return outputs[0].payload
+        assert len(outputs) <= 1
+        return [output.payload for output in outputs]
     raise AssertionError("unreachable")
+
+
+def handle(sessions: sessionmaker[Session], envelope: Envelope[Any], attempts: int = 20) -> ItemChanged:
+    """The item event of a mail the itemwriter places (created, appended, duplicate)."""
+    [changed] = written(sessions, envelope, attempts)
+    return changed
 
 
 def through_parser(sessions: sessionmaker[Session], store: BlobStore, tokens: ItemTokens, raw: bytes,
                    account: str = "support", parsed: list[MailParsed] | None = None) -> list[ItemChanged]:
     """``raw`` as the fetcher leaves it (in the store, a MailFetched naming it), through the parser's
     handler and then the itemwriter's: what the itemwriter made of it, nothing when the parser sent
-    nothing on. What the parser sent on is added to ``parsed`` when given."""
+    nothing on or the itemwriter held it back. What the parser sent on is added to ``parsed`` when given."""
     blob = store.put(raw)
     fetched = MailFetched(account=account, source="stdin", source_id=f"raw-{next(_counter)}-{blob.sha256[:12]}",
                           raw=blob, received_at=datetime.now(UTC))
     outputs = make_parser_handler(store, tokens, Limits())(Envelope.first(fetched))
     if parsed is not None:
         parsed += [envelope.payload for envelope in outputs]
-    return [handle(sessions, envelope) for envelope in outputs]
+    return [changed for envelope in outputs for changed in written(sessions, envelope)]
 
 
 def item(sessions: sessionmaker[Session], number: int, item_type: str = "incident") -> Item:

@@ -9,6 +9,7 @@ from shared.db.models.catalog import (Contact, Customer, CustomField, ItemLink, 
                                       Status, User, WorkflowStep)
 from shared.db.models.fetcher import (AccountHealth, ApiCursor, FetchedDigest, FetcherLease, FetcherReplica,
                                       FetchFailure, MailboxCursor, Pop3Uidl)
+from shared.db.models.held import HeldMail
 from shared.db.models.items import (Account, Item, ItemAttachment, ItemMail, ItemSequence, LoopBreaker,
                                     OutboundMail)
 from shared.db.models.oauth import OAuthToken
@@ -20,6 +21,7 @@ __all__ = [
     "WorkflowStep",
     "AccountHealth", "ApiCursor", "FetchedDigest", "FetcherLease", "FetcherReplica", "FetchFailure",
     "MailboxCursor", "Pop3Uidl",
+    "HeldMail",
     "Account", "Item", "ItemAttachment", "ItemMail", "ItemSequence", "LoopBreaker", "OutboundMail",
     "OAuthToken",
     "ApiToken", "ItemEvent", "PendingMessage",
