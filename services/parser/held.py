@@ -48,15 +48,16 @@ class MailPart(EmailMessage):
     _read_from: list[tuple[str, str]] | None = None  # the headers ``_read`` and ``_index`` come from
 
     def _current(self) -> None:
-        if self._read_from != self._headers:  # first read, or the headers changed since
-            self._read, self._index, self._read_from = {}, None, list(self._headers)
+        headers = list(self.raw_items())  # the same (name, value) tuples: compared by identity first
+        if self._read_from != headers:  # first read, or the headers changed since
+            self._read, self._index, self._read_from = {}, None, headers
 
     def raw_values(self, name: str) -> list[str]:
         """``raw_items()``'s values for ``name``, in order."""
         self._current()
         if self._index is None:
             self._index = {}
-            for key, value in self._headers:
+            for key, value in self._read_from or ():
                 self._index.setdefault(key.lower(), []).append(value)
         return self._index.get(name.lower(), [])
 

@@ -5,11 +5,12 @@ base64 bodies out of it."""
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from datetime import datetime
 from email.message import Message
 
-from services.parser import headers, held
+from services.parser import header_block, headers, held
 from services.parser.attachments import Part, attachment
 from services.parser.bodies import Bodies, bodies
 from services.parser.limits import Limits, check_shape
@@ -40,6 +41,8 @@ def parse_bytes(raw: bytes, limits: Limits | None = None) -> Mail:
     limits = limits or Limits()
     msg = held.parse(raw, check_shape(raw, limits))
     defects: list[str] = []
+    if header_block.broken(msg):
+        msg = _repaired(raw, msg, limits, defects)
     from_list = headers.addresses(msg, "From", defects)
     if len(from_list) > 1:
         defects.append(f"From: {len(from_list)} addresses, the first is the sender")
@@ -67,6 +70,18 @@ def parse_bytes(raw: bytes, limits: Limits | None = None) -> Mail:
         parts=parts,
         defects=list(dict.fromkeys(defects)),  # once each, in order
     )
+
+
+def _repaired(raw: bytes, msg: Message, limits: Limits, defects: list[str]) -> Message:
+    """The mail parsed again with its header block repaired (``header_block``), when that changes
+    anything; the repaired bytes pass the same shape scan, allowed the bytes the repair added."""
+    repaired = header_block.repair(raw, limits.max_header_bytes)
+    if repaired is None:
+        return msg
+    data, notes = repaired
+    grown = dataclasses.replace(limits, max_message_bytes=limits.max_message_bytes + max(0, len(data) - len(raw)))
+    defects.extend(notes)
+    return held.parse(data, check_shape(data, grown))
 
 
 def _parser_defects(msg: Message) -> list[str]:

@@ -30,8 +30,6 @@ KNOWN: dict[str, str] = {
                                     "keeps the text, we decode what base64 there is and record the defect",
     "stalwart-headers:address/7": _COMMENT, "stalwart-headers:address/9": _COMMENT,
     "stalwart-headers:address/13": _COMMENT, "stalwart-headers:address/38": _COMMENT,
-    "stalwart-headers:address/22": "addresses inside a group with a broken ending; the stdlib parser gives none",
-    "stalwart-headers:address/23": "addresses inside a group with a broken ending; the stdlib parser gives none",
     **{f"stalwart-headers:address/{n}": _LIST_URLS for n in range(24, 32)},
     **{f"stalwart-headers:content_type/{n}": _BAD_TYPE for n in (25, 26, 29, 30, 36, 39, 46, 47, 48, 53, 54, 55, 70)},
     "stalwart-headers:content_type/19": "parameters without the ';' separators: the stdlib gives text/plain",

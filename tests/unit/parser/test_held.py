@@ -177,3 +177,23 @@ def test_a_part_finds_its_headers_as_the_stdlib_does_before_and_after_a_change()
     part["Cc"] = "b@example.com"
     assert "cc" in part and [str(v) for v in part.raw_values("CC")] == ["b@example.com"]
     assert part.get("cc") == "b@example.com"
+
+
+def test_a_part_sees_a_replaced_or_deleted_header_through_the_public_api() -> None:
+    part = held.parse(b"Subject: one\r\nX-Tag: a\r\n\r\nbody", [])
+    assert isinstance(part, held.MailPart) and part.get("subject") == "one"
+    part.replace_header("Subject", "two")
+    assert part.get("subject") == "two" and [str(v) for v in part.raw_values("subject")] == ["two"]
+    del part["X-Tag"]
+    assert "X-Tag" not in part and part.get("x-tag") is None
+
+
+def test_the_parser_reads_no_private_attribute_of_the_stdlib_messages() -> None:
+    """Headers come from ``raw_items()`` and the policy: a new Python cannot silently change them."""
+    import re
+    from pathlib import Path
+
+    sources = Path(held.__file__).parent.glob("*.py")
+    private = re.compile(r"\._(headers|payload|charset|default_type|unixfrom|policy)\b|(from|import) email\._")
+    found = [f"{p.name}: {m.group(0)}" for p in sources for m in private.finditer(p.read_text())]
+    assert found == []
