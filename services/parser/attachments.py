@@ -13,6 +13,7 @@ from services.parser.filenames import clean_filename, extension, fallback_name
 from services.parser.headers import first, one_line
 from services.parser.held import MailPart
 from services.parser.structure import content_type
+from services.parser.transfer import decoded_bytes
 from shared.contracts.common import BlobRef
 from shared.store import BlobStore
 
@@ -94,6 +95,10 @@ def _raw_name(part: Message, defects: list[str]) -> str | None:
 
 
 def _payload(part: Message, ctype: str, index: int, defects: list[str]) -> bytes:
+    if ctype == "message/delivery-status" and isinstance(part.get_payload(), list):
+        # The stdlib holds each block of fields as a message of its own: the per-message block,
+        # then one per recipient (with its Status and Diagnostic-Code). All of them are the report.
+        return b"".join(_block(block) for block in part.get_payload() if isinstance(block, Message))
     if part.is_multipart() or ctype in ("message/rfc822", "message/global"):
         inner = part.get_payload()
         inner = inner[0] if isinstance(inner, list) and inner else inner
@@ -104,8 +109,13 @@ def _payload(part: Message, ctype: str, index: int, defects: list[str]) -> bytes
                 defects.append(f"attachment {index}: embedded message rewritten loosely ({type(exc).__name__})")
                 return str(inner).encode("utf-8", errors="surrogateescape")
     try:
-        data = part.get_payload(decode=True)
+        return decoded_bytes(part, defects, f"attachment {index}")
     except Exception as exc:
         defects.append(f"attachment {index}: undecodable payload ({type(exc).__name__}), kept raw")
-        data = str(part.get_payload()).encode("utf-8", errors="surrogateescape")
-    return data if isinstance(data, bytes) else b""
+        return str(part.get_payload()).encode("utf-8", errors="surrogateescape")
+
+
+def _block(block: Message) -> bytes:
+    """One block of a delivery status: its fields as written, then the empty line that ends it."""
+    fields = "".join(f"{name}: {value}\r\n" for name, value in block.raw_items())
+    return fields.encode("utf-8", "surrogateescape") + b"\r\n"

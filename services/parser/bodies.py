@@ -8,9 +8,9 @@ import html as htmllib
 from dataclasses import dataclass
 from email.message import Message
 
-from services.parser import charsets
+from services.parser import charsets, transfer
 from services.parser import html as mailhtml
-from services.parser.structure import body_structure, content_type
+from services.parser.structure import body_structure, body_type
 
 
 @dataclass
@@ -23,12 +23,10 @@ class Bodies:
 
 def decoded(part: Message, defects: list[str], where: str = "body") -> str:
     try:
-        data = part.get_payload(decode=True)
+        data = transfer.decoded_bytes(part, defects, where)
     except Exception as exc:
         defects.append(f"{where}: undecodable transfer encoding ({type(exc).__name__}), read as is")
         data = str(part.get_payload()).encode("utf-8", errors="surrogateescape")
-    if not isinstance(data, bytes):
-        data = b""
     try:
         label = part.get_content_charset()
     except Exception:
@@ -37,11 +35,11 @@ def decoded(part: Message, defects: list[str], where: str = "body") -> str:
 
 
 def _is_html(part: Message) -> bool:
-    return content_type(part) == "text/html"
+    return body_type(part) == "text/html"
 
 
 def _is_text(part: Message) -> bool:
-    return content_type(part).startswith("text/") and not _is_html(part)
+    return body_type(part).startswith("text/") and not _is_html(part)
 
 
 def bodies(msg: Message, defects: list[str]) -> Bodies:

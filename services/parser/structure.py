@@ -36,7 +36,14 @@ def content_type(part: Message) -> str:
     return ctype if _TOKEN.match(ctype) else "text/plain"
 
 
-_ctype = content_type
+def body_type(part: Message) -> str:
+    """``content_type`` as the body is chosen by: a multipart whose boundary lines are missing is
+    ``text/plain``, since the stdlib keeps its body as one text and that text is what the sender wrote."""
+    ctype = content_type(part)
+    return "text/plain" if ctype.startswith("multipart/") and not part.is_multipart() else ctype
+
+
+_ctype = body_type
 
 
 def _is_media(ctype: str) -> bool:
