@@ -17,6 +17,7 @@ from email.utils import parsedate_to_datetime
 from services.parser import address_reading
 from services.parser.charsets import unescape_8bit
 from services.parser.encoded_words import decode_words
+from services.parser.header_charsets import Hint
 from services.parser.held import MailPart
 from services.parser.registry import POLICY
 from shared.contracts.common import Address
@@ -56,27 +57,27 @@ def one_line(text: str) -> str:
     return " ".join(text.split())
 
 
-def unstructured(msg: Message, name: str, defects: list[str]) -> str:
-    return decode_unstructured(first(msg, name), defects, name)
+def unstructured(msg: Message, name: str, defects: list[str], hint: Hint = None) -> str:
+    return decode_unstructured(first(msg, name), defects, name, hint)
 
 
-def decode_unstructured(value: str, defects: list[str], name: str = "Subject") -> str:
-    return one_line(decode_words(value, defects, name))  # decode_words recovers raw 8-bit text
+def decode_unstructured(value: str, defects: list[str], name: str = "Subject", hint: Hint = None) -> str:
+    return one_line(decode_words(value, defects, name, hint))  # decode_words recovers raw 8-bit text
 
 
-def addresses(msg: Message, name: str, defects: list[str]) -> list[Address]:
+def addresses(msg: Message, name: str, defects: list[str], hint: Hint = None) -> list[Address]:
     found: list[Address] = []
     for value in raw_values(msg, name):
-        found.extend(parse_addresses(value, name, defects))
+        found.extend(parse_addresses(value, name, defects, hint))
     if len(found) > MAX_ADDRESSES:
         defects.append(f"{name}: {len(found)} addresses, kept the first {MAX_ADDRESSES}")
         found = found[:MAX_ADDRESSES]
     return found
 
 
-def parse_addresses(value: str, name: str, defects: list[str]) -> list[Address]:
+def parse_addresses(value: str, name: str, defects: list[str], hint: Hint = None) -> list[Address]:
     found: list[Address] = []
-    for chunk in _chunks(unescape_8bit(_FOLD.sub("", value), defects, name)):
+    for chunk in _chunks(unescape_8bit(_FOLD.sub("", value), defects, name, hint)):
         found.extend(_parse_addresses(chunk, name, defects))
     return found
 

@@ -43,7 +43,8 @@ def parse_bytes(raw: bytes, limits: Limits | None = None) -> Mail:
     defects: list[str] = []
     if header_block.broken(msg):
         msg = _repaired(raw, msg, limits, defects)
-    from_list = headers.addresses(msg, "From", defects)
+    hint = _BodyCharset(msg)
+    from_list = headers.addresses(msg, "From", defects, hint)
     if len(from_list) > 1:
         defects.append(f"From: {len(from_list)} addresses, the first is the sender")
     mid = headers.message_ids(msg, "Message-ID")
@@ -51,17 +52,17 @@ def parse_bytes(raw: bytes, limits: Limits | None = None) -> Mail:
     body: Bodies = bodies(msg, defects)
     parts: list[Part] = []
     for index, part in enumerate(body.attachments, start=1):
-        parts.extend(attachment(part, index, defects))
+        parts.extend(attachment(part, index, defects, hint))
     defects.extend(_parser_defects(msg))
     return Mail(
         message=msg,
         message_id=mid[0] if mid else None,
         date=headers.date(msg, defects),
-        subject=headers.unstructured(msg, "Subject", defects),
+        subject=headers.unstructured(msg, "Subject", defects, hint),
         from_=from_list[0] if from_list else None,
-        reply_to=headers.addresses(msg, "Reply-To", defects),
-        to=headers.addresses(msg, "To", defects),
-        cc=headers.addresses(msg, "Cc", defects),
+        reply_to=headers.addresses(msg, "Reply-To", defects, hint),
+        to=headers.addresses(msg, "To", defects, hint),
+        cc=headers.addresses(msg, "Cc", defects, hint),
         in_reply_to=irt[0] if irt else None,
         references=headers.message_ids(msg, "References"),
         text=body.text,
@@ -70,6 +71,37 @@ def parse_bytes(raw: bytes, limits: Limits | None = None) -> Mail:
         parts=parts,
         defects=list(dict.fromkeys(defects)),  # once each, in order
     )
+
+
+class _BodyCharset:
+    """The charset the first text part declares (other than ASCII and UTF-8), looked up once and
+    only when a header's bytes need it (``header_charsets``)."""
+
+    def __init__(self, msg: Message) -> None:
+        self._msg, self._done = msg, False
+        self._found: str | None = None
+
+    def __call__(self) -> str | None:
+        if not self._done:
+            self._found, self._done = _declared_charset(self._msg), True
+        return self._found
+
+
+def _declared_charset(msg: Message) -> str | None:
+    stack = [msg]
+    while stack:
+        part = stack.pop(0)
+        payload = part.get_payload()
+        if isinstance(payload, list):
+            stack.extend(p for p in payload if isinstance(p, Message))
+            continue
+        try:
+            label = part.get_content_charset() if part.get_content_maintype() == "text" else None
+        except Exception:
+            continue
+        if label and label.lower() not in ("us-ascii", "ascii", "utf-8", "utf8"):
+            return label
+    return None
 
 
 def _repaired(raw: bytes, msg: Message, limits: Limits, defects: list[str]) -> Message:

@@ -10,6 +10,8 @@ OUT_OF_SCOPE = {
 
 _RAW_8BIT = ("a raw 8-bit byte (0xF6, ö in Latin-1) in a header: stalwart keeps U+FFFD, we decode it as "
              "windows-1252 like mail clients do and record the defect")
+_RAW_8BIT_NAME = ("a file name in raw 8-bit bytes (0xF6, ö in Latin-1): stalwart keeps U+FFFD where a clean "
+                  "reading exists; we read it as windows-1252 and record the defect")
 _LIST_URLS = "a List-* header of URLs, not an address list: we publish only mail addresses"
 _COMMENT = "an RFC 5322 comment is not part of the display name; we drop it, stalwart appends it"
 _BAD_TYPE = ("not a valid media type; RFC 2045 section 5.2 says to read it as text/plain, which we do "
@@ -19,6 +21,7 @@ KNOWN: dict[str, str] = {
     "stalwart-mail-parser:legacy/010": _RAW_8BIT,
     "stalwart-mail-parser:legacy/020": _RAW_8BIT,
     "stalwart-mail-parser:legacy/027": _RAW_8BIT,
+    "stalwart-mail-parser:legacy/016": _RAW_8BIT_NAME,
     "stalwart-mail-parser:legacy/052": _RAW_8BIT + "; the body is declared Latin-1 and decodes cleanly as that",
     "stalwart-mail-parser:legacy/017": "x-uuencode: stalwart leaves the attachment encoded (1821 bytes); we decode "
                                        "it to the real 1298-byte PNG",
