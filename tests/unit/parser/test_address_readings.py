@@ -67,6 +67,17 @@ def test_a_bounce_from_a_bare_mailer_daemon_has_a_sender() -> None:
     assert got.from_.name == "Mail Delivery System"
 
 
+def test_a_bounce_from_a_bare_mailer_daemon_is_a_bounce() -> None:
+    raw = ("From: MAILER-DAEMON (Mail Delivery System)\r\nTo: ann@example.com\r\nSubject: Undelivered Mail\r\n"
+           "MIME-Version: 1.0\r\nContent-Type: multipart/report; report-type=delivery-status; boundary=r\r\n\r\n"
+           "--r\r\nContent-Type: text/plain\r\n\r\nThe mail system.\r\n--r\r\nContent-Type: message/delivery-status"
+           "\r\n\r\nReporting-MTA: dns; mx.example\r\n\r\nFinal-Recipient: rfc822; bob@example.org\r\n"
+           "Action: failed\r\nStatus: 5.1.1\r\n\r\n--r--\r\n")
+    got = parse(raw)
+    assert got.classification.kind == "bounce"
+    assert [(r.final_recipient, r.status) for r in got.delivery_reports] == [("bob@example.org", "5.1.1")]
+
+
 def test_groups_without_commas_between_them_keep_every_address() -> None:
     got, defects = _read("List 1: a1@test.example, a2@test.example; List 2: a3@test.example; a4@test.example", "To")
     assert [a for _, a in got] == [f"a{n}@test.example" for n in range(1, 5)]

@@ -102,3 +102,13 @@ def test_a_multipart_without_boundary_lines_is_the_customer_s_text(ctype: str) -
     assert got.text == "Hello,\n\nmy printer is broken."
     assert got.attachments == []
     assert any("Boundary" in d for d in got.defects)
+
+
+def test_a_nested_multipart_without_boundary_lines_is_body_text_too() -> None:
+    raw = (HEAD + "Content-Type: multipart/mixed; boundary=out\r\n\r\n--out\r\n"
+           "Content-Type: multipart/alternative; boundary=gone\r\n\r\nThe scanner on floor 3 is offline.\r\n"
+           "--out\r\nContent-Type: application/pdf\r\nContent-Disposition: attachment; filename=log.pdf\r\n\r\n"
+           "%PDF\r\n--out--\r\n")
+    got = parse(raw)
+    assert got.text == "The scanner on floor 3 is offline."
+    assert [a.filename for a in got.attachments] == ["log.pdf"]
