@@ -10,9 +10,11 @@ from email.message import Message
 
 from services.parser.encoded_words import decode_words
 from services.parser.filenames import clean_filename, extension, fallback_name
+from services.parser.header_charsets import Hint, read
 from services.parser.headers import first, one_line
 from services.parser.held import MailPart
 from services.parser.structure import content_type
+from services.parser.transfer import decoded_bytes
 from shared.contracts.common import BlobRef
 from shared.store import BlobStore
 
@@ -46,10 +48,10 @@ class Part:
         return extension(self.filename)
 
 
-def attachment(part: Message, index: int, defects: list[str]) -> list[Part]:
+def attachment(part: Message, index: int, defects: list[str], hint: Hint = None) -> list[Part]:
     """The attachment ``part`` publishes as: one, or, for TNEF, the original and what it carried."""
     ctype = _content_type(part, defects)
-    name, issues = clean_filename(_raw_name(part, defects), fallback_name(ctype, index))
+    name, issues = clean_filename(_raw_name(part, defects, hint), fallback_name(ctype, index))
     defects.extend(f"attachment {index}: {issue}" for issue in issues)
     tnef = ctype in TNEF_TYPES or name.lower() == "winmail.dat"
     chunks = part.decoded_chunks() if isinstance(part, MailPart) and not tnef else None
@@ -76,8 +78,10 @@ def _disposition(part: Message) -> str | None:
         return None
 
 
-def _raw_name(part: Message, defects: list[str]) -> str | None:
-    """``filename`` (RFC 2231, continuations included) or, failing that, ``Content-Type; name=``."""
+def _raw_name(part: Message, defects: list[str], hint: Hint = None) -> str | None:
+    """``filename`` (RFC 2231, continuations included) or, failing that, ``Content-Type; name=``.
+    A name the stdlib decoded with U+FFFD (raw 8-bit bytes, a wrong RFC 2231 charset) is read again
+    from the raw header, its charset checked against the bytes (``header_charsets``)."""
     try:
         name = part.get_filename() or part.get_param("name", header="content-type")
     except Exception as exc:
@@ -89,11 +93,33 @@ def _raw_name(part: Message, defects: list[str]) -> str | None:
         name = collapse_rfc2231_value(name)
     if not name:
         return None
+    if "\ufffd" in str(name):
+        name = _reread_name(part, defects, hint) or name
     # Many clients put RFC 2047 words in parameters, which RFC 2047 forbids and everyone reads.
-    return decode_words(str(name), defects, "attachment name")
+    return decode_words(str(name), defects, "attachment name", hint)
+
+
+def _reread_name(part: Message, defects: list[str], hint: Hint) -> str | None:
+    for header, param in (("Content-Disposition", "filename"), ("Content-Type", "name")):
+        raw = first(part, header)
+        if not raw:
+            continue
+        # The legacy message's parameter parser keeps every byte when each is one Latin-1 character.
+        legacy = Message()
+        legacy[header] = raw.encode("ascii", "surrogateescape").decode("latin-1")
+        value = legacy.get_param(param, header=header)
+        if isinstance(value, tuple):  # RFC 2231: (charset, language, the bytes as Latin-1)
+            return read(value[2].encode("latin-1", "replace"), value[0] or None, hint, defects, "attachment name")
+        if isinstance(value, str):
+            return read(value.encode("latin-1", "replace"), None, hint, defects, "attachment name")
+    return None
 
 
 def _payload(part: Message, ctype: str, index: int, defects: list[str]) -> bytes:
+    if ctype == "message/delivery-status" and isinstance(part.get_payload(), list):
+        # The stdlib holds each block of fields as a message of its own: the per-message block,
+        # then one per recipient (with its Status and Diagnostic-Code). All of them are the report.
+        return b"".join(_block(block) for block in part.get_payload() if isinstance(block, Message))
     if part.is_multipart() or ctype in ("message/rfc822", "message/global"):
         inner = part.get_payload()
         inner = inner[0] if isinstance(inner, list) and inner else inner
@@ -104,8 +130,13 @@ def _payload(part: Message, ctype: str, index: int, defects: list[str]) -> bytes
                 defects.append(f"attachment {index}: embedded message rewritten loosely ({type(exc).__name__})")
                 return str(inner).encode("utf-8", errors="surrogateescape")
     try:
-        data = part.get_payload(decode=True)
+        return decoded_bytes(part, defects, f"attachment {index}")
     except Exception as exc:
         defects.append(f"attachment {index}: undecodable payload ({type(exc).__name__}), kept raw")
-        data = str(part.get_payload()).encode("utf-8", errors="surrogateescape")
-    return data if isinstance(data, bytes) else b""
+        return str(part.get_payload()).encode("utf-8", errors="surrogateescape")
+
+
+def _block(block: Message) -> bytes:
+    """One block of a delivery status: its fields as written, then the empty line that ends it."""
+    fields = "".join(f"{name}: {value}\r\n" for name, value in block.raw_items())
+    return fields.encode("utf-8", "surrogateescape") + b"\r\n"

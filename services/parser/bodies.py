@@ -1,6 +1,7 @@
 """The body a person reads: text/plain preferred, the HTML's text when there is no plain part (or
-it is empty), the HTML sanitized beside it. Alternatives are chosen, related and mixed parts are
-joined in order; what is not body is an attachment."""
+it is empty, or a stub that sends the reader to the HTML), the HTML sanitized beside it.
+Alternatives are chosen, related and mixed parts are joined in order; what is not body is an
+attachment."""
 
 from __future__ import annotations
 
@@ -8,9 +9,9 @@ import html as htmllib
 from dataclasses import dataclass
 from email.message import Message
 
-from services.parser import charsets
+from services.parser import charsets, stubs, transfer
 from services.parser import html as mailhtml
-from services.parser.structure import body_structure, content_type
+from services.parser.structure import body_structure, body_type
 
 
 @dataclass
@@ -23,12 +24,10 @@ class Bodies:
 
 def decoded(part: Message, defects: list[str], where: str = "body") -> str:
     try:
-        data = part.get_payload(decode=True)
+        data = transfer.decoded_bytes(part, defects, where)
     except Exception as exc:
         defects.append(f"{where}: undecodable transfer encoding ({type(exc).__name__}), read as is")
         data = str(part.get_payload()).encode("utf-8", errors="surrogateescape")
-    if not isinstance(data, bytes):
-        data = b""
     try:
         label = part.get_content_charset()
     except Exception:
@@ -37,11 +36,11 @@ def decoded(part: Message, defects: list[str], where: str = "body") -> str:
 
 
 def _is_html(part: Message) -> bool:
-    return content_type(part) == "text/html"
+    return body_type(part) == "text/html"
 
 
 def _is_text(part: Message) -> bool:
-    return content_type(part).startswith("text/") and not _is_html(part)
+    return body_type(part).startswith("text/") and not _is_html(part)
 
 
 def bodies(msg: Message, defects: list[str]) -> Bodies:
@@ -71,6 +70,11 @@ def bodies(msg: Message, defects: list[str]) -> Bodies:
         text = html_text(html_source)  # an empty plain part beside a real HTML one (RFC 8621 allows it)
     if html_source is not None and not any(_is_text(p) for p in text_parts):
         reply_source = html_text(html_source, cut_at_quote=True)
+    elif (has_html and text_parts and all(_is_text(p) for p in text_parts) and stubs.is_stub(text)
+          and _differs(html_text(html_source or ""), text)):
+        defects.append("body: the text/plain alternative is a stub, the text is the HTML's")
+        text = html_text(html_source or "")
+        reply_source = html_text(html_source or "", cut_at_quote=True)
     elif not reply_source.strip():
         reply_source = text
     attachments = list(found.attachments)
@@ -82,6 +86,11 @@ def bodies(msg: Message, defects: list[str]) -> Bodies:
     attachments.sort(key=_document_order(msg))
     return Bodies(text=text.strip("\n"), html=mailhtml.sanitize(html_source) if html_source else None,
                   reply_source=reply_source, attachments=attachments)
+
+
+def _differs(html_text: str, text: str) -> bool:
+    """The HTML's text says something the plain text does not (it is not empty, nor the same words)."""
+    return bool(html_text.strip()) and html_text.split() != text.split()
 
 
 def _document_order(msg: Message):  # type: ignore[no-untyped-def]

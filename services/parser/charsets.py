@@ -9,6 +9,7 @@ never fail the parse: the text is decoded by a guess and the defect is recorded.
 from __future__ import annotations
 
 import codecs
+from collections.abc import Callable
 
 _ALIASES = {
     "uft-8": "utf-8", "utf8": "utf-8", "utf-8-sig": "utf-8", "unicode-1-1-utf-8": "utf-8", "x-unicode20utf8": "utf-8",
@@ -94,19 +95,20 @@ def guess(data: bytes, defects: list[str], where: str = "text") -> str:
     return data.decode(codec, errors="replace")
 
 
-def unescape_8bit(value: str, defects: list[str], where: str) -> str:
+def unescape_8bit(value: str, defects: list[str], where: str,
+                  hint: Callable[[], str | None] | None = None) -> str:
     """Header text that arrived as raw 8-bit bytes (kept by the parser as surrogate escapes), or as
-    raw ISO-2022-JP (7-bit, so legal bytes, but escape sequences instead of encoded words)."""
+    raw ISO-2022-JP (7-bit, so legal bytes, but escape sequences instead of encoded words). Bytes
+    that are not UTF-8 are read by ``header_charsets`` (``hint``: the body's declared charset)."""
+    from services.parser import header_charsets
+
     if "\x1b$" in value or "\x1b(" in value:
         defects.append(f"{where}: raw ISO-2022-JP header text")
-        return decode(value.encode("ascii", errors="replace"), "iso-2022-jp", defects, where)
+        return header_charsets.read(value.encode("ascii", errors="replace"), "iso-2022-jp", hint, defects, where)
     if value.isascii() or not any("\udc80" <= ch <= "\udcff" for ch in value):  # ASCII: no escapes, at C speed
         return value
     raw = value.encode("utf-8", errors="surrogateescape")
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError:
-        # Too short for a detector to be right; windows-1252 is what such headers nearly always are,
-        # and it never turns an 8-bit byte into an ASCII one (no "<", ",", "@" appear from nowhere).
-        defects.append(f"{where}: raw 8-bit header is not UTF-8, decoded as windows-1252")
-        return raw.decode("cp1252", errors="replace")
+        return header_charsets.read(raw, None, hint, defects, where)

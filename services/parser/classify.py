@@ -12,7 +12,7 @@ from services.parser.headers import first, one_line
 from shared.contracts.mail import Classification
 
 LOOP_HEADER = "X-Postroom-Loop"
-_DAEMON = re.compile(r"^(mailer-daemon|postmaster|mail-daemon|mailerdaemon)([+-].*)?@", re.I)
+_DAEMON = re.compile(r"^(mailer-daemon|postmaster|mail-daemon|mailerdaemon)([+-].*)?(@|$)", re.I)
 _NOREPLY = re.compile(r"^(no-?reply|do-?not-?reply|bounces?|notifications?)([+-].*)?@", re.I)
 _BOUNCE_SUBJECT = re.compile(r"^(undeliver|undelivered mail|delivery status notification \(failure\)|"
                              r"mail delivery (failed|system)|returned mail|failure notice|delivery failure)", re.I)

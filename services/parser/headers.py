@@ -14,8 +14,10 @@ from datetime import UTC, datetime
 from email.message import Message
 from email.utils import parsedate_to_datetime
 
+from services.parser import address_reading
 from services.parser.charsets import unescape_8bit
 from services.parser.encoded_words import decode_words
+from services.parser.header_charsets import Hint
 from services.parser.held import MailPart
 from services.parser.registry import POLICY
 from shared.contracts.common import Address
@@ -55,27 +57,27 @@ def one_line(text: str) -> str:
     return " ".join(text.split())
 
 
-def unstructured(msg: Message, name: str, defects: list[str]) -> str:
-    return decode_unstructured(first(msg, name), defects, name)
+def unstructured(msg: Message, name: str, defects: list[str], hint: Hint = None) -> str:
+    return decode_unstructured(first(msg, name), defects, name, hint)
 
 
-def decode_unstructured(value: str, defects: list[str], name: str = "Subject") -> str:
-    return one_line(decode_words(value, defects, name))  # decode_words recovers raw 8-bit text
+def decode_unstructured(value: str, defects: list[str], name: str = "Subject", hint: Hint = None) -> str:
+    return one_line(decode_words(value, defects, name, hint))  # decode_words recovers raw 8-bit text
 
 
-def addresses(msg: Message, name: str, defects: list[str]) -> list[Address]:
+def addresses(msg: Message, name: str, defects: list[str], hint: Hint = None) -> list[Address]:
     found: list[Address] = []
     for value in raw_values(msg, name):
-        found.extend(parse_addresses(value, name, defects))
+        found.extend(parse_addresses(value, name, defects, hint))
     if len(found) > MAX_ADDRESSES:
         defects.append(f"{name}: {len(found)} addresses, kept the first {MAX_ADDRESSES}")
         found = found[:MAX_ADDRESSES]
     return found
 
 
-def parse_addresses(value: str, name: str, defects: list[str]) -> list[Address]:
+def parse_addresses(value: str, name: str, defects: list[str], hint: Hint = None) -> list[Address]:
     found: list[Address] = []
-    for chunk in _chunks(unescape_8bit(_FOLD.sub("", value), defects, name)):
+    for chunk in _chunks(unescape_8bit(_FOLD.sub("", value), defects, name, hint)):
         found.extend(_parse_addresses(chunk, name, defects))
     return found
 
@@ -99,19 +101,48 @@ def _parse_addresses(value: str, name: str, defects: list[str]) -> list[Address]
         defects.append(f"{name}: a display name holds an address; the address in angle brackets is the sender")
         value = quoted
     parsed, malformed, failure = _registry_parse(name, value)
-    if failure:
-        defects.append(f"{name}: unparseable address list ({failure})")
-        return []
+    if failure or (malformed and any(not _valid(spec) for _, spec in parsed)) or (malformed and not parsed):
+        return _best_reading(value, name, defects, failure)
     if malformed:
         defects.append(f"{name}: malformed address list")
+    named = _comment_names(value) if "(" in value and any(not display for display, _ in parsed) else {}
     out = []
     for display, spec in parsed:
         spec = spec.strip()
-        if not _ADDR.match(spec) or len(spec) > 320:
+        if not _valid(spec):
             if spec and spec != "<>":
                 defects.append(f"{name}: invalid address {one_line(spec)[:80]!r} dropped")
             continue
+        if not display and spec.lower() in named:  # the old form: ann@example.com (Ann Example)
+            display = named[spec.lower()]
         out.append(Address(name=one_line(display), address=spec))
+    return out
+
+
+def _valid(spec: str) -> bool:
+    return bool(_ADDR.match(spec)) and len(spec) <= 320
+
+
+def _comment_names(value: str) -> dict[str, str]:
+    """The comment of each address that has one, by address: the name in ``user@host (Name)``."""
+    return {r.address.lower(): decode_words(r.name, [], "address") for r in address_reading.read_list(value)
+            if r.name}
+
+
+def _best_reading(value: str, name: str, defects: list[str], failure: str) -> list[Address]:
+    """The list the stdlib parser gave up on or found invalid, read leniently (``address_reading``)."""
+    defects.append(f"{name}: unparseable address list ({failure}), read leniently" if failure
+                   else f"{name}: malformed address list, read leniently")
+    out = []
+    for reading in address_reading.read_list(value):
+        spec = reading.address
+        bare = "@" not in spec and spec.lower() in address_reading.SYSTEM_MAILBOXES and name.lower() == "from"
+        if not (_valid(spec) or bare):
+            defects.append(f"{name}: invalid address {one_line(reading.written)[:80]!r} dropped")
+            continue
+        if spec != reading.written:
+            defects.append(f"{name}: invalid address {one_line(reading.written)[:80]!r} read as {spec!r}")
+        out.append(Address(name=one_line(decode_words(reading.name, [], name)), address=spec))
     return out
 
 

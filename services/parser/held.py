@@ -52,33 +52,38 @@ class MailPart(EmailMessage):
 
     held: tuple[bytes, int, int] | None = None  # the raw mail, and where the body lies in it
     held_base64 = True  # else the held body is read whole, as the stdlib would have, on first use
-    _read: dict[str, object]
-    _index: dict[str, list[str]] | None
-    _read_from: list[tuple[str, str]] | None = None  # the headers ``_read`` and ``_index`` come from
+    _read: dict[str, object] | None = None  # parsed values by lower-case name, once read
+    _index: dict[str, list[str]] | None = None  # raw values by lower-case name, once read
 
-    def _current(self) -> None:
-        if self._read_from != self._headers:  # first read, or the headers changed since
-            self._read, self._index, self._read_from = {}, None, list(self._headers)
+    def forget_headers(self) -> None:
+        """Drop what was read: every method that changes the headers calls this (``HEADER_WRITERS``)."""
+        self._read = self._index = None
+
+    def set_raw(self, name: str, value: str) -> None:  # the parser's way in: as cheap as can be
+        super().set_raw(name, value)
+        self._read = self._index = None
 
     def raw_values(self, name: str) -> list[str]:
         """``raw_items()``'s values for ``name``, in order."""
-        self._current()
-        if self._index is None:
-            self._index = {}
-            for key, value in self._headers:
-                self._index.setdefault(key.lower(), []).append(value)
-        return self._index.get(name.lower(), [])
+        index = self._index
+        if index is None:
+            index = self._index = {}
+            for key, value in self.raw_items():
+                index.setdefault(key.lower(), []).append(value)
+        return index.get(name.lower(), [])
 
     def __contains__(self, name: str) -> bool:  # type: ignore[override]
         return bool(self.raw_values(name))
 
     def get(self, name, failobj=None):  # type: ignore[no-untyped-def, override]
-        self._current()
+        read = self._read
+        if read is None:
+            read = self._read = {}
         key = name.lower()
         try:
-            value = self._read[key]
+            value = read[key]
         except KeyError:
-            value = self._read[key] = super().get(name, _ABSENT)
+            value = read[key] = super().get(name, _ABSENT)
         return failobj if value is _ABSENT else value
 
     def get_payload(self, i=None, decode=False):  # type: ignore[no-untyped-def, override]
@@ -121,6 +126,29 @@ class MailPart(EmailMessage):
         if padded:
             self.policy.handle_defect(self, errors.InvalidBase64PaddingDefect())
         return functools.partial(_decoded, raw, start, tail, end)
+
+
+# The public methods of ``EmailMessage`` that change its headers (each other one only reads them, or
+# changes them through these): after any of them, what ``MailPart`` read is read again.
+# tests/unit/parser/test_held.py checks the list against the installed Python's ``EmailMessage``.
+HEADER_WRITERS = ("__setitem__", "__delitem__", "set_raw", "add_header", "replace_header", "set_boundary",
+                  "clear", "clear_content", "make_related", "make_alternative", "make_mixed")
+
+
+def _forgetting(name: str) -> Callable[..., object]:
+    def write(self: MailPart, *args: object, **kwargs: object) -> object:
+        try:
+            return getattr(super(MailPart, self), name)(*args, **kwargs)
+        finally:
+            self.forget_headers()
+
+    write.__name__ = write.__qualname__ = name
+    return write
+
+
+for _name in HEADER_WRITERS:
+    if _name not in MailPart.__dict__:
+        setattr(MailPart, _name, _forgetting(_name))
 
 
 def parse(raw: bytes, leaves: list[LeafBody]) -> Message:

@@ -5,11 +5,12 @@ base64 bodies out of it."""
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from datetime import datetime
 from email.message import Message
 
-from services.parser import headers, held
+from services.parser import header_block, headers, held
 from services.parser.attachments import Part, attachment
 from services.parser.bodies import Bodies, bodies
 from services.parser.limits import Limits, check_shape
@@ -40,7 +41,10 @@ def parse_bytes(raw: bytes, limits: Limits | None = None) -> Mail:
     limits = limits or Limits()
     msg = held.parse(raw, check_shape(raw, limits))
     defects: list[str] = []
-    from_list = headers.addresses(msg, "From", defects)
+    if header_block.broken(msg):
+        msg = _repaired(raw, msg, limits, defects)
+    hint = _BodyCharset(msg)
+    from_list = headers.addresses(msg, "From", defects, hint)
     if len(from_list) > 1:
         defects.append(f"From: {len(from_list)} addresses, the first is the sender")
     mid = headers.message_ids(msg, "Message-ID")
@@ -48,17 +52,17 @@ def parse_bytes(raw: bytes, limits: Limits | None = None) -> Mail:
     body: Bodies = bodies(msg, defects)
     parts: list[Part] = []
     for index, part in enumerate(body.attachments, start=1):
-        parts.extend(attachment(part, index, defects))
+        parts.extend(attachment(part, index, defects, hint))
     defects.extend(_parser_defects(msg))
     return Mail(
         message=msg,
         message_id=mid[0] if mid else None,
         date=headers.date(msg, defects),
-        subject=headers.unstructured(msg, "Subject", defects),
+        subject=headers.unstructured(msg, "Subject", defects, hint),
         from_=from_list[0] if from_list else None,
-        reply_to=headers.addresses(msg, "Reply-To", defects),
-        to=headers.addresses(msg, "To", defects),
-        cc=headers.addresses(msg, "Cc", defects),
+        reply_to=headers.addresses(msg, "Reply-To", defects, hint),
+        to=headers.addresses(msg, "To", defects, hint),
+        cc=headers.addresses(msg, "Cc", defects, hint),
         in_reply_to=irt[0] if irt else None,
         references=headers.message_ids(msg, "References"),
         text=body.text,
@@ -67,6 +71,49 @@ def parse_bytes(raw: bytes, limits: Limits | None = None) -> Mail:
         parts=parts,
         defects=list(dict.fromkeys(defects)),  # once each, in order
     )
+
+
+class _BodyCharset:
+    """The charset the first text part declares (other than ASCII and UTF-8), looked up once and
+    only when a header's bytes need it (``header_charsets``)."""
+
+    def __init__(self, msg: Message) -> None:
+        self._msg, self._done = msg, False
+        self._found: str | None = None
+
+    def __call__(self) -> str | None:
+        if not self._done:
+            self._found, self._done = _declared_charset(self._msg), True
+        return self._found
+
+
+def _declared_charset(msg: Message) -> str | None:
+    stack = [msg]
+    while stack:
+        part = stack.pop(0)
+        payload = part.get_payload()
+        if isinstance(payload, list):
+            stack.extend(p for p in payload if isinstance(p, Message))
+            continue
+        try:
+            label = part.get_content_charset() if part.get_content_maintype() == "text" else None
+        except Exception:
+            continue
+        if label and label.lower() not in ("us-ascii", "ascii", "utf-8", "utf8"):
+            return label
+    return None
+
+
+def _repaired(raw: bytes, msg: Message, limits: Limits, defects: list[str]) -> Message:
+    """The mail parsed again with its header block repaired (``header_block``), when that changes
+    anything; the repaired bytes pass the same shape scan, allowed the bytes the repair added."""
+    repaired = header_block.repair(raw, limits.max_header_bytes)
+    if repaired is None:
+        return msg
+    data, notes = repaired
+    grown = dataclasses.replace(limits, max_message_bytes=limits.max_message_bytes + max(0, len(data) - len(raw)))
+    defects.extend(notes)
+    return held.parse(data, check_shape(data, grown))
 
 
 def _parser_defects(msg: Message) -> list[str]:

@@ -20,23 +20,35 @@ class Structure:
 
 
 _COMMENT = re.compile(r"\([^()]*\)")
+_LEADING = re.compile(r"\s*([a-z0-9!#$&^_.+-]+/[a-z0-9!#$&^_.+-]+)(?=[\s;]|$)", re.IGNORECASE)
 _TOKEN = re.compile(r"^[a-z0-9!#$&^_.+-]+/[a-z0-9!#$&^_.+-]+$")
 
 
 def content_type(part: Message) -> str:
-    """``type/subtype``, lower-case; comments and stray spaces (``image/ jpeg``) forgiven, and
-    ``text/plain`` for what is no type at all (RFC 2045 section 5.2)."""
+    """``type/subtype``, lower-case; comments and stray spaces (``image/ jpeg``) forgiven, a valid
+    type before broken parameters kept, and ``text/plain`` for what is no type at all (RFC 2045
+    section 5.2)."""
     try:
         ctype = part.get_content_type()
     except Exception:
         return "application/octet-stream"
     if _TOKEN.match(ctype):
         return ctype
+    leading = _LEADING.match(ctype)  # a valid type, then parameters without their semicolons
+    if leading:
+        return leading.group(1)
     ctype = re.sub(r"\s+", "", _COMMENT.sub("", ctype.split(";")[0]))
     return ctype if _TOKEN.match(ctype) else "text/plain"
 
 
-_ctype = content_type
+def body_type(part: Message) -> str:
+    """``content_type`` as the body is chosen by: a multipart whose boundary lines are missing is
+    ``text/plain``, since the stdlib keeps its body as one text and that text is what the sender wrote."""
+    ctype = content_type(part)
+    return "text/plain" if ctype.startswith("multipart/") and not part.is_multipart() else ctype
+
+
+_ctype = body_type
 
 
 def _is_media(ctype: str) -> bool:

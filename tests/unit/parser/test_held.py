@@ -229,3 +229,70 @@ def test_a_part_finds_its_headers_as_the_stdlib_does_before_and_after_a_change()
     part["Cc"] = "b@example.com"
     assert "cc" in part and [str(v) for v in part.raw_values("CC")] == ["b@example.com"]
     assert part.get("cc") == "b@example.com"
+
+
+def test_a_part_sees_a_replaced_or_deleted_header_through_the_public_api() -> None:
+    part = held.parse(b"Subject: one\r\nX-Tag: a\r\n\r\nbody", [])
+    assert isinstance(part, held.MailPart) and part.get("subject") == "one"
+    part.replace_header("Subject", "two")
+    assert part.get("subject") == "two" and [str(v) for v in part.raw_values("subject")] == ["two"]
+    del part["X-Tag"]
+    assert "X-Tag" not in part and part.get("x-tag") is None
+
+
+def test_the_parser_reads_no_private_attribute_of_the_stdlib_messages() -> None:
+    """Headers come from ``raw_items()`` and the policy: a new Python cannot silently change them."""
+    import re
+    from pathlib import Path
+
+    sources = Path(held.__file__).parent.glob("*.py")
+    private = re.compile(r"\._(headers|payload|charset|default_type|unixfrom|policy)\b|(from|import) email\._")
+    found = [f"{p.name}: {m.group(0)}" for p in sources for m in private.finditer(p.read_text())]
+    assert found == []
+
+
+# What EmailMessage offers besides the methods that change headers (HEADER_WRITERS): each of these only
+# reads them, or changes them by calling one of the writers. A method not in either list is a Python
+# whose EmailMessage we have not checked: review it (does it write the headers itself?), then add it.
+READERS = {
+    "_add_multipart", "_find_body", "_get_params_preserve", "_make_multipart", "add_alternative",
+    "add_attachment", "add_related", "as_bytes", "as_string", "attach", "del_param", "get", "get_all", "get_body",
+    "get_boundary", "get_charset", "get_charsets", "get_content", "get_content_charset", "get_content_disposition",
+    "get_content_maintype", "get_content_subtype", "get_content_type", "get_default_type", "get_filename",
+    "get_param", "get_params", "get_payload", "get_unixfrom", "is_attachment", "is_multipart", "items",
+    "iter_attachments", "iter_parts", "keys", "raw_items", "set_charset", "set_content", "set_default_type",
+    "set_param", "set_payload", "set_type", "set_unixfrom", "values", "walk",
+}
+
+
+def test_every_method_of_the_installed_email_message_is_known_to_read_or_write_headers() -> None:
+    from email.message import EmailMessage
+
+    methods = {n for n in dir(EmailMessage) if callable(getattr(EmailMessage, n))
+               and (not n.startswith("__") or n in ("__setitem__", "__delitem__"))}
+    assert methods - READERS - set(held.HEADER_WRITERS) == set(), "a method this Python added: review it"
+    assert set(held.HEADER_WRITERS) <= methods and READERS <= methods
+
+
+@pytest.mark.parametrize(("change", "subject", "ctype"), [
+    (lambda p: (p.__delitem__("Subject"), p.__setitem__("Subject", "new")), "new", "text/plain"),
+    (lambda p: p.__delitem__("Subject"), None, "text/plain"),
+    (lambda p: p.replace_header("Subject", "two"), "two", "text/plain"),
+    (lambda p: p.add_header("X-New", "v"), "one", "text/plain"),
+    (lambda p: p.set_raw("X-New", "v"), "one", "text/plain"),
+    (lambda p: p.set_type("text/html"), "one", "text/html"),
+    (lambda p: (p.set_type("multipart/mixed"), p.set_boundary("zz")), "one", "multipart/mixed"),
+    (lambda p: p.set_param("charset", "utf-8"), "one", "text/plain"),
+    (lambda p: p.clear(), None, "text/plain"),
+    (lambda p: p.clear_content(), "one", "text/plain"),
+    (lambda p: p.make_mixed(), "one", "multipart/mixed"),
+])
+def test_what_a_part_read_follows_every_change_of_its_headers(change, subject, ctype) -> None:  # type: ignore[no-untyped-def]
+    part = held.parse(b"Subject: one\r\nContent-Type: text/plain\r\n\r\nbody", [])
+    assert isinstance(part, held.MailPart)
+    assert part.get("subject") == "one" and part.get_content_type() == "text/plain" and "subject" in part
+    change(part)
+    fresh = [str(v) for k, v in part.raw_items() if k.lower() == "subject"]
+    assert part.get("subject") == subject and (fresh[0] if fresh else None) == subject
+    assert [str(v) for v in part.raw_values("subject")] == fresh and ("subject" in part) == bool(fresh)
+    assert part.get_content_type() == ctype
