@@ -17,6 +17,9 @@ class NotifierSettings(TokenSecretSettings):
     smtp_user: str = Field("", validation_alias=env_alias("SMTP_USER"))
     smtp_password: str = Field("", repr=False, validation_alias=env_alias("SMTP_PASSWORD"))
     smtp_timeout: float = 30.0
+    # A send the SMTP server cannot take now waits on the outage rungs (POSTROOM_OUTAGE_RETRY_DELAYS)
+    # for up to this long after its first attempt, then is recorded on its item as failed.
+    max_send_age: timedelta = timedelta(hours=24)
     # Our own addresses are never auto-replied to; every account's address is added to these.
     own_addresses: Annotated[tuple[str, ...], NoDecode] = ()
     # The loop governor (services/notifier/governor.py): who never gets automatic mail, and caps.
