@@ -1,4 +1,4 @@
-"""What happened to a mail (agents), and the dead letters (admins)."""
+"""What happened to a mail and the mail not sent yet (agents), and the dead letters (admins)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter
 
 from services.api.deps import Admin, Agent, Ctx, UnitOfWork
-from services.app import traces
+from services.app import pending_sends, traces
 
 router = APIRouter()
 
@@ -15,6 +15,13 @@ router = APIRouter()
 @router.get("/mails/{mail_id}/trace", summary="Fetched, parsed, placed, and the mail sent because of it")
 def trace(mail_id: int, who: Agent, session: UnitOfWork) -> dict[str, Any]:
     return traces.mail_trace(session, mail_id)
+
+
+@router.get("/outbox", summary="Mail not sent yet, oldest first: item, recipient, attempts, first and next attempt, "
+                               "last error")
+def outbox(who: Agent, session: UnitOfWork, account: str | None = None,
+           limit: int = pending_sends.DEFAULT_LIMIT) -> dict[str, Any]:
+    return pending_sends.pending_sends(session, who, account, limit)
 
 
 @router.get("/dead-letters", summary="Every dead letter: id, stage, attempts, when, why")

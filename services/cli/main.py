@@ -13,6 +13,7 @@ from services.cli.db import db
 from services.cli.dlq import dlq
 from services.cli.ingest import ingest_command
 from services.cli.items import items
+from services.cli.outbox import outbox_command
 from services.cli.parse import parse_command
 from services.cli.queues import queues_command
 from services.cli.retention import retention
@@ -33,7 +34,8 @@ def cli(ctx: click.Context) -> None:
 
 
 for command in (accounts, config, contacts, db, dlq, ingest_command, items, parse_command, queues_command, retention,
-                run_command, secrets, simulate_command, sink_command, tokens, up_command, users, breakers):
+                run_command, secrets, simulate_command, sink_command, tokens, up_command, users, breakers,
+                outbox_command):
     cli.add_command(command)
 
 

@@ -213,3 +213,35 @@ def test_a_database_outage_in_the_middle_of_a_batch_sends_each_mail_once(
         for f in forwarders:
             f.close()
         controller.stop()
+
+
+def test_postroom_outbox_lists_the_sends_waiting_for_the_smtp_server(
+        sessions: Any, item_id: int, database_url: str, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: F811
+    import json
+
+    from click.testing import CliRunner
+
+    from services.cli.main import cli
+
+    results = handler_for(sessions, 1).handle_batch([event(item_id, sender=f"u{i}@example.com") for i in range(2)])
+    assert [type(r).__name__ for r in results] == ["WaitOut", "WaitOut"]
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    runner = CliRunner()
+    listed = runner.invoke(cli, ["outbox"])
+    assert listed.exit_code == 0, listed.output
+    lines = listed.output.splitlines()
+    assert lines[-1] == "2 pending send(s)"
+    assert lines[0].startswith("incident #7") and "u0@example.com" in lines[0] and "attempts 1" in lines[0]
+    assert "SMTP: ConnectionRefusedError" in lines[0] and "an earlier send of account support" in lines[1]
+    found = json.loads(runner.invoke(cli, ["outbox", "--json", "--limit", "1"]).output)
+    assert found["total"] == 2
+    [send] = found["sends"]
+    assert (send["item"], send["recipient"], send["kind"], send["attempts"]) == (
+        {"type": "incident", "number": 7}, "u0@example.com", "auto-reply", 1)
+    assert send["first_attempt"] < send["next_attempt"] and send["last_error"].startswith("SMTP: ")
+    assert json.loads(runner.invoke(cli, ["outbox", "--json", "--account", "other"]).output) == {
+        "total": 0, "sends": []}
+    with sessions() as s, s.begin():
+        for row in s.scalars(select(OutboundMail)):
+            row.status = "sent"
+    assert runner.invoke(cli, ["outbox"]).output.strip() == "no pending sends"
