@@ -34,6 +34,14 @@ class NotifierSettings(TokenSecretSettings):
     # Correspondents hitting their caps within the window that make a storm: the account's breaker opens.
     breaker_storm_correspondents: int = 10
 
+    @field_validator("max_send_age", mode="before")
+    @classmethod
+    def _seconds(cls, value: object) -> object:
+        """``86400`` in the environment is seconds, as a number would be (ISO 8601, ``PT24H``, too)."""
+        if isinstance(value, str) and re.fullmatch(r"\s*\d+(\.\d*)?\s*", value):
+            return float(value)
+        return value
+
     @field_validator("own_addresses", mode="before")
     @classmethod
     def _split_own_addresses(cls, value: object) -> object:
