@@ -245,3 +245,31 @@ def test_postroom_outbox_lists_the_sends_waiting_for_the_smtp_server(
         for row in s.scalars(select(OutboundMail)):
             row.status = "sent"
     assert runner.invoke(cli, ["outbox"]).output.strip() == "no pending sends"
+
+
+def test_a_persons_reply_waits_for_the_smtp_server_then_is_failed_on_its_item_past_the_max_send_age(
+        sessions: Any, item_id: int, smtp_server: tuple[RecordingHandler, int]) -> None:  # noqa: F811
+    """The age is the reply's first attempt's: moved back in the database instead of waited for."""
+    from services.app.replies import delivery
+    from shared.db.engine import transaction
+    from shared.db.models import Item
+    from shared.errors import WaitOut
+    from tests.integration.test_loop_breakers import agent_reply
+
+    server, port = smtp_server
+    reply = agent_reply(item_id, "A technician is on the way.")
+    away = handler_for(sessions, 1, max_send_age=timedelta(hours=1))
+    [waiting] = away.handle_batch([reply])
+    assert isinstance(waiting, WaitOut) and "ConnectionRefusedError" in str(waiting)
+    with sessions() as s:
+        item = s.get(Item, item_id)
+        assert delivery(s, item, reply.payload.reply_id) == ("sending", "")
+    with transaction(sessions) as s:
+        for row in s.scalars(select(OutboundMail)):
+            row.created_at = row.created_at - timedelta(hours=1)
+    assert away.handle_batch([reply]) == [[]]  # settled: given up
+    handler_for(sessions, port).handle_batch([reply])  # the server is back: too late, nothing goes
+    assert server.received == []
+    with sessions() as s:
+        state, why = delivery(s, s.get(Item, item_id), reply.payload.reply_id)
+    assert state == "failed" and why.startswith("not sent within 1 h of the first attempt: SMTP: ")
