@@ -43,10 +43,6 @@ AUTH_FAILED = Gauge("postroom_account_auth_failed", "1 while the account's OAuth
 # The notifier.
 OUTBOUND = Counter("postroom_outbound_mails_total", "Outbound mails by kind and outcome",
                    ["kind", "outcome"])
-# Set by the notifier from the database after each batch that waited on or finished a send.
-OUTBOUND_PENDING_OLDEST = Gauge("postroom_outbound_pending_oldest_seconds",
-                                "Age of the oldest outbound mail not sent yet (0: none pending)")
-OUTBOUND_PENDING = Gauge("postroom_outbound_pending", "Outbound mails not sent yet")
 OUTBOUND_GIVEN_UP = Counter("postroom_outbound_given_up_total",
                             "Outbound mails recorded as failed after waiting out an SMTP outage for the "
                             "longest a send may wait (POSTROOM_MAX_SEND_AGE), by kind", ["kind"])

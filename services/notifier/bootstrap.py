@@ -41,7 +41,6 @@ def build(settings: NotifierSettings, health: HealthState, broker: Broker | None
     except OperationalError as exc:  # the database is not up yet: the first batch publishes them
         log.warning("loop breakers not read at start", error=type(exc).__name__)
     waits = Waits(sessions, settings.max_send_age, topology_from(settings).outage_delay)
-    waits.publish()  # what was pending before a restart still is
     notifier = Notifier(
         sessions=sessions, senders=senders, governor=governor, templates=Templates(), tokens=tokens,
         own_addresses=settings.own_addresses, loop_id=loop_id, replies=replies, waits=waits)

@@ -2,20 +2,16 @@
 its pending outbox rows, now with the last error and when the next attempt is due (the runner puts
 the event on the outage rungs: a backoff with a cap). Once its first attempt (the rows' creation) is
 ``max_age`` old, its pending rows are recorded on the item as failed, counted in
-``postroom_outbound_given_up_total``, and the event is settled: no mail goes out later than that.
-
-The gauges of what is pending (``postroom_outbound_pending``, ``postroom_outbound_pending_oldest_seconds``)
-are read from the database after a batch that waited, while anything is pending, and now and then."""
+``postroom_outbound_given_up_total``, and the event is settled: no mail goes out later than that."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -31,7 +27,6 @@ from shared.runner import Result
 log = get_logger("postroom.notifier")
 
 _OUTBOX = OutboundMail.__table__
-_PENDING_NOW = select(func.count(), func.min(_OUTBOX.c.created_at)).where(_OUTBOX.c.status == "pending")
 
 
 @dataclass
@@ -40,26 +35,17 @@ class Waits:
     max_age: timedelta
     delay: Callable[[int], float]  # seconds until the next try of an event at this attempt (its outage rung)
     clock: Callable[[], datetime] = utcnow
-    refresh_seconds: float = 30.0
-    _oldest: datetime | None = None
-    _pending: int = 0
-    _published_at: float | None = field(default=None, repr=False)
-
-    def __post_init__(self) -> None:
-        metrics.OUTBOUND_PENDING_OLDEST.set_function(self._oldest_age)
 
     def settle(self, envelopes: Sequence[Envelope[Any]], results: list[Result]) -> None:
         """Note each waiting event's last error and next attempt; settle those waiting too long."""
         waiting = {e.message_id: i for i, (e, r) in enumerate(zip(envelopes, results, strict=True))
                    if isinstance(r, WaitOut)}
-        if waiting:
-            try:
-                self._settle(envelopes, results, waiting)
-            except DBAPIError as exc:  # noted at the next try; the event waits on its rung meanwhile
-                log.warning("waiting sends not noted", error=type(exc).__name__)
-        if waiting or self._pending or self._published_at is None \
-                or time.monotonic() - self._published_at >= self.refresh_seconds:
-            self.publish()
+        if not waiting:
+            return
+        try:
+            self._settle(envelopes, results, waiting)
+        except DBAPIError as exc:  # noted at the next try; the event waits on its rung meanwhile
+            log.warning("waiting sends not noted", error=type(exc).__name__)
 
     def _settle(self, envelopes: Sequence[Envelope[Any]], results: list[Result], waiting: dict[str, int]) -> None:
         t, now = _OUTBOX, self.clock()
@@ -89,22 +75,6 @@ class Waits:
                 log.error("send given up: the SMTP server did not take it in time", event_id=event_id,
                           max_age=_age(self.max_age), error=error)
                 results[index] = []  # settled: recorded on the item as failed
-
-    def publish(self) -> None:
-        """Set the pending gauges from the database."""
-        try:
-            with self.sessions() as session:
-                pending, oldest = session.connection().execute(_PENDING_NOW).one()
-        except DBAPIError as exc:
-            log.warning("pending sends not read", error=type(exc).__name__)
-            return
-        self._pending, self._oldest = int(pending or 0), as_utc(oldest)
-        self._published_at = time.monotonic()
-        metrics.OUTBOUND_PENDING.set(self._pending)
-
-    def _oldest_age(self) -> float:
-        oldest = self._oldest
-        return max((self.clock() - oldest).total_seconds(), 0.0) if oldest is not None else 0.0
 
 
 def _age(age: timedelta) -> str:
