@@ -44,6 +44,9 @@ AUTH_FAILED = Gauge("postroom_account_auth_failed", "1 while the account's OAuth
 # The notifier.
 OUTBOUND = Counter("postroom_outbound_mails_total", "Outbound mails by kind and outcome",
                    ["kind", "outcome"])
+OUTBOUND_GIVEN_UP = Counter("postroom_outbound_given_up_total",
+                            "Outbound mails recorded as failed after waiting out an SMTP outage for the "
+                            "longest a send may wait (POSTROOM_MAX_SEND_AGE), by kind", ["kind"])
 AUTO_REPLIES_SENT = Counter("postroom_auto_replies_sent_total", "Auto-replies accepted by the SMTP server",
                             ["account"])
 AUTO_REPLIES_SUPPRESSED = Counter("postroom_auto_replies_suppressed_total",

@@ -4,7 +4,8 @@ It takes the messages already waiting, up to the batch size, and settles each on
 - success: publish the outputs (confirmed, mandatory), then ack; the outputs of every success of a
   batch are published together and their confirms awaited once;
 - ``RetryLater`` or an unexpected exception: republish to the retry ladder with ``attempt + 1``,
-  then ack; after ``max_retries`` the message goes to the dead-letter queue instead;
+  then ack; after ``max_retries`` the message goes to the dead-letter queue instead; ``WaitOut`` (an
+  outage outside) goes to the outage rungs, with no count bound (its handler bounds it by age);
 - ``Reject`` or an undecodable body: straight to the dead-letter queue, stage/exception/reason in
   headers.
 
@@ -28,7 +29,7 @@ import structlog
 from shared.broker.port import (H_ATTEMPTS, H_DEAD_AT, H_EXCEPTION, H_QUEUE, H_REASON, H_STAGE, Broker,
                                 Delivery, Outgoing, PublishFailed)
 from shared.contracts.envelope import Envelope, UndecodableMessage, decode
-from shared.errors import Reject, RetryLater
+from shared.errors import Reject, RetryLater, WaitOut
 from shared.logging import get_logger
 from shared import metrics
 
@@ -92,9 +93,10 @@ class _Done:
 
 class Runner:
     def __init__(self, stage: str, broker: Broker, handler: Handler | BatchHandler, *, max_retries: int,
-                 retry_step: Callable[[int], int]) -> None:
+                 retry_step: Callable[[int], int], outage_step: Callable[[int], int] | None = None) -> None:
         self.stage, self.broker, self.handler = stage, broker, handler
         self.max_retries, self.retry_step = max_retries, retry_step
+        self.outage_step = outage_step
         self.last_progress = time.monotonic()
         self._duration = metrics.DURATION.labels(stage)
         self._handled_by_outcome: dict[str, Any] = {}
@@ -163,11 +165,12 @@ class Runner:
     def _retry_or_dead_letter(self, delivery: Delivery, envelope: Envelope[Any], exc: Exception) -> _Done:
         if not isinstance(exc, RetryLater):
             log.warning("handler raised", exc_info=exc)
-        if envelope.attempt >= self.max_retries:
+        outage = self.outage_step if isinstance(exc, WaitOut) else None
+        if outage is None and envelope.attempt >= self.max_retries:
             self._dead_letter(delivery, "retries exhausted", exc, attempts=envelope.attempt + 1,
                               kind="retries_exhausted")
             return _Done("dead-lettered", envelope, {"reason": "retries exhausted"})
-        step = self.retry_step(envelope.attempt)
+        step = outage(envelope.attempt) if outage is not None else self.retry_step(envelope.attempt)
         delivery.retry(envelope.next_attempt().to_json(), step,
                        {**delivery.headers, H_ATTEMPTS: envelope.attempt + 1, H_REASON: _describe(exc)})
         metrics.RETRIES.labels(self.stage).inc()

@@ -21,7 +21,7 @@ log = get_logger("postroom.service")
 
 def topology_from(settings: CommonSettings) -> Topology:
     return Topology(namespace=settings.broker_namespace, retry_delays=settings.retry_delays,
-                    delivery_limit=settings.delivery_limit)
+                    outage_delays=settings.outage_retry_delays, delivery_limit=settings.delivery_limit)
 
 
 def broker_from(settings: CommonSettings) -> Broker:
@@ -48,7 +48,7 @@ class ConsumerService:
     def run(self, stop: threading.Event) -> None:
         topology = topology_from(self.settings)
         runner = Runner(self.stage, self.broker, self.handler, max_retries=self.settings.max_retries,
-                        retry_step=topology.retry_step)
+                        retry_step=topology.retry_step, outage_step=topology.outage_step)
 
         def on_deliveries(deliveries):  # type: ignore[no-untyped-def]
             self._busy = True

@@ -71,6 +71,9 @@ class CommonSettings(BaseSettings):
     # NoDecode: the variables are comma-separated (the validators split them), not JSON.
     retry_delays: Annotated[tuple[float, ...], NoDecode] = (1.0, 10.0, 60.0, 600.0)
     max_retries: int = 4
+    # The outage rungs (the notifier's SMTP backoff, capped at the last, which repeats): declared beside
+    # the retry ladder for the consumers that wait out an outage, with no retry count bound.
+    outage_retry_delays: Annotated[tuple[float, ...], NoDecode] = (5.0, 30.0, 120.0, 180.0)
     # RabbitMQ 3.10 quorum queues have no default delivery limit: a consumer that crashes on a
     # message would get it back forever. This bounds it.
     delivery_limit: int = 10
@@ -125,7 +128,7 @@ class CommonSettings(BaseSettings):
         """Signs with the current secret; verifies with it and with each older one."""
         return ItemTokens(self.item_token_format, self.resolved_token_secret, self.token_secrets_old)
 
-    @field_validator("retry_delays", mode="before")
+    @field_validator("retry_delays", "outage_retry_delays", mode="before")
     @classmethod
     def _split_delays(cls, value: object) -> object:
         if isinstance(value, str):

@@ -1,4 +1,5 @@
-"""What happened to a mail (agents), and the dead letters (admins); held mail is in ``held.py``."""
+"""What happened to a mail and the mail not sent yet (agents), and the dead letters (admins); held mail
+is in ``held.py``."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from typing import Any
 from fastapi import APIRouter
 
 from services.api.deps import Admin, AdminApart, Agent, Ctx, UnitOfWork
-from services.app import preview, traces
+from services.app import pending_sends, preview, traces
 
 router = APIRouter()
 
@@ -15,6 +16,13 @@ router = APIRouter()
 @router.get("/mails/{mail_id}/trace", summary="Fetched, parsed, placed, and the mail sent because of it")
 def trace(mail_id: int, who: Agent, session: UnitOfWork) -> dict[str, Any]:
     return traces.mail_trace(session, mail_id)
+
+
+@router.get("/outbox", summary="Mail not sent yet, oldest first: item, recipient, attempts, first and next attempt, "
+                               "last error")
+def outbox(who: Agent, session: UnitOfWork, account: str | None = None,
+           limit: int = pending_sends.DEFAULT_LIMIT) -> dict[str, Any]:
+    return pending_sends.pending_sends(session, who, account, limit)
 
 
 @router.get("/dead-letters", summary="Every dead letter: id, stage, attempts, when, why")

@@ -54,7 +54,8 @@ def topology_queues(topology: Topology) -> list[tuple[str, str, str]]:
     out = []
     for consumer in CONSUMERS:
         out.append((topology.queue(consumer), consumer, "work"))
-        out += [(topology.retry_queue(consumer, step), consumer, "retry") for step in range(len(topology.retry_delays))]
+        out += [(topology.retry_queue(consumer, step), consumer, "retry" if step < len(topology.retry_delays)
+                 else "wait") for step in range(len(topology.ladder(consumer)))]  # wait: the outage rungs
         out.append((topology.dead_letter_queue(consumer), consumer, "dlq"))
     return out
 

@@ -14,6 +14,7 @@ from services.cli.dlq import dlq
 from services.cli.held import held
 from services.cli.ingest import ingest_command
 from services.cli.items import items
+from services.cli.outbox import outbox_command
 from services.cli.parse import parse_command
 from services.cli.queues import queues_command
 from services.cli.retention import retention
@@ -36,7 +37,7 @@ def cli(ctx: click.Context) -> None:
 
 for command in (accounts, config, contacts, db, dlq, held, ingest_command, items, parse_command, queues_command,
                 retention, run_command, secrets, simulate_command, sink_command, templates, tokens, up_command, users,
-                breakers):
+                breakers, outbox_command):
     cli.add_command(command)
 
 

@@ -10,6 +10,7 @@ from services.notifier import pending
 from services.notifier.replies import ReplySender
 from services.notifier.senders import SenderPool
 from services.notifier.settings import NotifierSettings
+from services.notifier.waits import Waits
 from shared.broker.port import Broker
 from shared.db.engine import make_engine, make_sessionmaker
 from shared.health import HealthState
@@ -19,8 +20,8 @@ from shared.oauth.store import TokenStore
 from shared.oauth.tokens import TokenProvider
 from shared.secrets import SecretBox
 from shared.store import store_from
+from shared.service import ConsumerService, broker_from, topology_from
 from shared.templates import MailTemplates
-from shared.service import ConsumerService, broker_from
 
 log = get_logger("postroom.notifier")
 
@@ -39,9 +40,11 @@ def build(settings: NotifierSettings, health: HealthState, broker: Broker | None
         governor.publish(sessions)
     except OperationalError as exc:  # the database is not up yet: the first batch publishes them
         log.warning("loop breakers not read at start", error=type(exc).__name__)
+    waits = Waits(sessions, settings.max_send_age, topology_from(settings).outage_delay)
     notifier = Notifier(
         sessions=sessions, senders=senders, governor=governor, templates=MailTemplates(), tokens=tokens,
-        own_addresses=settings.own_addresses, loop_id=loop_id, replies=replies, console_url=settings.console_url)
+        own_addresses=settings.own_addresses, loop_id=loop_id, replies=replies, waits=waits,
+        console_url=settings.console_url)
     gauges = pending.PendingGauges(sessions)
     return ConsumerService("notifier", broker or broker_from(settings), notifier, settings, health,
                            periodic=((gauges.publish, pending.INTERVAL_SECONDS),))

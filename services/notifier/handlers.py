@@ -5,8 +5,9 @@ the server's acceptance and our record goes again with the same Message-ID, so c
 A batch of events records every intent in one transaction, before the first SMTP exchange (no
 savepoint per event: if any event's recording fails, the whole batch fails before any send, and the
 runner handles its events one by one, each in its own transaction); each completion is recorded
-right after its send, durably (a crash re-sends at most the mail in flight). Mail goes out over the
-account's kept connection."""
+right after its send, durably (a crash re-sends at most the mail in flight; a database out of reach
+is waited for, the completion written before the next send). Mail goes out over the account's kept
+connection. A send the SMTP server cannot take now waits out the outage (``waits``)."""
 
 from __future__ import annotations
 
@@ -14,11 +15,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from services.notifier import compose, delivery, outbox
+from services.notifier.waits import Waits
 from services.notifier.governor import Governor
 from services.notifier.intents import Intents, Send, count
 from services.notifier.planning import AUTO_REPLY
@@ -27,7 +29,7 @@ from services.notifier.edits import as_item_changed
 from services.notifier.replies import ReplySender
 from shared.contracts import Envelope, ItemEdited, SendReply
 from shared.db.engine import transaction
-from shared.errors import Reject, RetryLater
+from shared.errors import Reject, RetryLater, WaitOut
 from shared.logging import get_logger
 from shared.runner import Result, envelope_context
 from shared.templates import MailTemplates, template_context
@@ -46,6 +48,7 @@ class Notifier:
     own_addresses: Sequence[str]
     loop_id: str
     replies: ReplySender
+    waits: Waits
     console_url: str = ""  # the items' links in notifications; empty: none
 
     def __call__(self, envelope: Envelope[Any]) -> Sequence[Envelope[Any]]:
@@ -78,37 +81,38 @@ class Notifier:
                         results[index] = RetryLater(f"database: {type(exc).__name__}")
                     except Exception as exc:  # RetryLater, Reject, or a bug: this request's own outcome
                         results[index] = exc
+        self.waits.settle(envelopes, results)
         return results
 
     def _deliver(self, sends: list[Send], results: list[Result], deferring: set[str]) -> None:
         engine: Engine = self.sessions.kw["bind"]
-        # A connection lost mid-batch fails that completion (its event is retried); the next reconnects.
-        with outbox.completions(engine) as conn:
+        # A connection lost mid-batch: the completion is written again, on a new one, until it is.
+        with outbox.Completions(engine) as completions:
             for send in sends:
                 if isinstance(results[send.index], Exception):
                     continue  # an earlier send of the same event failed: its retry sends the rest
                 with envelope_context(send.envelope):
                     if send.account.name in deferring:
                         # One timeout per server and batch, not one per mail: SIGTERM waits for the batch.
-                        results[send.index] = RetryLater(f"SMTP: an earlier send of account {send.account.name} "
-                                                         "in the same batch failed")
+                        results[send.index] = WaitOut(f"SMTP: an earlier send of account {send.account.name} "
+                                                      "in the same batch failed")
                         continue
                     try:
                         self._send(send, deferring)
-                        self._finish(conn, send)
-                    except (IntegrityError, OperationalError) as exc:  # the completion was not recorded
+                        self._finish(completions, send)
+                    except (IntegrityError, OperationalError) as exc:  # before the send, or a refused completion
                         results[send.index] = RetryLater(f"database: {type(exc).__name__}")
                     except Exception as exc:  # RetryLater, Reject, or a bug: this event's own outcome
                         results[send.index] = exc
 
-    def _finish(self, conn: Connection, send: Send) -> None:
+    def _finish(self, completions: outbox.Completions, send: Send) -> None:
         """Record the server's answer at once (outbox.py says how it lasts)."""
-        assert send.message is not None
-        with conn.begin():
-            outbox.finish(conn, send.row_id, send.outcome, send.reason, send.message,
-                          message_id=send.message_id, item_id=send.event.item.id,
-                          item_type=send.event.item.type, account=send.account.name, kind=send.kind,
-                          recipient=send.to.address)
+        message = send.message
+        assert message is not None
+        completions.write(lambda conn: outbox.finish(
+            conn, send.row_id, send.outcome, send.reason, message, message_id=send.message_id,
+            item_id=send.event.item.id, item_type=send.event.item.type, account=send.account.name, kind=send.kind,
+            recipient=send.to.address))
         count(send.kind, send.account.name, send.outcome)
         if send.outcome == "sent":
             log.info(f"{send.kind} sent", item_number=send.event.item.number)

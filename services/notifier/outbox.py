@@ -2,21 +2,25 @@
 
 pending → sent | failed; suppressed rows record every send the governor refused, with the reason.
 
-A completion is recorded, durably, right after its send, so a crash of ours or of the database
-re-sends at most the mail in flight, with the same Message-ID, which clients collapse. On PostgreSQL
-a completion is one statement in autocommit: one round trip per mail instead of five.
+A completion is recorded, durably, right after its send, so a crash of ours re-sends at most the
+mail in flight, with the same Message-ID, which clients collapse. A completion the database cannot
+take (it is out of reach) is written again until it is, before the next send: its event is never
+retried for want of it, which would send the mail a second time. On PostgreSQL a completion is one
+statement in autocommit: one round trip per mail instead of five.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Iterator
+import time
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
 from services.notifier.compose import Composed
@@ -85,16 +89,70 @@ def count_attempt(session: Session, row_id: int) -> None:
     session.connection().execute(_COUNT_ATTEMPT, {"row_id": row_id})
 
 
+def _connect(engine: Engine) -> Connection:
+    conn = engine.connect()
+    if conn.dialect.name == "postgresql":
+        conn.execution_options(isolation_level="AUTOCOMMIT")
+    return conn
+
+
 @contextmanager
 def completions(engine: Engine) -> Iterator[Connection]:
     """One connection for a batch's completions (a checkout and its liveness ping per batch). On
     PostgreSQL it runs in autocommit, each completion a statement of its own whose commit waits for
     the disk (about a tenth of a millisecond on a local SSD) before the next mail is sent. The pool
     takes the connection back with its usual isolation level."""
-    with engine.connect() as conn:
-        if conn.dialect.name == "postgresql":
-            conn.execution_options(isolation_level="AUTOCOMMIT")
+    with _connect(engine) as conn:
         yield conn
+
+
+class Completions:
+    """A batch's completions over one connection, as ``completions``; a completion the database does
+    not take (out of reach, the connection lost) is written again on a new connection, waiting
+    ``first_wait`` doubling up to ``max_wait`` between tries, until it is written. A refusal of the
+    statement itself (``IntegrityError``) is raised: no retry would change it."""
+
+    def __init__(self, engine: Engine, *, first_wait: float = 0.1, max_wait: float = 5.0,
+                 sleep: Callable[[float], None] = time.sleep) -> None:
+        self.engine, self.first_wait, self.max_wait, self._sleep = engine, first_wait, max_wait, sleep
+        self._conn: Connection | None = None
+
+    def __enter__(self) -> Completions:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._drop()
+
+    def write(self, work: Callable[[Connection], None]) -> None:
+        wait, failures = self.first_wait, 0
+        while True:
+            try:
+                if self._conn is None:
+                    self._conn = _connect(self.engine)
+                with self._conn.begin():
+                    work(self._conn)
+            except IntegrityError:
+                raise
+            except DBAPIError as exc:  # OperationalError, InterfaceError: the server out of reach
+                failures += 1
+                if failures == 1:
+                    log.warning("completion not recorded; writing it again until the database takes it",
+                                error=type(exc).__name__)
+                self._drop()
+                self._sleep(wait)
+                wait = min(wait * 2, self.max_wait)
+                continue
+            if failures:
+                log.info("completion recorded after the database came back", tries=failures + 1)
+            return
+
+    def _drop(self) -> None:
+        if self._conn is not None:
+            try:
+                self._conn.close()
+            except DBAPIError:
+                pass
+            self._conn = None
 
 
 def finish(conn: Connection, row_id: int, status: str, reason: str, message: Composed, *, message_id: str,

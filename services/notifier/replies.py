@@ -1,9 +1,9 @@
 """Sending a person's reply (``reply.requested.v1``) exactly once, the outbox's way: one row per
 recipient (To and Cc) written before the SMTP exchange, all marked after it. A redelivered request
 whose rows are settled sends nothing; one interrupted between the server's acceptance and our record
-goes again with the same Message-ID. One mail goes to all recipients, so each sees the others; its
-Message-ID carries the token bound to the first To address, and every recipient is recorded as one,
-so a Cc'd colleague's answer appends too."""
+goes again with the same Message-ID (a database out of reach after the send is waited for). One mail
+goes to all recipients, so each sees the others; its Message-ID carries the token bound to the first
+To address, and every recipient is recorded as one, so a Cc'd colleague's answer appends too."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ from services.notifier.senders import SenderPool
 from shared.contracts import Envelope, SendReply
 from shared.db.engine import transaction
 from shared.db.models import Account
-from shared.errors import Reject, RetryLater
+from shared.errors import Reject, WaitOut
 from shared.logging import get_logger
 from shared.store import BlobStore
 from shared.tokens import ItemTokens
@@ -52,15 +52,19 @@ class ReplySender:
                               message_id=message_id, loop_id=self.tokens.loop_value(self.loop_id, message_id),
                               store=self.store)
         if account.name in deferring:
-            raise RetryLater(f"SMTP: an earlier send of account {account.name} in the same batch failed")
+            raise WaitOut(f"SMTP: an earlier send of account {account.name} in the same batch failed")
         outcome, reason = delivery.send(self.senders, account, message.data, envelope_from=account.address,
                                         recipients=[r.address for r in recipients], kind=KIND, deferring=deferring)
         engine = self.sessions.kw["bind"]
-        with outbox.completions(engine) as conn, conn.begin():
+
+        def finish_all(conn: Any) -> None:
             for index, (row_id, recipient) in enumerate(rows):
                 outbox.finish(conn, row_id, outcome, reason, message, message_id=message_id, item_id=reply.item.id,
                               item_type=reply.item.type, account=account.name, kind=KIND, recipient=recipient,
                               history=index == 0)
+
+        with outbox.Completions(engine) as completions:
+            completions.write(finish_all)
         count(KIND, account.name, outcome)
         log.info("reply sent" if outcome == "sent" else "reply refused by the SMTP server",
                  item_number=reply.item.number, error=reason or None)

@@ -17,6 +17,9 @@ class NotifierSettings(TokenSecretSettings):
     smtp_user: str = Field("", validation_alias=env_alias("SMTP_USER"))
     smtp_password: str = Field("", repr=False, validation_alias=env_alias("SMTP_PASSWORD"))
     smtp_timeout: float = 30.0
+    # A send the SMTP server cannot take now waits on the outage rungs (POSTROOM_OUTAGE_RETRY_DELAYS)
+    # for up to this long after its first attempt, then is recorded on its item as failed.
+    max_send_age: timedelta = timedelta(hours=24)
     # Our own addresses are never auto-replied to; every account's address is added to these.
     own_addresses: Annotated[tuple[str, ...], NoDecode] = ()
     # The loop governor (services/notifier/governor.py): who never gets automatic mail, and caps.
@@ -30,6 +33,14 @@ class NotifierSettings(TokenSecretSettings):
     breaker_cooldown_minutes: int = 60
     # Correspondents hitting their caps within the window that make a storm: the account's breaker opens.
     breaker_storm_correspondents: int = 10
+
+    @field_validator("max_send_age", mode="before")
+    @classmethod
+    def _seconds(cls, value: object) -> object:
+        """``86400`` in the environment is seconds, as a number would be (ISO 8601, ``PT24H``, too)."""
+        if isinstance(value, str) and re.fullmatch(r"\s*\d+(\.\d*)?\s*", value):
+            return float(value)
+        return value
 
     @field_validator("own_addresses", mode="before")
     @classmethod

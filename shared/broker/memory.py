@@ -47,7 +47,7 @@ class MemoryDelivery:
         self.settled = True
 
     def retry(self, body: bytes, step: int, headers: Mapping[str, Any]) -> None:
-        delay = self._broker.topology.retry_delays[step]
+        delay = self._broker.topology.ladder(self._consumer)[step]
         self._broker._schedule(delay, self.queue, _Message(body, dict(headers), self._message.routing_key))
         self.ack()
 

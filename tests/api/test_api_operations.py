@@ -72,3 +72,28 @@ def test_admins_preview_what_a_replay_would_do_and_the_letter_stays(
     assert preview["summary"] == "would create incident #1 'Printer on fire'"
     assert api.client.get("/api/v1/items", headers=agent).json()["total"] == 0, "a preview writes nothing"
     wait_for(lambda: queue_depth(api.settings.amqp_url, dlq) == 1, timeout=10, what="the letter still there")
+
+
+def test_an_agent_lists_the_mail_not_sent_yet(api: Api, agent: dict[str, str]) -> None:
+    from datetime import timedelta
+
+    from shared.db.engine import transaction
+    from shared.db.models import Item, OutboundMail, utcnow
+
+    number = customer_mail(api, sender="alice@customer.example", subject="Printer on fire")
+    first = utcnow() - timedelta(minutes=20)
+    with transaction(api.sessions) as session:
+        item = session.query(Item).filter_by(number=number).one()
+        for n, status in enumerate(("pending", "sent")):
+            session.add(OutboundMail(event_id=f"e{n}", recipient="alice@customer.example", kind="auto-reply",
+                                     item_id=item.id, account="support", message_id=f"<m{n}@ours.example>",
+                                     status=status, reason="SMTP: 421 4.3.2 shutting down", attempts=9,
+                                     created_at=first, next_attempt_at=first + timedelta(minutes=21)))
+    answer = api.client.get("/api/v1/outbox", headers=agent)
+    assert answer.status_code == 200, answer.text
+    assert answer.json() == {"total": 1, "sends": [{
+        "item": {"type": "incident", "number": number}, "account": "support", "kind": "auto-reply",
+        "recipient": "alice@customer.example", "attempts": 9, "first_attempt": first.isoformat(),
+        "next_attempt": (first + timedelta(minutes=21)).isoformat(), "last_error": "SMTP: 421 4.3.2 shutting down",
+        "message_id": "<m0@ours.example>"}]}
+    assert api.client.get("/api/v1/outbox").status_code == 401

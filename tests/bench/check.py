@@ -90,6 +90,8 @@ class Verdict:
     auto_missing: list[str] = field(default_factory=list)
     auto_unexpected: list[str] = field(default_factory=list)
     auto_resent_same_id: int = 0  # the documented window: accepted, then killed before recording
+    # Each re-send: (when the server first accepted that Message-ID, when it accepted it again).
+    auto_resent_at: list[tuple[float, float]] = field(default_factory=list)
     auto_duplicates: list[str] = field(default_factory=list)  # a second auto-reply with another Message-ID
     dead_expected: int = 0
     dead_letters: list[DeadLetter] = field(default_factory=list)
@@ -142,8 +144,10 @@ def _auto_replies(v: Verdict, mails: list[Mail], accepted: list[Accepted]) -> No
     expected = {m.message_id: m.key for m in mails if m.expect.auto_reply}
     v.auto_expected = len(expected)
     by_parent: dict[str, Counter[str]] = defaultdict(Counter)
+    times: dict[str, list[float]] = defaultdict(list)
     for a in accepted:
         by_parent[a.in_reply_to][a.message_id] += 1
+        times[a.message_id].append(a.at)
     for parent, ids in by_parent.items():
         if parent not in expected:
             v.auto_unexpected.append(parent)
@@ -152,6 +156,9 @@ def _auto_replies(v: Verdict, mails: list[Mail], accepted: list[Accepted]) -> No
         if len(ids) > 1:
             v.auto_duplicates.append(f"{expected[parent]}: {len(ids)} different Message-IDs")
         v.auto_resent_same_id += sum(n - 1 for n in ids.values())
+        for mid, n in ids.items():
+            at = sorted(times[mid])
+            v.auto_resent_at += [(at[0], again) for again in at[1:]] if n > 1 else []
     v.auto_missing = sorted(key for mid, key in expected.items() if mid not in by_parent)
 
 

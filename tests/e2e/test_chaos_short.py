@@ -32,3 +32,7 @@ def test_a_few_hundred_mails_survive_killed_services_a_broker_restart_and_a_cut_
     print(text)
     assert ok, text
     assert any("mailbox connection dropped" in what for _, what in data["events"]), text
+    resent = data["resends"]
+    assert resent["after_a_kill"] <= resent["notifier_kills"] and resent["database"] == resent["unexplained"] == 0
+    assert (f"re-sends: {resent['after_a_kill']} after {resent['notifier_kills']} notifier kills (at most one each), "
+            "0 through the database restart") in text

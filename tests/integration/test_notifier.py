@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import tempfile
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -14,14 +15,17 @@ from services.notifier.handlers import Notifier
 from services.notifier.replies import ReplySender
 from services.notifier.senders import SenderPool
 from services.notifier.settings import NotifierSettings
+from services.notifier.waits import Waits
+from shared.broker.topology import Topology
 from shared.templates import MailTemplates
 from shared.contracts import Address, Classification, Envelope, ItemChanged, ItemSummary, MailSummary
 from shared.db.engine import transaction
-from shared.db.models import Account, Item, ItemMail, OutboundMail
+from shared.db.models import Account, Item, ItemMail, OutboundMail, as_utc
 from shared.errors import RetryLater
 from shared.secrets import SecretBox
 from shared.store import FilesystemBlobStore
 from shared.tokens import ItemTokens
+from tests.support.broker_admin import TEST_OUTAGE_DELAYS
 from tests.support.pipeline import TOKEN_SECRET
 from tests.support.smtp import RecordingHandler
 
@@ -52,9 +56,10 @@ def handler_for(sessions: Any, port: int, **settings: Any) -> Notifier:
     s = NotifierSettings(smtp_host="127.0.0.1", smtp_port=port, token_secret=TOKEN_SECRET, **settings)
     senders = SenderPool(s, "", SecretBox([]))
     replies = ReplySender(sessions, senders, TOKENS, FilesystemBlobStore(Path(tempfile.mkdtemp())), "postroom; test")
+    waits = Waits(sessions, s.max_send_age, Topology(outage_delays=TEST_OUTAGE_DELAYS).outage_delay)
     return Notifier(sessions=sessions, senders=senders, governor=Governor(s.governor_policy(), TOKENS),
                     templates=MailTemplates(), tokens=TOKENS, own_addresses=(), loop_id="postroom; test", replies=replies,
-                    console_url=s.console_url)
+                    console_url=s.console_url, waits=waits)
 
 
 def outbox(sessions: Any) -> list[OutboundMail]:
@@ -240,7 +245,7 @@ def test_a_batch_records_every_intent_before_sending_and_each_completion_after_i
                  event(item_id, sender="eve@example.com", account="nobody"),  # an account since deleted
                  event(item_id, sender="cy@example.com")]
         results = handle.handle_batch(batch)
-        assert [type(r).__name__ for r in results] == ["list", "RetryLater", "Reject", "list"]
+        assert [type(r).__name__ for r in results] == ["list", "WaitOut", "Reject", "list"]
         assert isinstance(results[2], Reject) and "unknown account 'nobody'" in str(results[2])
         # Every intent was committed before the first send; each completion right after its send.
         assert server.outbox_seen == [
@@ -260,12 +265,20 @@ def test_a_batch_records_every_intent_before_sending_and_each_completion_after_i
 
 def test_when_the_smtp_server_does_not_answer_the_rest_of_the_batch_waits_without_trying(sessions: Any,
                                                                                           item_id: int) -> None:
-    """One connection failure defers the batch's other mail through that server; all stay pending."""
+    """One connection failure defers the batch's other mail through that server; all stay pending, each
+    with its last error and when it is tried next (its first outage rung)."""
+    before = datetime.now(UTC)
     results = handler_for(sessions, 1).handle_batch([event(item_id, sender=f"u{i}@example.com") for i in range(3)])
-    assert [type(r).__name__ for r in results] == ["RetryLater"] * 3
+    assert [type(r).__name__ for r in results] == ["WaitOut"] * 3
     assert "SMTP: ConnectionRefusedError" in str(results[0])
     assert all("an earlier send of account support in the same batch failed" in str(r) for r in results[1:])
-    assert [r.status for r in outbox(sessions)] == ["pending"] * 3
+    rows = outbox(sessions)
+    assert [r.status for r in rows] == ["pending"] * 3
+    assert "ConnectionRefusedError" in rows[0].reason and "an earlier send" in rows[1].reason
+    for r in rows:
+        due = as_utc(r.next_attempt_at)
+        assert due is not None and before + timedelta(seconds=TEST_OUTAGE_DELAYS[0]) <= due
+        assert due <= datetime.now(UTC) + timedelta(seconds=TEST_OUTAGE_DELAYS[0])
 
 
 def test_an_event_whose_intent_fails_in_the_database_fails_its_batch_before_any_send_then_alone(

@@ -18,6 +18,7 @@ from services.notifier.handlers import Notifier
 from services.notifier.replies import ReplySender
 from services.notifier.senders import SenderPool
 from services.notifier.settings import NotifierSettings
+from services.notifier.waits import Waits
 from shared.templates import MailTemplates
 from services.parser.handlers import normalize
 from services.parser.limits import Limits
@@ -43,7 +44,7 @@ def _mail_through_the_pipeline(sessions: Any, port: int, raw: str) -> list[Outbo
     replies = ReplySender(sessions, senders, TOKENS, FilesystemBlobStore(Path(tempfile.mkdtemp())), "postroom; test")
     notifier = Notifier(sessions=sessions, senders=senders, governor=Governor(settings.governor_policy(), TOKENS),
                         templates=MailTemplates(), tokens=TOKENS, own_addresses=(), loop_id="postroom; test",
-                        replies=replies)
+                        replies=replies, waits=Waits(sessions, settings.max_send_age, lambda attempt: 5.0))
     notifier(changed)
     with sessions() as s:
         return list(s.scalars(select(OutboundMail).where(OutboundMail.kind == "auto-reply")

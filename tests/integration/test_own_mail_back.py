@@ -19,6 +19,7 @@ from services.notifier.handlers import Notifier
 from services.notifier.replies import ReplySender
 from services.notifier.senders import SenderPool
 from services.notifier.settings import NotifierSettings
+from services.notifier.waits import Waits
 from shared.templates import MailTemplates
 from shared.contracts import Envelope, MailParsed
 from shared.db.models import HeldMail, ItemMail, OutboundMail
@@ -44,7 +45,8 @@ class Pipeline:
         self.notifier = Notifier(
             sessions=sessions, senders=senders, governor=Governor(settings.governor_policy(), TOKENS),
             templates=MailTemplates(), tokens=TOKENS, own_addresses=(), loop_id=LOOP_ID,
-            replies=ReplySender(sessions, senders, TOKENS, self.store, LOOP_ID))
+            replies=ReplySender(sessions, senders, TOKENS, self.store, LOOP_ID),
+            waits=Waits(sessions, settings.max_send_age, lambda attempt: 5.0))
 
     def arrive(self, raw: bytes) -> list[Any]:
         """Parse, write, notify: what the itemwriter made of the mail (nothing when it held it back)."""

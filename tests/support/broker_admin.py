@@ -16,6 +16,8 @@ def _params(amqp_url: str) -> pika.URLParameters:
 
 # Every test that talks to RabbitMQ uses this ladder, so clean-up knows the retry queue names.
 TEST_RETRY_DELAYS = (0.2, 0.5)
+# The outage rungs (the notifier's SMTP backoff) in tests: the cap is the last.
+TEST_OUTAGE_DELAYS = (0.2, 0.5, 1.0)
 
 
 def delete_topology(amqp_url: str, *topologies: Topology) -> None:
@@ -33,7 +35,8 @@ def delete_topology(amqp_url: str, *topologies: Topology) -> None:
 
 
 def delete_namespace(amqp_url: str, namespace: str) -> None:
-    delete_topology(amqp_url, Topology(namespace=namespace), Topology(namespace=namespace, retry_delays=TEST_RETRY_DELAYS))
+    delete_topology(amqp_url, Topology(namespace=namespace),
+                    Topology(namespace=namespace, retry_delays=TEST_RETRY_DELAYS, outage_delays=TEST_OUTAGE_DELAYS))
 
 
 def queue_depth(amqp_url: str, queue: str) -> int:

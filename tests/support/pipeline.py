@@ -26,10 +26,11 @@ def fetched(source_id: str, account: str = "demo") -> Envelope[Any]:
 
 @contextmanager
 def consuming(broker: Broker, consumer: str, handler: Handler | BatchHandler, *, max_retries: int,
-              retry_step: Any, batch: int = 1) -> Iterator[threading.Event]:
+              retry_step: Any, batch: int = 1, outage_step: Any = None) -> Iterator[threading.Event]:
     stop = threading.Event()
     ready = threading.Event()
-    runner = Runner(consumer, broker, handler, max_retries=max_retries, retry_step=retry_step)
+    runner = Runner(consumer, broker, handler, max_retries=max_retries, retry_step=retry_step,
+                    outage_step=outage_step)
     thread = threading.Thread(target=broker.consume, args=(consumer, runner, stop),
                               kwargs={"on_ready": lambda r: ready.set() if r else None, "batch": batch},
                               daemon=True)

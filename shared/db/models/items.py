@@ -133,7 +133,9 @@ class OutboundMail(Base):
     """The notifier's outbox: a row per (event, recipient, kind) written before the SMTP send."""
 
     __tablename__ = "outbound_mails"
-    __table_args__ = (UniqueConstraint("event_id", "recipient", "kind"),)
+    # The pending sends, oldest first (``postroom outbox``, the oldest-pending gauge).
+    __table_args__ = (UniqueConstraint("event_id", "recipient", "kind"),
+                      Index("ix_outbound_mails_status_created_at", "status", "created_at"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     event_id: Mapped[str] = mapped_column(String(100))
@@ -144,7 +146,10 @@ class OutboundMail(Base):
     message_id: Mapped[str] = mapped_column(String(1000))
     subject: Mapped[str] = mapped_column(Text, default="")
     status: Mapped[str] = mapped_column(String(20))  # pending | sent | suppressed | failed
-    reason: Mapped[str] = mapped_column(Text, default="")
+    reason: Mapped[str] = mapped_column(Text, default="")  # while pending: the last error
+    # When the outbox row was written (``created_at``) is the first attempt; while an SMTP outage is
+    # waited out, when the next one is due.
+    next_attempt_at: Mapped[datetime | None] = mapped_column(nullable=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(nullable=True)
