@@ -12,7 +12,7 @@ from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
 from shared.clock import as_utc, now
-from shared.db.models import (AccountHealth, ApiCursor, Base, FetchedDigest, FetcherLease, FetchFailure, Item,
+from shared.db.models import (AccountHealth, ApiCursor, Base, FetchedDigest, FetcherLease, FetchFailure, HeldMail, Item,
                               ItemMail, LoopBreaker, MailboxCursor, OAuthToken, OutboundMail, Pop3Uidl)
 
 # Removed with the account. LoopBreaker is the notifier's transient per-account breaker: it would
@@ -20,7 +20,7 @@ from shared.db.models import (AccountHealth, ApiCursor, Base, FetchedDigest, Fet
 ACCOUNT_STATE: tuple[type[Base], ...] = (FetcherLease, MailboxCursor, FetchedDigest, Pop3Uidl, AccountHealth,
                                          FetchFailure, LoopBreaker, OAuthToken, ApiCursor)
 # Kept: what was imported and sent stays, naming an account that is gone.
-ACCOUNT_HISTORY: tuple[type[Base], ...] = (Item, ItemMail, OutboundMail)
+ACCOUNT_HISTORY: tuple[type[Base], ...] = (Item, ItemMail, OutboundMail, HeldMail)
 
 
 def live_reader(session: Session, account: str) -> FetcherLease | None:
