@@ -4,13 +4,10 @@ a broker outage."""
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import subprocess
 import sys
-import urllib.error
-import urllib.request
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -18,26 +15,13 @@ from tests.support.servers import free_port
 from tests.support.tcpforward import TcpForwarder
 from tests.support.waiting import wait_for
 from tests.support.pipeline import TOKEN_SECRET
+from tests.support.servicestart import health_status, log_lines
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _status(port: int, path: str) -> int:
-    try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=2) as response:
-            return response.status
-    except urllib.error.HTTPError as exc:
-        return exc.code
-    except OSError:
-        return 0
-
-
-def _lines(log: Path) -> list[dict]:
-    return [json.loads(line) for line in log.read_text().splitlines() if line.startswith("{")]
-
-
 def _attempts(log: Path) -> list[dict]:
-    return [line for line in _lines(log) if line.get("event") == "broker unreachable; trying again"]
+    return [line for line in log_lines(log) if line.get("event") == "broker unreachable; trying again"]
 
 
 def test_a_service_started_without_a_broker_keeps_trying_then_consumes_once_it_appears(amqp_url, namespace,
@@ -58,15 +42,15 @@ def test_a_service_started_without_a_broker_keeps_trying_then_consumes_once_it_a
     try:
         wait_for(lambda: len(_attempts(log)) >= 3, timeout=20, what="three attempts to reach the broker")
         assert service.poll() is None, log.read_text()
-        assert _status(health_port, "/live") == 200
-        assert _status(health_port, "/ready") == 503
+        assert health_status(health_port, "/live") == 200
+        assert health_status(health_port, "/ready") == 503
         attempts = _attempts(log)
         assert [a["attempt"] for a in attempts] == list(range(1, len(attempts) + 1))
         assert attempts[1]["retry_in_s"] > 0 and "Traceback" not in log.read_text()
 
         forwarder = TcpForwarder(broker_port, (real.hostname or "127.0.0.1", real.port or 5672))
-        wait_for(lambda: _status(health_port, "/ready") == 200, timeout=30, interval=0.2, what="the parser ready")
-        events = [line.get("event") for line in _lines(log)]
+        wait_for(lambda: health_status(health_port, "/ready") == 200, timeout=30, interval=0.2, what="the parser ready")
+        events = [line.get("event") for line in log_lines(log)]
         assert "broker reachable" in events and "started" in events
 
         service.send_signal(signal.SIGTERM)

@@ -5,14 +5,11 @@ to run."""
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import subprocess
 import sys
 import threading
-import urllib.error
-import urllib.request
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -29,6 +26,7 @@ from tests.support.pipeline import TOKEN_SECRET
 from tests.support.servers import free_port
 from tests.support.tcpforward import TcpForwarder
 from tests.support.waiting import wait_for
+from tests.support.servicestart import health_status, log_lines
 
 ROOT = Path(__file__).resolve().parents[2]
 PASSWORD = "pw-never-in-the-log-5f1c"
@@ -85,22 +83,8 @@ def test_the_wait_ends_at_once_when_stopped_while_the_database_is_away():
     assert wait_for_schema(f"postgresql://postroom@127.0.0.1:{free_port()}/postroom", stop, HealthState()) is None
 
 
-def _status(port: int, path: str) -> int:
-    try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=2) as response:
-            return response.status
-    except urllib.error.HTTPError as exc:
-        return exc.code
-    except OSError:
-        return 0
-
-
-def _lines(log: Path) -> list[dict]:
-    return [json.loads(line) for line in log.read_text().splitlines() if line.startswith("{")]
-
-
 def _attempts(log: Path) -> list[dict]:
-    return [line for line in _lines(log) if line.get("event") == "database unreachable; trying again"]
+    return [line for line in log_lines(log) if line.get("event") == "database unreachable; trying again"]
 
 
 def _start(service: str, env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
@@ -134,14 +118,14 @@ def test_a_service_started_before_the_database_waits_for_it_then_starts(empty_da
     try:
         wait_for(lambda: len(_attempts(log)) >= 3, timeout=20, what="three attempts to reach the database")
         assert service.poll() is None, log.read_text()
-        assert _status(health_port, "/live") == 200
-        assert _status(health_port, "/ready") == 503
+        assert health_status(health_port, "/live") == 200
+        assert health_status(health_port, "/ready") == 503
         attempts = _attempts(log)
         assert [a["attempt"] for a in attempts] == list(range(1, len(attempts) + 1))
         assert attempts[1]["retry_in_s"] > 0 and "refused" in attempts[0]["error"].lower()
         forwarder = TcpForwarder(port, (real.host or "127.0.0.1", real.port or 5432))
-        wait_for(lambda: _status(health_port, "/ready") == 200, timeout=40, interval=0.2, what="the itemwriter ready")
-        events = [line.get("event") for line in _lines(log)]
+        wait_for(lambda: health_status(health_port, "/ready") == 200, timeout=40, interval=0.2, what="the itemwriter ready")
+        events = [line.get("event") for line in log_lines(log)]
         assert {"database reachable", "database schema checked", "started"} <= set(events)
         service.send_signal(signal.SIGTERM)
         assert service.wait(timeout=20) == 0
@@ -167,7 +151,7 @@ def test_a_service_refuses_to_start_on_a_database_an_older_release_migrated(serv
         assert process.wait(timeout=30) == 2, log.read_text()
     finally:
         _stop(process)
-    (refusal,) = [line for line in _lines(log) if line.get("event") == "refusing to start"]
+    (refusal,) = [line for line in log_lines(log) if line.get("event") == "refusing to start"]
     assert refusal["level"] == "error"
     assert refusal["reason"].startswith(f"database schema is at {older}, this release needs {head}: run `postroom db upgrade`")
-    assert "started" not in [line.get("event") for line in _lines(log)] and "Traceback" not in log.read_text()
+    assert "started" not in [line.get("event") for line in log_lines(log)] and "Traceback" not in log.read_text()
