@@ -33,7 +33,7 @@ class Context:
     @property
     def tokens(self) -> ItemTokens:
         """The pipeline's item tokens, for a preview of what it would do to a mail."""
-        return ItemTokens(self.settings.item_token_format, self.settings.resolved_token_secret)
+        return self.settings.item_tokens()
 
 
 def context(request: Request) -> Context:

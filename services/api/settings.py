@@ -6,10 +6,12 @@ from urllib.parse import urlsplit
 
 from pydantic import Field
 
-from shared.settings import CommonSettings
+from shared.settings import TokenSecretSettings
 
 
-class ApiSettings(CommonSettings):
+class ApiSettings(TokenSecretSettings):
+    # A TokenSecretSettings: the API previews what the parser would do with a mail (its tokens verify
+    # with the same secrets) and derives the console's CSRF key from the secret.
     api_host: str = "127.0.0.1"  # the deployment sets 0.0.0.0 inside its pod
     api_port: int = Field(8000, ge=1, le=65535)
     # The address people reach the API at, for what it prints and links (make up prints it).
@@ -25,8 +27,8 @@ class ApiSettings(CommonSettings):
     # The console's session cookie is Secure unless the console runs on http://127.0.0.1 or localhost
     # (None: decided from api_public_url / the host and port); True or False forces it.
     console_secure_cookie: bool | None = None
-    # Signs the console's CSRF tokens (with the session's own secret). Empty: derived from token_secret,
-    # which every replica already shares.
+    # Signs the console's CSRF tokens (with the session's own secret). Empty: derived from the token
+    # secret, which every replica already shares.
     console_csrf_key: str = Field("", repr=False)
 
     @property

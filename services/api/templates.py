@@ -10,7 +10,6 @@ from fastapi import APIRouter
 from services.api.deps import Admin, Ctx, UnitOfWork
 from services.api.schemas import TemplatePreview
 from services.app.templatepreview import Against, preview
-from shared.tokens import ItemTokens
 
 router = APIRouter(prefix="/templates")
 
@@ -18,6 +17,5 @@ router = APIRouter(prefix="/templates")
 @router.post("/preview", summary="Render a template against the sample mail or a stored one, or say why it fails")
 def preview_template(body: TemplatePreview, who: Admin, session: UnitOfWork, ctx: Ctx) -> dict[str, Any]:
     parts = {p: v for p, v in (("subject", body.subject), ("text", body.text), ("html", body.html)) if v}
-    tokens = ItemTokens(ctx.settings.item_token_format, ctx.settings.resolved_token_secret)
-    return preview(session, who, body.kind, parts, Against(body.mail_id, body.item_number, body.item_type), tokens,
+    return preview(session, who, body.kind, parts, Against(body.mail_id, body.item_number, body.item_type), ctx.tokens,
                    ctx.settings.console_url, body.account)

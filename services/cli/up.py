@@ -125,7 +125,7 @@ def up_command(ctx: CliContext, accounts_file: Path, memory: bool, sink_port: in
     python = sys.executable
     from services.api.settings import ApiSettings
 
-    api_url = ApiSettings().url
+    api_url = ApiSettings(token_secret_file=token_file).url
     cli = os.path.relpath(Path(sys.executable).parent / "postroom")
     procs: dict[str, subprocess.Popen[bytes]] = {
         "smtp-sink": _spawn([python, "-m", "services.cli", "smtp-sink", "--dir", str(var / "outbox"),

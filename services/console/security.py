@@ -32,7 +32,7 @@ PAGE_HEADERS = {"Content-Security-Policy": CSP, "X-Content-Type-Options": "nosni
 def _key(settings: ApiSettings) -> bytes:
     if settings.console_csrf_key:
         return settings.console_csrf_key.encode()
-    return hmac.new(settings.token_secret.encode(), b"postroom console csrf key", hashlib.sha256).digest()
+    return hmac.new(settings.resolved_token_secret.encode(), b"postroom console csrf key", hashlib.sha256).digest()
 
 
 def csrf_token(settings: ApiSettings, bound_to: str) -> str:

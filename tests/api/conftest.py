@@ -17,7 +17,7 @@ from services.api.settings import ApiSettings
 from services.app import users
 from shared.db.engine import transaction
 from shared.service import broker_from
-from tests.support.items import add_account, handle, mail
+from tests.support.items import TEST_SECRET, add_account, handle, mail
 
 ADMIN = ("root@ours.example", "admin password 1")
 AGENT = ("ann@ours.example", "agent password 1")
@@ -44,7 +44,7 @@ class Api:
 def api(database_url: str, sessions: sessionmaker[Session], amqp_url: str, namespace: str,
         tmp_path: Path) -> Iterator[Api]:
     settings = ApiSettings(database_url=database_url, amqp_url=amqp_url, broker_namespace=namespace,
-                           store_dir=tmp_path / "store", var_dir=tmp_path)
+                           token_secret=TEST_SECRET, store_dir=tmp_path / "store", var_dir=tmp_path)
     broker = broker_from(settings)
     service = build(settings, broker)
     broker.declare()

@@ -65,7 +65,7 @@ class Console:
 def console(database_url: str, sessions: sessionmaker[Session], amqp_url: str, namespace: str,
             tmp_path: Path) -> Iterator[Console]:
     settings = ApiSettings(database_url=database_url, amqp_url=amqp_url, broker_namespace=namespace,
-                           store_dir=tmp_path / "store", var_dir=tmp_path, api_port=free_port())
+                           token_secret=TEST_SECRET, store_dir=tmp_path / "store", var_dir=tmp_path, api_port=free_port())
     broker = broker_from(settings)
     service = build(settings, broker)
     broker.declare()

@@ -144,10 +144,10 @@ def test_pages_carry_the_page_policy_and_the_apis_json_keeps_its_own(console: Co
 def test_the_session_cookie_is_secure_when_the_console_is_reached_over_https(console: Console) -> None:
     settings = ApiSettings(database_url=console.settings.database_url, amqp_url=console.settings.amqp_url,
                            broker_namespace=console.settings.broker_namespace, var_dir=console.settings.var_dir,
-                           api_public_url="https://postroom.example")
+                           api_public_url="https://postroom.example", token_secret=console.settings.token_secret)
     assert settings.secure_cookie and not console.settings.secure_cookie
-    assert ApiSettings(api_public_url="http://localhost:8080").secure_cookie is False
-    assert ApiSettings(api_host="0.0.0.0").secure_cookie is True
+    assert ApiSettings(api_public_url="http://localhost:8080", dev_mode=True).secure_cookie is False
+    assert ApiSettings(api_host="0.0.0.0", dev_mode=True).secure_cookie is True
     with TestClient(build(settings, console.service.broker).app, base_url="https://postroom.example") as client:
         form = client.get("/sign-in")
         answer = client.post("/sign-in", data={"email": AGENT[0], "password": AGENT[1], "csrf": _token(form.text)},

@@ -14,7 +14,7 @@ from services.fetcher.settings import FetcherSettings
 from services.itemwriter.settings import ItemwriterSettings
 from services.notifier.settings import NotifierSettings
 from services.parser.settings import ParserSettings
-from shared.settings import CommonSettings
+from shared.settings import CommonSettings, TokenSecretSettings
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -53,8 +53,17 @@ def _names_used(path: Path) -> frozenset[str]:
     return frozenset(names)
 
 
+# The secrets a settings class refuses to start without, wherever in the service the setting is used.
+_SECRETS_OF_CLASS = {TokenSecretSettings: {"POSTROOM_TOKEN_SECRET", "POSTROOM_TOKEN_SECRETS_OLD"}}
+
+
 def secrets_needed(workload: str) -> set[str]:
-    return {key for name, key in _SECRET_OF.items() if name in _names_used(ENTRY[workload][0])}
+    used = {key for name, key in _SECRET_OF.items() if name in _names_used(ENTRY[workload][0])}
+    settings_cls = ENTRY[workload][1]
+    for base, keys in _SECRETS_OF_CLASS.items():
+        if issubclass(settings_cls, base):
+            used |= keys
+    return used
 
 
 # Workloads that open the blob store only to read it: the notifier, for the attachments of replies.

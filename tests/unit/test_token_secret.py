@@ -12,13 +12,15 @@ from pathlib import Path
 import pytest
 
 from services.cli.up import local_token_secret
+from services.api.settings import ApiSettings
 from services.notifier.settings import NotifierSettings
 from services.parser.settings import ParserSettings
 from shared.settings import DEV_TOKEN_SECRET, CommonSettings, SettingsError
 from shared.tokens import ItemTokens
 from tests.conftest import ROOT
 
-SERVICE_SETTINGS = [ParserSettings, NotifierSettings]
+# The API too: it previews the parser's verdict on a mail and derives the console's CSRF key from it.
+SERVICE_SETTINGS = [ParserSettings, NotifierSettings, ApiSettings]
 HOW = 'python -c "import secrets; print(secrets.token_urlsafe(48))"'
 
 
@@ -165,3 +167,16 @@ def test_the_parser_process_refuses_a_short_older_secret_with_one_line_on_stderr
     assert done.returncode == 2
     [line] = done.stderr.strip().splitlines()
     assert line.startswith("postroom parser: refusing to start: POSTROOM_TOKEN_SECRETS_OLD entry 1 is 5 bytes")
+
+
+def test_the_consoles_csrf_key_comes_from_the_resolved_secret_not_the_built_in_one(tmp_path: Path) -> None:
+    """With ``make up``'s secret file and no POSTROOM_CONSOLE_CSRF_KEY, the CSRF key is derived from
+    the file's secret: a key from the built-in value would let anyone forge a form's token."""
+    from services.console.security import csrf_token
+
+    (tmp_path / "token-secret").write_text("f" * 48)
+    from_file = ApiSettings(var_dir=tmp_path)
+    dev = ApiSettings(dev_mode=True, var_dir=tmp_path / "none")
+    assert from_file.resolved_token_secret == "f" * 48
+    assert csrf_token(from_file, "session") != csrf_token(dev, "session")
+    assert csrf_token(from_file, "session") == csrf_token(ApiSettings(token_secret="f" * 48), "session")
