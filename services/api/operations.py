@@ -18,11 +18,11 @@ def trace(mail_id: int, who: Agent, session: UnitOfWork) -> dict[str, Any]:
     return traces.mail_trace(session, mail_id)
 
 
-@router.get("/outbox", summary="Mail not sent yet, oldest first: item, recipient, attempts, first and next attempt, "
-                               "last error")
+@router.get("/outbox", summary="Mail not sent yet, oldest first (or failed, newest first: status=failed): item, "
+                               "recipient, attempts, first and next attempt, last error")
 def outbox(who: Agent, session: UnitOfWork, account: str | None = None,
-           limit: int = pending_sends.DEFAULT_LIMIT) -> dict[str, Any]:
-    return pending_sends.pending_sends(session, who, account, limit)
+           limit: int = pending_sends.DEFAULT_LIMIT, status: str = "pending") -> dict[str, Any]:
+    return pending_sends.pending_sends(session, who, account, limit, status)
 
 
 @router.get("/dead-letters", summary="Every dead letter: id, stage, attempts, when, why")

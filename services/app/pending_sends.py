@@ -14,21 +14,30 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from services.app.actors import Actor
+from services.app.errors import Invalid
 from shared.db.models import Item, OutboundMail, as_utc
 
 DEFAULT_LIMIT = 200
+# What may be listed: the sends still to go (oldest first), or those recorded as failed, given up
+# after POSTROOM_MAX_SEND_AGE or refused for good by the server (newest first).
+STATUSES = ("pending", "failed")
 
 
 def pending_sends(session: Session, actor: Actor, account: str | None = None,
-                  limit: int = DEFAULT_LIMIT) -> dict[str, Any]:
-    """``{"total": how many are pending, "sends": the oldest ``limit`` of them}``."""
-    where = [OutboundMail.status == "pending"]
+                  limit: int = DEFAULT_LIMIT, status: str = "pending") -> dict[str, Any]:
+    """``{"total": how many have ``status``, "sends": ``limit`` of them}``: the oldest pending ones, or
+    the newest failed ones."""
+    if status not in STATUSES:
+        raise Invalid(f"unknown status {status!r}: the outbox lists {' or '.join(STATUSES)} sends", field="status")
+    where = [OutboundMail.status == status]
     if account is not None:
         where.append(OutboundMail.account == account)
     total = session.scalar(select(func.count()).select_from(OutboundMail).where(*where)) or 0
+    order = ((OutboundMail.created_at, OutboundMail.id) if status == "pending"
+             else (OutboundMail.created_at.desc(), OutboundMail.id.desc()))
     rows = session.execute(
         select(OutboundMail, Item.type, Item.number).outerjoin(Item, Item.id == OutboundMail.item_id)
-        .where(*where).order_by(OutboundMail.created_at, OutboundMail.id).limit(max(limit, 0))).all()
+        .where(*where).order_by(*order).limit(max(limit, 0))).all()
     return {"total": total, "sends": [_view(row, item_type, number) for row, item_type, number in rows]}
 
 

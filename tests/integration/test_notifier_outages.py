@@ -18,6 +18,8 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
+from services.app.actors import OPERATOR
+from services.app.pending_sends import pending_sends
 from shared.broker.kombu_broker import KombuBroker
 from shared.broker.topology import Topology
 from shared.db.engine import make_engine, make_sessionmaker, normalize_url
@@ -148,6 +150,10 @@ def test_a_send_that_waits_longer_than_the_max_send_age_is_recorded_failed_and_n
         assert row.next_attempt_at is None and row.sent_at is None
         assert server.received == [] and world.dead_letters() == []
         assert given_up() == before + 1
+        with sessions() as session:
+            failed = pending_sends(session, OPERATOR, status="failed")
+            assert pending_sends(session, OPERATOR)["total"] == 0
+        assert failed["total"] == 1 and failed["sends"][0]["last_error"] == row.reason
     finally:
         if forwarder is not None:
             forwarder.close()
