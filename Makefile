@@ -5,7 +5,7 @@ PY      := $(VENV)/bin/python
 STAMP   := $(VENV)/.installed
 VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' pyproject.toml)
 
-.PHONY: install up lint test suite unit corpus deploy-check prometheus-rule lock images clean bench bench-import chaos
+.PHONY: install up lint test suite unit corpus deploy-check prometheus-rule lock images screenshots clean bench bench-import chaos
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -62,6 +62,11 @@ images:
 	for target in fetcher parser itemwriter notifier api cli; do \
 	  docker build -f deploy/Dockerfile --target $$target -t postroom-$$target:$(VERSION) . || exit 1; \
 	done
+
+## docs/screenshots: the console's main pages at a desk's and a phone's width, photographed by the
+## browser tests of tests/console/test_console_layout.py (the README shows some of them).
+screenshots: install
+	POSTROOM_SCREENSHOTS=docs/screenshots $(PY) -m pytest -q tests/console/test_console_layout.py -k "postgres and fits"
 
 clean:
 	rm -rf var $(VENV)
