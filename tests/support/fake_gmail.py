@@ -114,15 +114,15 @@ class FakeGmail:
     def _count(self, label: str) -> int:
         return self.counts.get(label, sum(1 for m in self.messages.values() if label in m["labels"]))
 
-    def _visible(self, message_id: str, label: str | None) -> bool:
+    def _visible(self, message_id: str, wanted: list[str]) -> bool:
         labels = self.messages[message_id]["labels"]
-        return ("TRASH" not in labels and "SPAM" not in labels) and (label is None or label in labels)
+        return "TRASH" not in labels and "SPAM" not in labels and set(wanted) <= labels
 
     def _list(self, query: dict[str, list[str]]) -> Answer:
-        label = query["labelIds"][0] if query.get("labelIds") else None
+        wanted = query.get("labelIds", [])  # every one of them (Gmail: "only messages with all these")
         size = int(query["maxResults"][0]) if query.get("maxResults") else self.page_size
         start = int((query.get("pageToken") or ["0"])[0])
-        ids = [i for i in reversed(self.messages) if self._visible(i, label)]  # newest first, as Gmail
+        ids = [i for i in reversed(self.messages) if self._visible(i, wanted)]  # newest first, as Gmail
         page = ids[start:start + min(size, self.page_size)]
         answer: dict[str, Any] = {"messages": [{"id": i, "threadId": i} for i in page], "resultSizeEstimate": len(ids)}
         if start + len(page) < len(ids):
