@@ -1,5 +1,5 @@
 """Connecting to an account's mailbox the way the fetcher does: the connection test (what is there, or
-which step failed: DNS, TCP, TLS, auth) and an IMAP server's folders. The mailbox is asked outside
+which step failed: DNS, TCP, TLS, auth) and the folders of an IMAP, Graph or Gmail mailbox. The mailbox is asked outside
 any transaction; answers never carry a secret's value."""
 
 from __future__ import annotations
@@ -14,10 +14,10 @@ from services.app.actors import Actor
 from services.app.errors import AppError, Conflict, Invalid, NotFound
 from shared.accounts.edit import find_account
 from shared.mailboxes.failures import classify
-from shared.mailboxes.folders import list_folders
+from shared.mailboxes.folders import gmail_labels, graph_folders, imap_folders
 from shared.mailboxes.mailconfig import password_from
 from shared.mailboxes.probe import probe
-from shared.mailboxes.probe_oauth import AccountToken
+from shared.mailboxes.probe_oauth import AccountToken, ProbeFailed, sign_in
 from shared.oauth.accounts import AccountAuthenticators
 from shared.oauth.store import TokenStore
 from shared.oauth.tokens import TokenProvider
@@ -61,14 +61,30 @@ def probe_account(sessions: sessionmaker[Session], actor: Actor, name: str, box:
             "counted_in": where if result.messages is not None else None}
 
 
-def folders(sessions: sessionmaker[Session], actor: Actor, name: str, box: SecretBox) -> list[str]:
-    """The folders of an IMAP account's server, each as "NAME [flags]", the one it reads marked '*'."""
+FOLDER_KINDS = ("imap", "graph", "gmail")
+
+
+def folders(sessions: sessionmaker[Session], actor: Actor, name: str, box: SecretBox) -> list[dict[str, Any]]:
+    """The folders of the account's mailbox, to choose its ``folder`` (Gmail: ``labels``) from: each
+    ``{"id", "path", "selected", "flags"}``; ``id`` is the value the setting takes (IMAP: the name;
+    Graph: the folder id, subfolders included, ``path`` like "Inbox/Support"; Gmail: the label id),
+    ``selected`` marks the one(s) read, ``flags`` are IMAP's. Asks the mailbox (with the stored OAuth
+    sign-in for Graph, Gmail and XOAUTH2)."""
     actor.require_admin("an account's folders")
     kind, config, secrets = _read(sessions, name, box)
-    if kind != "imap":
-        raise Invalid(f"{name} is a {kind} account: only IMAP accounts have folders")
+    if kind not in FOLDER_KINDS:
+        raise Invalid(f"{name} is a {kind} account: only IMAP, Graph and Gmail accounts have folders")
     try:
-        return list_folders(config, password_from(secrets))
+        if kind in ("graph", "gmail"):
+            token = sign_in(account_token(sessions, box, name), name, "microsoft" if kind == "graph" else "google")
+            found = (graph_folders if kind == "graph" else gmail_labels)(config, token)
+        elif config.get("auth") == "xoauth2":
+            found = imap_folders(config, "", token=account_token(sessions, box, name))
+        else:
+            found = imap_folders(config, password_from(secrets))
+    except ProbeFailed as exc:
+        raise Conflict(redact(str(exc), secrets)) from None
     except Exception as exc:
         error = classify(exc)
         raise AppError(redact(f"{name}: {error.kind} error: {error}", secrets)) from None
+    return [choice.as_dict() for choice in found]

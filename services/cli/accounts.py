@@ -47,14 +47,16 @@ def apply_command(ctx: CliContext, path: Path, dry_run: bool) -> None:
 @click.argument("name")
 @click.pass_obj
 def folders_command(ctx: CliContext, name: str) -> None:
-    """List the folders of IMAP account NAME's server (the one it reads is marked '*')."""
+    """List the folders of account NAME's mailbox (IMAP, Graph with subfolders as paths and their ids,
+    Gmail labels); the one it reads is marked '*'."""
     from services.app.accountchecks import folders
     from services.app.actors import OPERATOR
+    from shared.mailboxes.folders import FolderChoice
 
     with refused():
-        lines = folders(ctx.sessions, OPERATOR, name, ctx.secret_box)
-    for line in lines:
-        click.echo(line)
+        found = folders(ctx.sessions, OPERATOR, name, ctx.secret_box)
+    for choice in found:
+        click.echo(FolderChoice(choice["id"], choice["path"], choice["selected"], tuple(choice["flags"])).line())
 
 
 @accounts.command("show")

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from services.fetcher.apicursors import ApiCursors
 from services.fetcher.apisync import MailSource, sync_source
 from services.fetcher.gmail import GmailConfig, GmailMailSource
+from shared.mailboxes.apiconfig import POLL_DEFAULT
 from shared.mailboxes.gmail_client import gmail_service
 from services.fetcher.graph import GraphConfig, GraphMailSource
 from shared.mailboxes.graph_client import GraphClient
@@ -41,6 +42,13 @@ class ApiSession:
     broker: Broker
 
     def source(self, stop: threading.Event) -> tuple[MailSource, float]:
+        """The account's source, built at the first sync and kept for the session (what it resolved
+        once, such as a Graph folder path's id, is not asked again every few seconds)."""
+        if getattr(self, "_source", None) is None:
+            self._source = self._build(stop)
+        return self._source
+
+    def _build(self, stop: threading.Event) -> tuple[MailSource, float]:
         fetch = lambda force: self.oauth.provider.token(self.account, force)  # noqa: E731
         cursors = ApiCursors(self.oauth.sessions, self.account)
         if self.kind == "graph":
@@ -67,7 +75,7 @@ class ApiSession:
 
     @property
     def longest_wait(self) -> float:
-        return getattr(self, "_interval", 60.0)  # known once a sync has read the config
+        return getattr(self, "_interval", POLL_DEFAULT)  # known once a sync has read the config
 
 
 @dataclass

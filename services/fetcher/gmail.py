@@ -1,8 +1,9 @@
 """A Gmail mailbox through the Gmail API: the messages of each configured label, raw; then UNREAD
 removed or the message trashed, per the account's choice. The mailbox history id is kept per label
 so a restart resumes with ``history.list``; when Google no longer has that history (404, after about
-a week) the label is listed again. The source id is the Gmail message id, the same under every
-label: INBOX and All Mail never import one mail twice."""
+a week) the label is listed again (its unread mail only, when fetched mail is marked read). The
+source id is the Gmail message id, the same under every label: INBOX and All Mail never import one
+mail twice."""
 
 from __future__ import annotations
 
@@ -37,9 +38,9 @@ class GmailMailSource:
         labels = self._run(lambda: self.api.labels().list(userId="me"))["labels"]
         return [(label["id"], label["name"]) for label in labels]
 
-    def _listed(self, label: str) -> Iterator[str]:
+    def _listed(self, label: str, unread_only: bool = False) -> Iterator[str]:
         token = None
-        labels = [] if label == ALL_MAIL else [label]
+        labels = ([] if label == ALL_MAIL else [label]) + (["UNREAD"] if unread_only else [])
         while True:
             page = self._run(lambda: self.api.messages().list(userId="me", labelIds=labels, pageToken=token,
                                                               maxResults=self.config.batch_size))
@@ -75,7 +76,10 @@ class GmailMailSource:
         latest = str(self._run(lambda: self.api.getProfile(userId="me"))["historyId"])
         if start is None and self.config.existing_mail == "skip":
             return [], latest, True
-        return list(self._listed(label)), latest, start is None
+        # Listed again after a gap: what we marked read is done; the rest (and with another
+        # after-fetch action, everything) comes again, one message downstream per source id.
+        again = start is not None and self.config.after_fetch == "mark_read"
+        return list(self._listed(label, unread_only=again)), latest, start is None
 
     def batches(self) -> Iterator[Batch]:
         seen: set[str] = set()

@@ -2,6 +2,10 @@
 (a restart resumes from the stored delta or next link), the MIME content of each new message, then
 mark read / move / delete per the account's choice.
 
+The folder (and ``move_to``) may be set as a well-known name, a path ("Inbox/Support") or an id; a path
+is resolved to its id once and the id kept in the cursor with the delta link, so a folder renamed
+later is still the one read.
+
 The delta reports our own changes (a message we marked read) as changes in the next round: the ids
 released in the current and the previous round are skipped, so a mail is fetched once; a mail a
 person changes later may come again and is then one message downstream (its id derives from the
@@ -18,6 +22,7 @@ from services.fetcher.apicursors import ApiCursors
 from services.fetcher.apisync import Batch
 from shared.mailboxes.apiconfig import GraphConfig
 from shared.mailboxes.graph_client import GraphClient
+from shared.mailboxes.graph_folders import GraphFolder, list_folders, resolve_folder
 from shared.mailboxes.ratelimit import with_backoff
 
 
@@ -28,10 +33,13 @@ class GraphMailSource:
                  sleep: Callable[[float], bool] = lambda s: False) -> None:
         self.client, self.config, self.cursors, self._sleep = client, config, cursors, sleep
         self._user = f"/users/{quote(config.mailbox)}"
+        self._move_id: str | None = None  # move_to resolved, once per session
 
-    def folders(self) -> list[str]:
-        answer = self.client.json("GET", f"{self._user}/mailFolders?$top=200&$select=displayName")
-        return [f["displayName"] for f in answer.get("value", [])]
+    def folders(self) -> list[GraphFolder]:
+        return with_backoff(lambda: list_folders(self.client, self.config.mailbox), self._sleep)
+
+    def _resolve(self, setting: str) -> str:
+        return with_backoff(lambda: resolve_folder(self.client, self.config.mailbox, setting), self._sleep)
 
     def _state(self) -> dict[str, object]:
         stored = self.cursors.get(self.config.folder)
@@ -40,7 +48,10 @@ class GraphMailSource:
     def batches(self) -> Iterator[Batch]:
         state = self._state()
         first_round = not state.get("link")
-        link = state.get("link") or (f"{self._user}/mailFolders/{quote(self.config.folder)}/messages/delta"
+        self._folder_id = str(state.get("folder_id") or self._resolve(self.config.folder))
+        if self.config.move_to and self._move_id is None:
+            self._move_id = self._resolve(self.config.move_to)
+        link = state.get("link") or (f"{self._user}/mailFolders/{quote(self._folder_id)}/messages/delta"
                                      f"?$select=id,isRead")
         skip = set(state.get("previous", [])) | set(state.get("current", []))  # type: ignore[arg-type]
         self._pending = {"previous": list(state.get("previous", [])), "current": list(state.get("current", []))}
@@ -70,11 +81,12 @@ class GraphMailSource:
                 with_backoff(lambda: self.client.request("PATCH", path, json={"isRead": True}), self._sleep)
             elif action == "move":
                 with_backoff(lambda: self.client.request("POST", f"{path}/move",
-                                                         json={"destinationId": self.config.move_to}), self._sleep)
+                                                         json={"destinationId": self._move_id}), self._sleep)
             elif action == "delete":
                 with_backoff(lambda: self.client.request("DELETE", path), self._sleep)
         self._pending["current"].extend(source_ids)
         if complete:
             if self._next["done"]:  # a round ends: what this round released is skipped once more
                 self._pending = {"previous": self._pending["current"], "current": []}
-            self.cursors.put(self.config.folder, json.dumps({"link": self._next["link"], **self._pending}))
+            self.cursors.put(self.config.folder, json.dumps({"link": self._next["link"], "folder_id": self._folder_id,
+                                                             **self._pending}))

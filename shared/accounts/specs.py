@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, field_validator, model_validator
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from shared.mailboxes.apiconfig import GmailConfig, GraphConfig
 from shared.mailboxes.mailconfig import ImapConfig, Pop3Config
 from shared.db.models import Account
 from shared.secrets import SecretBox
@@ -26,6 +27,7 @@ NOTIFIER_FIELDS = frozenset({"auto_reply_cc", "templates", "smtp"})
 # graph: Microsoft 365 through the Graph mail API; gmail: Google through the Gmail API (both OAuth).
 KINDS = ("dropfolder", "stdin", "imap", "pop3", "graph", "gmail")
 _REMOTE: dict[str, type[BaseModel]] = {"imap": ImapConfig, "pop3": Pop3Config}
+_API: dict[str, type[BaseModel]] = {"graph": GraphConfig, "gmail": GmailConfig}
 
 
 class AccountSpec(BaseModel):
@@ -76,6 +78,8 @@ class AccountSpec(BaseModel):
                     and extra.get("auth") != "xoauth2"):
                 raise ValueError(f"{self.kind} account {self.name!r} needs password or app_password "
                                  "(or auth: xoauth2 with an oauth: block)")
+        if self.kind in _API:  # Graph reads /users/{mailbox}: the address unless set
+            _API[self.kind].model_validate({"mailbox": self.address, **(self.model_extra or {})})
         self._oauth_sign_in()
         self._templates_fit()
         return self

@@ -1,6 +1,6 @@
 """The Gmail API through google-api-python-client with its shipped discovery document (no discovery
 request), the bearer token from the account's token provider (refreshed once on 401 by
-google-auth-httplib2), and quota answers (429, 403 rateLimitExceeded / userRateLimitExceeded)
+google-auth-httplib2), and quota answers (429, 503, 403 rateLimitExceeded / userRateLimitExceeded)
 turned into ``RateLimited``."""
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from google.auth.credentials import Credentials
 from googleapiclient.discovery import build
 from googleapiclient.errors import HttpError
 
-from shared.mailboxes.ratelimit import RateLimited
+from shared.mailboxes.ratelimit import RateLimited, retry_after_seconds
 
 TokenFetch = Callable[[bool], str]  # force -> access token
 _RATE_REASONS = {"rateLimitExceeded", "userRateLimitExceeded", "quotaExceeded"}
@@ -32,6 +32,12 @@ class ProviderCredentials(Credentials):  # type: ignore[misc]
     def refresh(self, request: Any) -> None:
         self.token = self._fetch(True)
 
+    def before_request(self, request: Any, method: str, url: str, headers: Any) -> None:
+        # The provider's current token at every request: a service kept for a whole session picks up
+        # a refresh made elsewhere (the provider refreshes ahead of expiry), not only after a 401.
+        self.token = self._fetch(False)
+        self.apply(headers)
+
 
 def gmail_service(token: TokenFetch, http: Any = None, timeout: float = 60.0, base_url: str | None = None) -> Any:
     authed = google_auth_httplib2.AuthorizedHttp(ProviderCredentials(token),
@@ -42,7 +48,7 @@ def gmail_service(token: TokenFetch, http: Any = None, timeout: float = 60.0, ba
 
 def rate_limited(exc: HttpError) -> bool:
     status = int(exc.resp.status)
-    if status == 429:
+    if status in (429, 503):
         return True
     if status != 403:
         return False
@@ -59,6 +65,5 @@ def execute(request: Any) -> Any:
         return request.execute(num_retries=0)
     except HttpError as exc:
         if rate_limited(exc):
-            retry = exc.resp.get("retry-after", "30")
-            raise RateLimited(f"Gmail {exc.resp.status}", float(retry) if str(retry).isdigit() else 30.0) from None
+            raise RateLimited(f"Gmail {exc.resp.status}", retry_after_seconds(exc.resp.get("retry-after"))) from None
         raise

@@ -8,7 +8,7 @@ from typing import Any
 
 import requests
 
-from shared.mailboxes.ratelimit import RateLimited
+from shared.mailboxes.ratelimit import RateLimited, retry_after_seconds
 
 TokenFetch = Callable[[bool], str]  # force -> access token
 
@@ -33,7 +33,7 @@ class GraphClient:
         if response.status_code == 401:  # revoked or expired early: one fresh token, then give up
             response = self._send(method, path, True, **kwargs)
         if response.status_code in (429, 503, 504):
-            raise RateLimited(f"Graph {response.status_code}", _retry_after(response))
+            raise RateLimited(f"Graph {response.status_code}", retry_after_seconds(response.headers.get("Retry-After")))
         if response.status_code >= 400:
             raise _error(response)
         return response
@@ -46,13 +46,6 @@ class GraphClient:
 
     def json(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
         return self.request(method, path, **kwargs).json()
-
-
-def _retry_after(response: requests.Response) -> float:
-    try:
-        return max(1.0, float(response.headers.get("Retry-After", "30")))
-    except ValueError:
-        return 30.0
 
 
 def _error(response: requests.Response) -> GraphError:

@@ -17,6 +17,7 @@ from googleapiclient.errors import HttpError
 from shared.mailboxes.apiconfig import ALL_MAIL, GmailConfig, GraphConfig
 from shared.mailboxes.gmail_client import execute, gmail_service
 from shared.mailboxes.graph_client import GraphClient, GraphError
+from shared.mailboxes.graph_folders import UnknownFolder, list_folders, resolve_folder
 from shared.oauth.errors import AuthFailed, TokenUnavailable
 from shared.oauth.store import TokenStore
 from shared.oauth.tokens import TokenProvider
@@ -67,17 +68,20 @@ def sign_in(token: AccountToken | None, account: str, provider: str) -> Callable
 
 
 def read_graph(config: dict[str, Any], token: Callable[[bool], str]) -> Found:
+    """The folders by path (subfolders included) and the count of the one read (a path resolved)."""
     graph = GraphConfig.model_validate(config)
     client, user = GraphClient(token, graph.base_url), f"/users/{quote(graph.mailbox)}"
     try:
-        listed = client.json("GET", f"{user}/mailFolders?$top=200&$select=displayName")
-        folder = client.json("GET", f"{user}/mailFolders/{quote(graph.folder)}?$select=totalItemCount")
+        listed = list_folders(client, graph.mailbox)
+        folder_id = resolve_folder(client, graph.mailbox, graph.folder)
+        folder = client.json("GET", f"{user}/mailFolders/{quote(folder_id)}?$select=totalItemCount")
+    except UnknownFolder as exc:
+        raise ProbeFailed("config", f"CONFIG error: {exc}") from None
     except GraphError as exc:
         raise ProbeFailed(_graph_stage(exc.status), f"{_stage_word(exc.status)} error reading mailbox "
                                                     f"{graph.mailbox} through Graph: {exc}") from None
     return Found(f"signed in and read mailbox {graph.mailbox} through Microsoft Graph",
-                 sorted(f["displayName"] for f in listed.get("value", [])), int(folder.get("totalItemCount", 0)),
-                 graph.folder)
+                 sorted(f.path for f in listed), int(folder.get("totalItemCount", 0)), graph.folder)
 
 
 def read_gmail(config: dict[str, Any], token: Callable[[bool], str]) -> Found:

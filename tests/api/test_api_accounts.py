@@ -107,5 +107,5 @@ def test_the_connection_test_and_the_folders_of_an_account(keyed: Api, admin: di
     assert tested.json()["ok"] is True and tested.json()["messages"] == 1
     assert tested.json()["summary"] == f"drop: drop folder {folder} is readable"
     not_imap = keyed.client.get("/api/v1/accounts/drop/folders", headers=admin)
-    assert not_imap.status_code == 422 and "only IMAP accounts have folders" in not_imap.json()["message"]
+    assert not_imap.status_code == 422 and "only IMAP, Graph and Gmail accounts have folders" in not_imap.json()["message"]
     assert keyed.client.post("/api/v1/accounts/nobody/test", headers=admin).status_code == 404

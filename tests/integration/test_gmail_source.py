@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,8 @@ from services.fetcher.gmail import GmailConfig, GmailMailSource
 from shared.mailboxes.gmail_client import gmail_service
 from shared.db.engine import make_engine, make_sessionmaker
 from shared.db.migrate import upgrade
+from tests.support.fake_gmail import FakeGmail
+from tests.support.oauth_servers import stop
 
 
 def ok(body: Any, status: str = "200") -> tuple[dict[str, str], str]:
@@ -127,3 +130,46 @@ def test_a_401_refreshes_the_token_once_and_retries(cursors) -> None:
 def test_labels_are_offered_as_the_folder_list(cursors) -> None:
     http = Recording([ok({"labels": [{"id": "INBOX", "name": "INBOX"}, {"id": "Label_3", "name": "Support"}]})])
     assert make(http, cursors).folders() == [("INBOX", "INBOX"), ("Label_3", "Support")]
+
+
+@pytest.fixture
+def fake() -> Iterator[tuple[FakeGmail, str]]:
+    gmail = FakeGmail(valid_tokens={"ya29.one"})
+    server, base = gmail.serve()
+    yield gmail, base
+    stop(server)
+
+
+def at_fake(fake: tuple[FakeGmail, str], cursors: ApiCursors, **config: Any) -> GmailMailSource:
+    """A source against the HTTP fake that really waits (the service's ``stop.wait``)."""
+    gmail, base = fake
+    return GmailMailSource(gmail_service(lambda force: "ya29.one", base_url=base),
+                           GmailConfig(base_url=base, **config), cursors, sleep=threading.Event().wait)
+
+
+def test_a_429_with_retry_after_2_holds_the_next_gmail_request_back_2_seconds(fake, cursors) -> None:
+    gmail, _ = fake
+    gmail.deliver("a", b"Subject: a\r\n\r\n")
+    gmail.throttle_for(2.0)
+    assert [i for i, _ in drain(at_fake(fake, cursors))] == ["a"]
+    assert gmail.statuses.count(429) == 1
+    throttled = gmail.statuses.index(429)
+    assert gmail.times[throttled + 1] - gmail.times[throttled] >= 2.0
+
+
+def test_new_mail_comes_through_the_history_pages_and_an_expired_history_lists_the_unread_again(fake, cursors) -> None:
+    gmail, _ = fake
+    gmail.deliver("old", b"Subject: old\r\n\r\n")
+    assert [i for i, _ in drain(at_fake(fake, cursors))] == ["old"]
+    for n in range(5):  # three history pages of two
+        gmail.deliver(f"n{n}", f"Subject: {n}\r\n\r\n".encode())
+    assert [i for i, _ in drain(at_fake(fake, cursors))] == [f"n{n}" for n in range(5)]
+    assert sum(1 for _, p in gmail.log if "/history?" in p) == 3
+    assert cursors.get("INBOX") == str(gmail.history_id)
+    gmail.deliver("gap", b"Subject: gap\r\n\r\n")
+    gmail.forget_history()
+    asked = len(gmail.log)
+    assert [i for i, _ in drain(at_fake(fake, cursors))] == ["gap"]  # what was marked read is not again
+    assert gmail.statuses[asked] == 404
+    [listing] = [p for _, p in gmail.log[asked:] if p.startswith("/gmail/v1/users/me/messages?")]
+    assert "labelIds=INBOX" in listing and "labelIds=UNREAD" in listing

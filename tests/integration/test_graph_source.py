@@ -1,10 +1,15 @@
 """The Graph mail source against a local HTTP fake of the Graph endpoints: delta paging with a
-stored delta link, MIME content, the after-fetch action, 401 refresh, 429 back-off, error JSON."""
+stored delta link, MIME content, the after-fetch action, 401 refresh, 429 back-off (Retry-After in
+seconds or as a date, timed at the fake), error JSON; the folder tree with paths, and a folder
+setting given as a path."""
 
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +19,7 @@ from services.fetcher.apicursors import ApiCursors
 from services.fetcher.apisync import Batch
 from services.fetcher.graph import GraphConfig, GraphMailSource
 from shared.mailboxes.graph_client import GraphClient, GraphError
+from shared.mailboxes.graph_folders import UnknownFolder
 from shared.mailboxes.ratelimit import RateLimited
 from shared.db.engine import make_engine, make_sessionmaker
 from shared.db.migrate import upgrade
@@ -155,3 +161,77 @@ def test_existing_mail_can_be_skipped_on_the_first_round(graph) -> None:
     mailbox.deliver("new", b"Subject: new\r\n\r\n")
     assert drain(source_for(graph, existing_mail="skip")) == ["new"]
     assert json.loads(ApiCursors(graph[2], "support").get("inbox"))["link"]
+
+
+def real_waits(graph: tuple[FakeMailbox, str, Any], **config: Any) -> GraphMailSource:
+    """A source that really waits (the service's ``stop.wait``), for timings seen at the fake."""
+    mailbox, url, sessions = graph
+    cfg = GraphConfig(mailbox="support@contoso.example", base_url=url, **config)
+    return GraphMailSource(GraphClient(Tokens(mailbox), url), cfg, ApiCursors(sessions, "support"),
+                           sleep=threading.Event().wait)
+
+
+def test_a_429_with_retry_after_2_holds_the_next_request_back_2_seconds_then_the_sync_goes_on(graph) -> None:
+    """Timestamps at the fake: one 429, and the next request at least 2 s after it (no hammering)."""
+    mailbox = graph[0]
+    mailbox.deliver("a", b"Subject: a\r\n\r\n")
+    mailbox.throttle_for(2.0)
+    assert drain(real_waits(graph)) == ["a"]
+    assert mailbox.statuses.count(429) == 1
+    throttled = mailbox.statuses.index(429)
+    assert mailbox.times[throttled + 1] - mailbox.times[throttled] >= 2.0
+    assert mailbox.statuses[throttled + 1] == 200
+
+
+def test_retry_after_as_an_http_date_is_honoured_too(graph) -> None:
+    mailbox = graph[0]
+    mailbox.deliver("a", b"Subject: a\r\n\r\n")
+    when = format_datetime(datetime.now(UTC) + timedelta(seconds=3), usegmt=True)
+    mailbox.faults.append((503, {"Retry-After": when}, {"error": {"code": "ServiceUnavailable"}}))
+    source = source_for(graph)
+    assert drain(source) == ["a"]
+    [waited] = source.waits  # type: ignore[attr-defined]
+    assert 1.0 <= waited <= 3.0
+
+
+def tree(mailbox: FakeMailbox) -> dict[str, str]:
+    """Inbox/Support/Tier 2, Inbox/Sales, and a third top-level folder (two pages of two)."""
+    support = mailbox.add_folder("Support", parent="inbox")
+    return {"support": support, "tier2": mailbox.add_folder("Tier 2", parent=support),
+            "sales": mailbox.add_folder("Sales", parent="inbox"), "projects": mailbox.add_folder("Projects")}
+
+
+def test_the_folders_come_by_id_with_their_path_subfolders_and_every_page_included(graph) -> None:
+    mailbox = graph[0]
+    ids = tree(mailbox)
+    found = {f.path: f.id for f in source_for(graph).folders()}
+    assert found == {"Inbox": "inbox", "Inbox/Support": ids["support"], "Inbox/Support/Tier 2": ids["tier2"],
+                     "Inbox/Sales": ids["sales"], "Archive": "archive", "Projects": ids["projects"]}
+    assert any("$skip=2" in path for _, path in mailbox.log)  # the top level's second page was asked for
+
+
+def test_a_folder_set_as_a_path_is_read_by_its_id_and_the_id_is_kept_in_the_cursor(graph) -> None:
+    mailbox = graph[0]
+    ids = tree(mailbox)
+    mailbox.deliver("in-inbox", b"Subject: inbox\r\n\r\n")
+    mailbox.deliver("in-tier2", b"Subject: tier 2\r\n\r\n", folder=ids["tier2"])
+    assert drain(source_for(graph, folder="inbox/support/Tier 2")) == ["in-tier2"]
+    assert json.loads(ApiCursors(graph[2], "support").get("inbox/support/Tier 2"))["folder_id"] == ids["tier2"]
+    asked = len(mailbox.log)
+    mailbox.deliver("later", b"Subject: later\r\n\r\n", folder=ids["tier2"])
+    assert drain(source_for(graph, folder="inbox/support/Tier 2")) == ["later"]
+    assert not any("childFolders" in path or "/mailFolders?" in path for _, path in mailbox.log[asked:])
+
+
+def test_move_to_given_as_a_path_moves_into_that_folder(graph) -> None:
+    mailbox = graph[0]
+    ids = tree(mailbox)
+    mailbox.deliver("a", b"Subject: a\r\n\r\n")
+    drain(source_for(graph, after_fetch="move", move_to="Inbox/Sales"))
+    assert mailbox.messages["a"]["folder"] == ids["sales"]
+
+
+def test_a_folder_that_is_not_there_is_refused_with_how_to_list_them(graph) -> None:
+    tree(graph[0])
+    with pytest.raises(UnknownFolder, match="postroom accounts folders"):
+        drain(source_for(graph, folder="Inbox/Nope"))

@@ -1,17 +1,34 @@
 """The Microsoft Graph mail endpoints the fetcher uses, as a small HTTP server in the test process:
-delta over a folder (pages, deltaLink, @removed), $value MIME content, PATCH isRead, move, DELETE,
-and on demand a 401 (stale token), a 429 with Retry-After, or an error JSON."""
+the folder tree (top level and childFolders, paged with @odata.nextLink), delta over a folder (pages,
+deltaLink, @removed), $value MIME content, PATCH isRead, move, DELETE, and on demand a 401 (stale
+token), a queued fault (a 429 with Retry-After, an error JSON), or a throttled spell during which
+every request gets 429 with the seconds left in Retry-After, as Graph answers a client that ignores it.
+Every request's method, path and arrival time (monotonic) are recorded."""
 
 from __future__ import annotations
 
 import json
+import math
 import re
 import threading
+import time
 from collections import deque
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs, urlparse
+from urllib.parse import parse_qs, unquote, urlparse
+
+
+@dataclass(frozen=True)
+class FakeFolder:
+    id: str
+    name: str
+    parent: str | None = None  # the parent folder's id; None at the top level
+
+
+def _default_folders() -> dict[str, FakeFolder]:
+    # The well-known folders answer under their well-known name as their id (real ids are opaque).
+    return {"inbox": FakeFolder("inbox", "Inbox"), "archive": FakeFolder("archive", "Archive")}
 
 
 @dataclass
@@ -19,10 +36,24 @@ class FakeMailbox:
     messages: dict[str, dict[str, Any]] = field(default_factory=dict)  # id -> {raw, isRead, folder}
     changes: list[str] = field(default_factory=list)  # ids in change order, repeated per change
     log: list[tuple[str, str]] = field(default_factory=list)  # (method, path) of every request
+    times: list[float] = field(default_factory=list)  # time.monotonic() of every request, as log
+    statuses: list[int] = field(default_factory=list)  # the status answered to every request, as log
     tokens_seen: list[str] = field(default_factory=list)
     valid_tokens: set[str] = field(default_factory=set)
     faults: deque[tuple[int, dict[str, str], dict[str, Any]]] = field(default_factory=deque)
+    folders: dict[str, FakeFolder] = field(default_factory=_default_folders)
     page_size: int = 2
+    folder_page_size: int = 2
+    throttled_until: float = 0.0  # time.monotonic() before which every request gets 429
+
+    def add_folder(self, name: str, parent: str | None = None) -> str:
+        """A folder under ``parent`` (an id; None: the top level); its opaque id."""
+        folder_id = f"AAMkAD{len(self.folders):04d}{name.encode().hex()}="
+        self.folders[folder_id] = FakeFolder(folder_id, name, parent)
+        return folder_id
+
+    def throttle_for(self, seconds: float) -> None:
+        self.throttled_until = time.monotonic() + seconds
 
     def deliver(self, message_id: str, raw: bytes, folder: str = "inbox") -> None:
         self.messages[message_id] = {"raw": raw, "isRead": False, "folder": folder}
@@ -38,6 +69,7 @@ def serve_graph(mailbox: FakeMailbox) -> tuple[ThreadingHTTPServer, str]:
     class Handler(BaseHTTPRequestHandler):
         def _answer(self, status: int, body: Any = None, headers: dict[str, str] | None = None) -> None:
             data = body if isinstance(body, bytes) else json.dumps(body or {}).encode()
+            mailbox.statuses.append(status)
             self.send_response(status)
             for k, v in (headers or {}).items():
                 self.send_header(k, v)
@@ -48,8 +80,12 @@ def serve_graph(mailbox: FakeMailbox) -> tuple[ThreadingHTTPServer, str]:
         def _handle(self, method: str) -> None:
             with lock:
                 mailbox.log.append((method, self.path))
+                mailbox.times.append(time.monotonic())
                 token = self.headers.get("Authorization", "").removeprefix("Bearer ")
                 mailbox.tokens_seen.append(token)
+                if (left := mailbox.throttled_until - time.monotonic()) > 0:
+                    return self._answer(429, {"error": {"code": "ApplicationThrottled", "message": "slow down"}},
+                                        {"Retry-After": str(math.ceil(left))})
                 if token not in mailbox.valid_tokens:
                     return self._answer(401, {"error": {"code": "InvalidAuthenticationToken", "message": "expired"}})
                 if mailbox.faults:
@@ -57,7 +93,8 @@ def serve_graph(mailbox: FakeMailbox) -> tuple[ThreadingHTTPServer, str]:
                     return self._answer(status, body, headers)
                 length = int(self.headers.get("Content-Length", 0) or 0)
                 payload = json.loads(self.rfile.read(length)) if length else {}
-                self._route(method, urlparse(self.path), payload)
+                url = urlparse(self.path)
+                self._route(method, url._replace(path=unquote(url.path)), payload)
 
         def _route(self, method: str, url: Any, payload: dict[str, Any]) -> None:
             base = f"http://{self.headers['Host']}/v1.0"
@@ -91,12 +128,32 @@ def serve_graph(mailbox: FakeMailbox) -> tuple[ThreadingHTTPServer, str]:
                     del mailbox.messages[mid]
                 mailbox._changed(mid)
                 return self._answer(204 if method == "DELETE" else 200, {"id": mid})
+            if m := re.fullmatch(r"/v1\.0/users/[^/]+/mailFolders/([^/]+)/childFolders", url.path):
+                if m.group(1) not in mailbox.folders:
+                    return self._answer(404, {"error": {"code": "ErrorItemNotFound", "message": "no folder"}})
+                return self._folders(url, m.group(1))
             if m := re.fullmatch(r"/v1\.0/users/[^/]+/mailFolders/([^/]+)", url.path):
-                count = sum(1 for msg in mailbox.messages.values() if msg["folder"] == m.group(1))
-                return self._answer(200, {"id": m.group(1), "totalItemCount": count})
+                if m.group(1) not in mailbox.folders:
+                    return self._answer(404, {"error": {"code": "ErrorItemNotFound", "message": "no folder"}})
+                return self._answer(200, self._folder(mailbox.folders[m.group(1)]))
             if re.fullmatch(r"/v1\.0/users/[^/]+/mailFolders", url.path):
-                return self._answer(200, {"value": [{"displayName": "Inbox"}, {"displayName": "Archive"}]})
+                return self._folders(url, None)
             return self._answer(404, {"error": {"code": "NotFound", "message": url.path}})
+
+        def _folder(self, folder: FakeFolder) -> dict[str, Any]:
+            return {"id": folder.id, "displayName": folder.name, "parentFolderId": folder.parent,
+                    "childFolderCount": sum(1 for f in mailbox.folders.values() if f.parent == folder.id),
+                    "totalItemCount": sum(1 for msg in mailbox.messages.values() if msg["folder"] == folder.id)}
+
+        def _folders(self, url: Any, parent: str | None) -> None:
+            """One level of the tree, ``folder_page_size`` a page, the rest behind @odata.nextLink."""
+            skip = int(parse_qs(url.query).get("$skip", ["0"])[0])
+            level = [f for f in mailbox.folders.values() if f.parent == parent]
+            page = level[skip:skip + mailbox.folder_page_size]
+            answer: dict[str, Any] = {"value": [self._folder(f) for f in page]}
+            if skip + len(page) < len(level):
+                answer["@odata.nextLink"] = f"http://{self.headers['Host']}{url.path}?$skip={skip + len(page)}"
+            return self._answer(200, answer)
 
         def do_GET(self) -> None:  # noqa: N802
             self._handle("GET")
