@@ -15,6 +15,7 @@ from services.app.accounts import wake
 from services.app.actors import Actor
 from services.app.errors import Conflict, Invalid, NotFound
 from shared.accounts.edit import diff_lines, find_account, spec_values, store
+from shared.accounts.readers import MailboxTaken
 from shared.accounts.specs import SECRET_FIELDS, AccountSpec, apply_specs, load_specs
 from shared.accounts.state import forget_account, live_reader
 from shared.clock import as_utc
@@ -73,6 +74,8 @@ def _store(session: Session, values: dict[str, Any], box: SecretBox, name: str,
         raise invalid(name, exc, shown) from None
     except SecretsUnavailable as exc:
         raise Conflict(f"{name}: {exc}") from None
+    except MailboxTaken as exc:
+        raise Conflict(str(exc)) from None
 
 
 def add_account(session: Session, actor: Actor, values: dict[str, Any], box: SecretBox) -> AccountSpec:
@@ -149,7 +152,10 @@ def apply_accounts_file(session: Session, actor: Actor, path: Path, box: SecretB
     """Create or update the accounts ``path`` declares (idempotent); what changed, one line each.
     Raises ``pydantic.ValidationError`` for a file that is not valid."""
     actor.require_admin("declaring accounts")
-    return apply_specs(session, load_specs(path), base or Path.cwd(), box)
+    try:
+        return apply_specs(session, load_specs(path), base or Path.cwd(), box)
+    except MailboxTaken as exc:
+        raise Conflict(f"{path}: nothing applied: {exc}") from None
 
 
 def apply_config_file(session: Session, actor: Actor, path: Path, box: SecretBox,
@@ -168,4 +174,8 @@ def apply_config_file(session: Session, actor: Actor, path: Path, box: SecretBox
     problems = [p for spec in specs for p in account_problems(session, spec)]
     if problems:
         raise Invalid(f"{path}: nothing applied:\n  " + "\n  ".join(problems))
-    return changes + [f"{line[:2]}account {line[2:]}" for line in apply_specs(session, specs, base or Path.cwd(), box)]
+    try:
+        applied = apply_specs(session, specs, base or Path.cwd(), box)
+    except MailboxTaken as exc:
+        raise Conflict(f"{path}: nothing applied: {exc}") from None
+    return changes + [f"{line[:2]}account {line[2:]}" for line in applied]

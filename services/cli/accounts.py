@@ -33,7 +33,7 @@ def apply_command(ctx: CliContext, path: Path, dry_run: bool) -> None:
     from services.app.actors import OPERATOR
 
     try:
-        with ctx.sessions() as session, session.begin():
+        with refused(), ctx.sessions() as session, session.begin():
             changes = apply_accounts_file(session, OPERATOR, path, ctx.secret_box)
             if dry_run:
                 session.rollback()

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import click
 
+from services.cli.accountinput import refused
 from services.cli.context import CliContext
 from shared.settings import CommonSettings
 
@@ -104,7 +105,7 @@ def up_command(ctx: CliContext, accounts_file: Path, memory: bool, sink_port: in
     if made:
         click.echo(f"Made the secret that signs item tokens in our mail: {token_file}")
     upgrade(make_engine(settings.resolved_database_url))
-    with ctx.sessions() as session, session.begin():
+    with refused(), ctx.sessions() as session, session.begin():
         for line in apply_accounts_file(session, OPERATOR, accounts_file, ctx.secret_box):
             click.echo(f"account {line}")
     admin_line = _first_admin(ctx, var)
