@@ -8,7 +8,6 @@ from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from services.app.accountedits import redact
 from services.app.accounts import wake
 from services.app.actors import Actor
 from services.app.errors import AppError, Conflict, Invalid, NotFound
@@ -21,7 +20,7 @@ from shared.mailboxes.probe_oauth import AccountToken
 from shared.oauth.accounts import AccountAuthenticators
 from shared.oauth.store import TokenStore
 from shared.oauth.tokens import TokenProvider
-from shared.secrets import SecretBox, SecretsUnavailable
+from shared.secrets import SecretBox, SecretsUnavailable, mask_secrets
 
 
 def _read(sessions: sessionmaker[Session], name: str, box: SecretBox) -> tuple[str, dict[str, Any], dict[str, Any]]:
@@ -56,7 +55,7 @@ def probe_account(sessions: sessionmaker[Session], actor: Actor, name: str, box:
             wake(session, name)
     where = result.counted_in or (config.get("folder", "INBOX") if kind == "imap"
                                   else "maildrop" if kind == "pop3" else "folder")
-    return {"name": name, "kind": kind, "ok": result.ok, "summary": redact(f"{name}: {result.summary}", secrets),
+    return {"name": name, "kind": kind, "ok": result.ok, "summary": mask_secrets(f"{name}: {result.summary}", secrets),
             "stage": result.stage, "folders": result.folders, "messages": result.messages,
             "counted_in": where if result.messages is not None else None}
 
@@ -71,4 +70,4 @@ def folders(sessions: sessionmaker[Session], actor: Actor, name: str, box: Secre
         return list_folders(config, password_from(secrets))
     except Exception as exc:
         error = classify(exc)
-        raise AppError(redact(f"{name}: {error.kind} error: {error}", secrets)) from None
+        raise AppError(mask_secrets(f"{name}: {error.kind} error: {error}", secrets)) from None

@@ -22,7 +22,7 @@ from shared.clock import as_utc
 from shared.db.models import Account
 from shared.items.declare import CatalogSpec, apply_catalog
 from shared.items.validation import account_problems
-from shared.secrets import SecretBox, SecretsUnavailable
+from shared.secrets import SecretBox, SecretsUnavailable, mask_secrets
 
 
 def with_sets(values: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
@@ -37,18 +37,11 @@ def with_sets(values: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]
     return merged
 
 
-def redact(text: str, secrets: dict[str, Any]) -> str:
-    for value in secrets.values():
-        if isinstance(value, str) and value:
-            text = text.replace(value, "********")
-    return text
-
-
 def invalid(name: str, exc: ValidationError, secrets: dict[str, Any]) -> Invalid:
     """The problems of an account spec, without the values that were given (one may be a password)."""
     problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'account'}: {e['msg']}"
                          for e in exc.errors(include_input=False, include_url=False))
-    return Invalid(redact(f"account {name!r} not valid: {problems}", secrets))
+    return Invalid(mask_secrets(f"account {name!r} not valid: {problems}", secrets))
 
 
 def _found(session: Session, name: str) -> Account:

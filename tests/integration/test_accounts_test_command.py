@@ -66,6 +66,17 @@ def test_a_wrong_password_is_an_auth_error_without_the_app_password_hint(cli, ma
     assert "app password" not in result.output and "not-the-password" not in result.output
 
 
+def test_a_password_that_is_also_in_the_servers_answer_is_masked_there_and_the_answer_stays(
+        cli, mail_user, sessions, secret_box):
+    """Dovecot answers "[AUTHENTICATIONFAILED] Authentication failed.": a (wrong) password "Authentication"
+    is masked where it stands, the rest of what the server said is still shown."""
+    apply_account(sessions, secret_box, **imap_account(mail_user, password="Authentication"))
+    result = cli("test", "support")
+    assert result.exit_code == 1 and "AUTH error" in result.output
+    assert "login refused: [AUTHENTICATIONFAILED] ******** failed." in result.output, result.output
+    assert "Authentication" not in result.output
+
+
 def test_a_two_factor_refusal_is_an_auth_error_with_the_app_password_hint(cli, dovecot, sessions, secret_box):
     user = dovecot.special_user("two-factor")
     apply_account(sessions, secret_box, **imap_account(user))
