@@ -127,3 +127,21 @@ def test_a_second_active_reader_of_one_mailbox_is_refused_and_nothing_is_stored(
     assert edited.status_code == 409 and "deactivate helpdesk" in edited.json()["message"]
     assert keyed.client.post("/api/v1/accounts/helpdesk-2/activate", headers=admin).status_code == 409
     assert keyed.client.get("/api/v1/accounts/helpdesk-2", headers=admin).json()["active"] is False
+
+
+def test_an_edit_naming_a_folder_the_server_lacks_is_refused_and_an_unreachable_one_warns(
+        keyed: Api, admin: dict[str, str], mail_user: Any) -> None:
+    """Checked on a real Dovecot: the folders it has are named; a server that cannot be asked is a warning."""
+    account = imap(host="127.0.0.1", port=mail_user.server.imap_port, tls="none", user=mail_user.name,
+                   password=mail_user.password)
+    assert keyed.client.post("/api/v1/accounts", headers=admin, json=account).status_code == 201
+    missing = keyed.client.patch("/api/v1/accounts/helpdesk", headers=admin, json={"set": {"folder": "Support"}})
+    assert missing.status_code == 422 and missing.json()["field"] == "folder"
+    assert "folder 'Support' (folder) does not exist on 127.0.0.1; folders: INBOX" in missing.json()["message"]
+    mail_user.create_folder("Support")
+    found = keyed.client.patch("/api/v1/accounts/helpdesk", headers=admin, json={"set": {"folder": "Support"}})
+    assert found.status_code == 200 and found.json()["warnings"] == []
+    away = keyed.client.patch("/api/v1/accounts/helpdesk", headers=admin, json={"set": {"host": "imap.ours.example"}})
+    assert away.status_code == 200 and away.json()["changes"] == ["  host: '127.0.0.1' -> 'imap.ours.example'"]
+    assert "could not check 'Support' on imap.ours.example" in away.json()["warnings"][0]
+    assert mail_user.password not in away.text
