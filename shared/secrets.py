@@ -6,7 +6,7 @@ newest first, so old keys keep opening what they sealed during a rotation) or a 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
@@ -55,3 +55,22 @@ class SecretBox:
     @property
     def key_count(self) -> int:
         return len(self._keys)
+
+
+MASK = "********"
+
+
+def mask_secrets(text: str, secrets: Mapping[str, Any]) -> str:
+    """``text`` with each occurrence of a secret's value masked and nothing else: a server's answer
+    that quotes a password stays readable around it. Longer values go first, so a secret that
+    contains another is masked whole; the escaped forms a server's answer may carry a value in
+    (Python's escapes of a str or of its UTF-8 bytes) are masked too. A number is a value as written."""
+    forms: set[str] = set()
+    for value in secrets.values():
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            value = str(value)
+        if isinstance(value, str) and value:
+            forms |= {value, ascii(value)[1:-1], repr(value.encode())[2:-1]}
+    for form in sorted(forms, key=len, reverse=True):
+        text = text.replace(form, MASK)
+    return text

@@ -29,9 +29,10 @@ def list_accounts(who: Admin, session: UnitOfWork) -> list[dict[str, Any]]:
 
 @router.post("", status_code=201)
 def add_account(spec: AccountSpecBody, who: Admin, session: UnitOfWork, ctx: Ctx) -> dict[str, Any]:
-    added = accountedits.add_account(session, who, spec, _box(ctx))
+    notes: list[str] = []
+    added = accountedits.add_account(session, who, spec, _box(ctx), notes)
     session.flush()
-    return accounts.view(session, who, added.name)
+    return accounts.view(session, who, added.name) | {"warnings": notes}
 
 
 @router.get("/{name}")
@@ -41,8 +42,9 @@ def show_account(name: str, who: Admin, session: UnitOfWork) -> dict[str, Any]:
 
 @router.patch("/{name}")
 def edit_account(name: str, body: AccountEdit, who: Admin, session: UnitOfWork, ctx: Ctx) -> dict[str, Any]:
-    changes = accountedits.edit_account(session, who, name, body.set, _box(ctx), tuple(body.unset))
-    return accounts.view(session, who, name) | {"changes": changes}
+    notes: list[str] = []
+    changes = accountedits.edit_account(session, who, name, body.set, _box(ctx), tuple(body.unset), notes=notes)
+    return accounts.view(session, who, name) | {"changes": changes, "warnings": notes}
 
 
 @router.post("/{name}/copy", status_code=201)

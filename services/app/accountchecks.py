@@ -1,27 +1,29 @@
 """Connecting to an account's mailbox the way the fetcher does: the connection test (what is there, or
-which step failed: DNS, TCP, TLS, auth) and the folders of an IMAP, Graph or Gmail mailbox. The mailbox is asked outside
-any transaction; answers never carry a secret's value."""
+which step failed: DNS, TCP, TLS, auth), the folders of an IMAP, Graph or Gmail mailbox, and whether
+the folders a changed IMAP account names exist there. The mailbox is asked outside any transaction
+(the folder check: before anything is written); answers never carry a secret's value."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from services.app.accountedits import redact
 from services.app.accounts import wake
 from services.app.actors import Actor
 from services.app.errors import AppError, Conflict, Invalid, NotFound
 from shared.accounts.edit import find_account
 from shared.mailboxes.failures import classify
-from shared.mailboxes.folders import gmail_labels, graph_folders, imap_folders
-from shared.mailboxes.mailconfig import password_from
+from shared.accounts.specs import AccountSpec
+from shared.mailboxes.folders import folder_names, gmail_labels, graph_folders, imap_folders, named_folders
+from shared.mailboxes.mailconfig import ImapConfig, password_from
 from shared.mailboxes.probe import probe
 from shared.mailboxes.probe_oauth import AccountToken, ProbeFailed, sign_in
 from shared.oauth.accounts import AccountAuthenticators
 from shared.oauth.store import TokenStore
 from shared.oauth.tokens import TokenProvider
-from shared.secrets import SecretBox, SecretsUnavailable
+from shared.secrets import SecretBox, SecretsUnavailable, mask_secrets
 
 
 def _read(sessions: sessionmaker[Session], name: str, box: SecretBox) -> tuple[str, dict[str, Any], dict[str, Any]]:
@@ -56,7 +58,7 @@ def probe_account(sessions: sessionmaker[Session], actor: Actor, name: str, box:
             wake(session, name)
     where = result.counted_in or (config.get("folder", "INBOX") if kind == "imap"
                                   else "maildrop" if kind == "pop3" else "folder")
-    return {"name": name, "kind": kind, "ok": result.ok, "summary": redact(f"{name}: {result.summary}", secrets),
+    return {"name": name, "kind": kind, "ok": result.ok, "summary": mask_secrets(f"{name}: {result.summary}", secrets),
             "stage": result.stage, "folders": result.folders, "messages": result.messages,
             "counted_in": where if result.messages is not None else None}
 
@@ -83,8 +85,44 @@ def folders(sessions: sessionmaker[Session], actor: Actor, name: str, box: Secre
         else:
             found = imap_folders(config, password_from(secrets))
     except ProbeFailed as exc:
-        raise Conflict(redact(str(exc), secrets)) from None
+        raise Conflict(mask_secrets(str(exc), secrets)) from None
     except Exception as exc:
         error = classify(exc)
-        raise AppError(redact(f"{name}: {error.kind} error: {error}", secrets)) from None
+        raise AppError(mask_secrets(f"{name}: {error.kind} error: {error}", secrets)) from None
     return [choice.as_dict() for choice in found]
+
+
+FOLDER_CHECK_TIMEOUT = 10.0  # seconds: a change is not held up for the account's whole timeout
+# What decides whether the named folders are (still) there.
+FOLDER_KEYS = ("host", "port", "tls", "ca_file", "user", "folder", "move_to", "after_fetch", "auth")
+
+
+def check_named_folders(spec: AccountSpec, base: Path, notes: list[str]) -> None:
+    """Refuse (``Invalid``) an IMAP account whose ``folder`` or ``move_to`` the server does not have.
+    When the server cannot be asked (unreachable, the login refused, an OAuth sign-in), a note in
+    ``notes`` says so and the change goes ahead."""
+    if spec.kind != "imap":
+        return
+    config = spec.config(base)
+    imap = ImapConfig.model_validate({k: v for k, v in config.items() if k in ImapConfig.model_fields})
+    named = named_folders(imap)
+    if not named:
+        return
+    listed = ", ".join(repr(f) for f in named.values())
+    if imap.auth == "xoauth2":
+        notes.append(f"{spec.name}: {listed} not checked on {imap.host}: the account signs in with OAuth "
+                     f"(check with 'postroom accounts folders {spec.name}' once it is connected)")
+        return
+    secrets = spec.secrets()
+    try:
+        quick = imap.model_copy(update={"timeout": min(imap.timeout, FOLDER_CHECK_TIMEOUT)})
+        found = folder_names(quick, password_from(secrets))
+    except Exception as exc:
+        error = classify(exc)
+        notes.append(mask_secrets(f"{spec.name}: could not check {listed} on {imap.host} ({error.kind} error: "
+                                  f"{error}): stored unchecked", secrets))
+        return
+    for key, folder in named.items():
+        if folder not in found:
+            raise Invalid(mask_secrets(f"{spec.name}: folder {folder!r} ({key}) does not exist on {imap.host}; "
+                                       f"folders: {', '.join(found)}", secrets), field=key)

@@ -11,17 +11,19 @@ import yaml
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
+from services.app.accountchecks import FOLDER_KEYS, check_named_folders
 from services.app.accounts import wake
 from services.app.actors import Actor
 from services.app.errors import Conflict, Invalid, NotFound
 from shared.accounts.edit import diff_lines, find_account, spec_values, store
+from shared.accounts.readers import MailboxTaken
 from shared.accounts.specs import SECRET_FIELDS, AccountSpec, apply_specs, load_specs
 from shared.accounts.state import forget_account, live_reader
 from shared.clock import as_utc
 from shared.db.models import Account
 from shared.items.declare import CatalogSpec, apply_catalog
 from shared.items.validation import account_problems
-from shared.secrets import SecretBox, SecretsUnavailable
+from shared.secrets import SecretBox, SecretsUnavailable, mask_secrets
 
 
 def with_sets(values: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
@@ -36,18 +38,11 @@ def with_sets(values: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]
     return merged
 
 
-def redact(text: str, secrets: dict[str, Any]) -> str:
-    for value in secrets.values():
-        if isinstance(value, str) and value:
-            text = text.replace(value, "********")
-    return text
-
-
 def invalid(name: str, exc: ValidationError, secrets: dict[str, Any]) -> Invalid:
     """The problems of an account spec, without the values that were given (one may be a password)."""
     problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'account'}: {e['msg']}"
                          for e in exc.errors(include_input=False, include_url=False))
-    return Invalid(redact(f"account {name!r} not valid: {problems}", secrets))
+    return Invalid(mask_secrets(f"account {name!r} not valid: {problems}", secrets))
 
 
 def _found(session: Session, name: str) -> Account:
@@ -65,30 +60,45 @@ def _opened(name: str, account: Account, box: SecretBox) -> dict[str, Any]:
 
 
 def _store(session: Session, values: dict[str, Any], box: SecretBox, name: str,
-           shown: dict[str, Any]) -> AccountSpec:
-    """Validate and store; a refusal names the problem without the values in ``shown``."""
+           shown: dict[str, Any], notes: list[str] | None = None) -> AccountSpec:
+    """Validate, check the folders it names on the server (when ``notes`` is given: what could not be
+    checked goes there), and store; a refusal names the problem without the values in ``shown``."""
+    if notes is not None:
+        try:
+            spec = AccountSpec.model_validate(values)
+        except ValidationError as exc:
+            raise invalid(name, exc, shown) from None
+        check_named_folders(spec, Path.cwd(), notes)
     try:
         return store(session, values, box)
     except ValidationError as exc:
         raise invalid(name, exc, shown) from None
     except SecretsUnavailable as exc:
         raise Conflict(f"{name}: {exc}") from None
+    except MailboxTaken as exc:
+        raise Conflict(str(exc)) from None
 
 
-def add_account(session: Session, actor: Actor, values: dict[str, Any], box: SecretBox) -> AccountSpec:
-    """A new account from a spec's values (secrets among them, sealed when stored)."""
+def add_account(session: Session, actor: Actor, values: dict[str, Any], box: SecretBox,
+                notes: list[str] | None = None) -> AccountSpec:
+    """A new account from a spec's values (secrets among them, sealed when stored); an IMAP folder or
+    ``move_to`` the server lacks is refused, one that cannot be checked noted in ``notes``."""
     actor.require_admin("adding an account")
     name = values.get("name")
     if name and find_account(session, name) is not None:
         raise Conflict(f"account {name!r} exists already: change it with 'postroom accounts edit {name}'")
-    return _store(session, values, box, str(name), {k: v for k, v in values.items() if k in SECRET_FIELDS})
+    return _store(session, values, box, str(name), {k: v for k, v in values.items() if k in SECRET_FIELDS},
+                  [] if notes is None else notes)
 
 
 def edit_account(session: Session, actor: Actor, name: str, changes: dict[str, Any], box: SecretBox,
-                 unsets: tuple[str, ...] = (), secret: dict[str, Any] | None = None) -> list[str]:
+                 unsets: tuple[str, ...] = (), secret: dict[str, Any] | None = None,
+                 notes: list[str] | None = None) -> list[str]:
     """Change the account's fields (``block.key`` for one field of a block), remove ``unsets``, set the
     ``secret`` values; what changed, one line each (secrets as 'changed'), empty for no change. A fixed
-    setting is tried at once, not after the fetcher's back-off."""
+    setting is tried at once, not after the fetcher's back-off. A change to where an IMAP account reads
+    is refused when its folder or ``move_to`` is not on the server; when the server cannot be asked, a
+    note in ``notes`` says so and the change is stored."""
     actor.require_admin("changing an account")
     if "name" in changes or "name" in unsets:
         raise Invalid("an account's name cannot change (its state is kept by name): "
@@ -100,7 +110,8 @@ def edit_account(session: Session, actor: Actor, name: str, changes: dict[str, A
     lines = diff_lines(before, after)
     if not lines:
         return []
-    _store(session, after, box, name, before | secret)
+    moved = any(before.get(k) != after.get(k) for k in (*FOLDER_KEYS, "password", "app_password"))
+    _store(session, after, box, name, before | secret, ([] if notes is None else notes) if moved else None)
     wake(session, name)
     return lines
 
@@ -144,16 +155,36 @@ def delete_account(session: Session, actor: Actor, name: str) -> dict[str, int]:
     return removed
 
 
+def check_declared_folders(session: Session, specs: list[AccountSpec], base: Path, notes: list[str] | None) -> None:
+    """The folders of each new IMAP account, or one whose server, user or folders change, checked on the
+    server before anything is stored (``check_named_folders``)."""
+    for spec in specs:
+        account = find_account(session, spec.name)
+        config = spec.config(base)
+        if account is None or account.kind != spec.kind or any(
+                account.config.get(k) != config.get(k) for k in FOLDER_KEYS):
+            check_named_folders(spec, base, [] if notes is None else notes)
+
+
 def apply_accounts_file(session: Session, actor: Actor, path: Path, box: SecretBox,
-                        base: Path | None = None) -> list[str]:
+                        base: Path | None = None, notes: list[str] | None = None) -> list[str]:
     """Create or update the accounts ``path`` declares (idempotent); what changed, one line each.
-    Raises ``pydantic.ValidationError`` for a file that is not valid."""
+    Raises ``pydantic.ValidationError`` for a file that is not valid. Nothing is stored when an IMAP
+    folder or ``move_to`` is not on its server; ``notes`` gets the ones that could not be checked."""
     actor.require_admin("declaring accounts")
-    return apply_specs(session, load_specs(path), base or Path.cwd(), box)
+    specs, base = load_specs(path), base or Path.cwd()
+    try:
+        check_declared_folders(session, specs, base, notes)
+    except Invalid as exc:
+        raise Invalid(f"{path}: nothing applied: {exc.message}", field=exc.field) from None
+    try:
+        return apply_specs(session, specs, base, box)
+    except MailboxTaken as exc:
+        raise Conflict(f"{path}: nothing applied: {exc}") from None
 
 
 def apply_config_file(session: Session, actor: Actor, path: Path, box: SecretBox,
-                      base: Path | None = None) -> list[str]:
+                      base: Path | None = None, notes: list[str] | None = None) -> list[str]:
     """Create or update the catalog and the accounts ``path`` declares; nothing is applied when an
     account does not fit the catalog. Raises ``pydantic.ValidationError`` or ``yaml.YAMLError`` for a
     file that is not valid."""
@@ -168,4 +199,12 @@ def apply_config_file(session: Session, actor: Actor, path: Path, box: SecretBox
     problems = [p for spec in specs for p in account_problems(session, spec)]
     if problems:
         raise Invalid(f"{path}: nothing applied:\n  " + "\n  ".join(problems))
-    return changes + [f"{line[:2]}account {line[2:]}" for line in apply_specs(session, specs, base or Path.cwd(), box)]
+    try:
+        check_declared_folders(session, specs, base or Path.cwd(), notes)
+    except Invalid as exc:
+        raise Invalid(f"{path}: nothing applied: {exc.message}", field=exc.field) from None
+    try:
+        applied = apply_specs(session, specs, base or Path.cwd(), box)
+    except MailboxTaken as exc:
+        raise Conflict(f"{path}: nothing applied: {exc}") from None
+    return changes + [f"{line[:2]}account {line[2:]}" for line in applied]

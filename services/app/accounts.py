@@ -11,8 +11,9 @@ from sqlalchemy.orm import Session
 
 from services.app.actors import Actor
 from services.app.errors import Conflict, NotFound
-from shared.accounts.edit import find_account, same_mailbox_readers
+from shared.accounts.edit import find_account
 from shared.accounts.overview import account_rows
+from shared.accounts.readers import Reader, second_readers
 from shared.accounts.report import account_report
 from shared.db.models import Account, AccountHealth, OAuthToken, utcnow
 from shared.items.authentication import trust_summary
@@ -86,9 +87,8 @@ def set_active(session: Session, actor: Actor, name: str, active: bool) -> dict[
     if active and account.config.get("oauth") and not signed_in(session, name):
         raise Conflict(f"{name} is not signed in yet: connect it first (postroom accounts connect "
                        f"{name}), then activate it")
-    if active and (others := same_mailbox_readers(session, account)):
-        raise Conflict(f"the mailbox {name} reads is read by {', '.join(others)} already: every "
-                       "mail would be imported twice. Deactivate that one or change this one first")
+    if active and (problems := second_readers(session, [Reader(name, account.kind, True, dict(account.config))])):
+        raise Conflict("; ".join(problems))
     account.active = active
     if active:
         wake(session, name)

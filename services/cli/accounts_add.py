@@ -138,8 +138,11 @@ def add_command(ctx: CliContext, kind: str | None, sets: tuple[str, ...], passwo
         if needed and not (set(secret) & ({"password", "app_password"} if needed == "password" else {needed})):
             raise _missing_secret(kind, needed, answers)
     values = with_sets(spec_of(answers), parse_sets(sets)) | secret | ({"active": False} if inactive else {})
+    notes: list[str] = []
     with refused(), ctx.sessions() as session, session.begin():
-        add_account(session, OPERATOR, values, ctx.secret_box)
+        add_account(session, OPERATOR, values, ctx.secret_box, notes)
+    for note in notes:
+        click.echo(f"warning: {note}", err=True)
     state = "inactive" if inactive else "active"
     name = values["name"]
     click.echo(f"+ {name} ({provider.kind}, {values['address']}, {state})")

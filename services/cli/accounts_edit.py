@@ -29,8 +29,11 @@ def edit_command(ctx: CliContext, name: str, sets: tuple[str, ...], unsets: tupl
         raise click.UsageError("an account's name cannot change (its state is kept by name): "
                                "copy it to the new name, then delete the old one")
     secret = secret_from_stdin(password_stdin, app_password_stdin, client_secret_stdin)
+    notes: list[str] = []
     with refused(), ctx.sessions() as session, session.begin():
-        lines = edit_account(session, OPERATOR, name, changes, ctx.secret_box, unsets, secret)
+        lines = edit_account(session, OPERATOR, name, changes, ctx.secret_box, unsets, secret, notes)
+    for note in notes:
+        click.echo(f"warning: {note}", err=True)
     if not lines:
         click.echo(f"{name}: no changes")
         return

@@ -28,12 +28,15 @@ def apply_command(ctx: CliContext, path: Path, dry_run: bool) -> None:
     from services.app.accountedits import apply_config_file
     from services.app.actors import OPERATOR
 
+    notes: list[str] = []
     try:
         with refused(), ctx.sessions() as session, session.begin():
-            changes = apply_config_file(session, OPERATOR, path, ctx.secret_box)
+            changes = apply_config_file(session, OPERATOR, path, ctx.secret_box, notes=notes)
             if dry_run:
                 session.rollback()
     except (ValidationError, yaml.YAMLError) as exc:
         raise refuse(path, exc) from None
+    for note in notes:
+        click.echo(f"warning: {note}", err=True)
     for line in changes or ["no changes"]:
         click.echo(line)

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import click
 
+from services.cli.accountinput import refused
 from services.cli.context import CliContext
 from shared.settings import CommonSettings
 
@@ -104,9 +105,12 @@ def up_command(ctx: CliContext, accounts_file: Path, memory: bool, sink_port: in
     if made:
         click.echo(f"Made the secret that signs item tokens in our mail: {token_file}")
     upgrade(make_engine(settings.resolved_database_url))
-    with ctx.sessions() as session, session.begin():
-        for line in apply_accounts_file(session, OPERATOR, accounts_file, ctx.secret_box):
+    notes: list[str] = []
+    with refused(), ctx.sessions() as session, session.begin():
+        for line in apply_accounts_file(session, OPERATOR, accounts_file, ctx.secret_box, notes=notes):
             click.echo(f"account {line}")
+    for note in notes:
+        click.echo(f"warning: {note}", err=True)
     admin_line = _first_admin(ctx, var)
 
     if not memory and not broker_answers(settings.amqp_url):

@@ -11,7 +11,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from shared.accounts.specs import _COLUMNS, SECRET_FIELDS, AccountSpec, apply_specs
-from shared.mailboxes.mailconfig import ImapConfig, Pop3Config
 from shared.db.models import Account
 from shared.secrets import SecretBox
 
@@ -51,25 +50,3 @@ def diff_lines(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
 
 def _shown(values: dict[str, Any], key: str) -> str:
     return repr(values[key]) if key in values else "(default)"
-
-
-def mailbox_of(kind: str, config: dict[str, Any]) -> tuple[Any, ...] | None:
-    """What identifies the mailbox an account reads: two active accounts reading one mailbox would
-    import every mail twice (and race to delete it)."""
-    if kind in ("imap", "pop3"):
-        remote = (ImapConfig if kind == "imap" else Pop3Config).model_validate(config)
-        folder = remote.folder if isinstance(remote, ImapConfig) else None
-        return (kind, remote.host.lower(), remote.resolved_port, remote.user, folder)
-    if kind == "dropfolder":
-        return (kind, config.get("path"))
-    return None
-
-
-def same_mailbox_readers(session: Session, account: Account) -> list[str]:
-    """Other active accounts that read the mailbox ``account`` reads."""
-    mine = mailbox_of(account.kind, account.config)
-    if mine is None:
-        return []
-    others = session.scalars(select(Account).where(Account.active, Account.id != account.id,
-                                                   Account.kind == account.kind))
-    return sorted(o.name for o in others if mailbox_of(o.kind, o.config) == mine)

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, field_validator, model_validator
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from shared.accounts.readers import Reader, refuse_second_readers
 from shared.mailboxes.apiconfig import GmailConfig, GraphConfig
 from shared.mailboxes.mailconfig import ImapConfig, Pop3Config
 from shared.db.models import Account
@@ -132,7 +133,11 @@ def load_specs(path: Path) -> list[AccountSpec]:
 
 
 def apply_specs(session: Session, specs: list[AccountSpec], base: Path, box: SecretBox) -> list[str]:
-    """Create or update each account; return what changed, one line each (secret values never shown)."""
+    """Create or update each account; return what changed, one line each (secret values never shown).
+    Nothing is stored when one of them would be a second active reader of a mailbox
+    (``MailboxTaken``, shared/accounts/readers.py)."""
+    configs = {spec.name: spec.config(base) for spec in specs}
+    refuse_second_readers(session, [Reader(s.name, s.kind, s.active, configs[s.name]) for s in specs])
     changes = []
     for spec in specs:
         wanted = {c: getattr(spec, c) for c in _COLUMNS} | {"config": spec.config(base)}

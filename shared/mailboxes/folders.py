@@ -1,7 +1,8 @@
 """``postroom accounts folders NAME`` (and the console's folder choice): the folders an account's
 mailbox has, each with the value its folder setting takes (``id``), how people name it (``path``),
 and whether it is the one read. IMAP: the server's folder names (id and path alike) with their flags;
-Graph: every folder by id with its path, subfolders included; Gmail: the labels by id with their names."""
+Graph: every folder by id with its path, subfolders included; Gmail: the labels by id with their names.
+And whether the IMAP folders an account names (``folder``, ``move_to``) are on its server."""
 
 from __future__ import annotations
 
@@ -68,3 +69,19 @@ def gmail_labels(config: dict[str, Any], token: Callable[[bool], str]) -> list[F
                for label in labels]
     return ([FolderChoice(ALL_MAIL, "All Mail (everything but spam and trash)", ALL_MAIL in gmail.labels)]
             + sorted(choices, key=lambda c: c.path.lower()))
+
+
+def folder_names(imap: ImapConfig, password: str, factory: ClientFactory = default_factory) -> list[str]:
+    """The names of every folder on the server, sorted."""
+    client = open_imap(imap, password, factory)
+    try:
+        return sorted(name for _flags, _delimiter, name in client.list_folders())
+    finally:
+        close_quietly(client)
+
+
+def named_folders(imap: ImapConfig) -> dict[str, str]:
+    """The folders the account names that a server may lack, by the setting that names them; INBOX
+    always exists (RFC 3501 5.1)."""
+    named = {"folder": imap.folder, "move_to": imap.move_to if imap.after_fetch == "move" else None}
+    return {key: name for key, name in named.items() if name and name.upper() != "INBOX"}

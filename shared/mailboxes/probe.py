@@ -20,6 +20,7 @@ from shared.mailboxes.imap import ClientFactory, close_quietly, default_factory,
 from shared.mailboxes.mailconfig import ImapConfig, Pop3Config, password_from
 from shared.mailboxes.pop3 import Pop3Factory, default_pop3_factory, open_pop3
 from shared.mailboxes.probe_oauth import AccountToken, ProbeFailed, read_gmail, read_graph, sign_in
+from shared.mailboxes.tlsmode import certificate_hint, plain_on_tls_port, tls_on_plain_port
 
 
 @dataclass
@@ -92,11 +93,24 @@ def _where(config: ImapConfig | Pop3Config) -> str:
 
 def _failed(exc: BaseException, config: ImapConfig | Pop3Config, step: str) -> ProbeResult:
     stage, text = failure_stage(exc)
-    return ProbeResult(False, f"{stage.upper()} error {step} {_where(config)}: {text}", stage)
+    hint = None
+    if stage == "tls":
+        hint = certificate_hint(exc) or (tls_on_plain_port(config) if config.tls == "implicit" else None)
+    return ProbeResult(False, f"{stage.upper()} error {step} {_where(config)}: {text}"
+                       + (f"; {hint}" if hint else ""), stage)
+
+
+def _mode_mismatch(config: ImapConfig | Pop3Config) -> ProbeResult | None:
+    """A clear-text or STARTTLS account pointed at an implicit-TLS port, found in seconds instead of
+    after the whole timeout."""
+    hint = plain_on_tls_port(config) if config.tls != "implicit" else None
+    return ProbeResult(False, f"TLS error connecting to {_where(config)}: {hint}", "tls") if hint else None
 
 
 def _probe_imap(config: ImapConfig, password: str, factory: ClientFactory,
                 token: Callable[[], str] | None = None) -> ProbeResult:
+    if (mismatch := _mode_mismatch(config)) is not None:
+        return mismatch
     try:
         client = open_imap(config, password, factory, token)
     except Exception as exc:
@@ -114,6 +128,8 @@ def _probe_imap(config: ImapConfig, password: str, factory: ClientFactory,
 
 def _probe_pop3(config: Pop3Config, password: str, factory: Pop3Factory,
                 token: Callable[[], str] | None = None) -> ProbeResult:
+    if (mismatch := _mode_mismatch(config)) is not None:
+        return mismatch
     try:
         mailbox = open_pop3(config, password, factory, token)
     except Exception as exc:

@@ -75,7 +75,7 @@ def test_an_admin_adds_shows_edits_copies_and_deletes_an_account_never_seeing_it
     assert copied.status_code == 201 and copied.json()["active"] is False and copied.json()["has_secrets"] is True
     # The copy reads the same mailbox as the active original: activating it would import every mail twice.
     twice = keyed.client.post("/api/v1/accounts/helpdesk-2/activate", headers=admin)
-    assert twice.status_code == 409 and "read by helpdesk already" in twice.json()["message"]
+    assert twice.status_code == 409 and "the active account helpdesk reads already" in twice.json()["message"]
 
     deleted = keyed.client.delete("/api/v1/accounts/helpdesk-2", headers=admin)
     assert deleted.status_code == 200 and deleted.json()["name"] == "helpdesk-2"
@@ -109,3 +109,39 @@ def test_the_connection_test_and_the_folders_of_an_account(keyed: Api, admin: di
     not_imap = keyed.client.get("/api/v1/accounts/drop/folders", headers=admin)
     assert not_imap.status_code == 422 and "only IMAP, Graph and Gmail accounts have folders" in not_imap.json()["message"]
     assert keyed.client.post("/api/v1/accounts/nobody/test", headers=admin).status_code == 404
+
+
+def test_a_second_active_reader_of_one_mailbox_is_refused_and_nothing_is_stored(keyed: Api,
+                                                                                 admin: dict[str, str]) -> None:
+    """The same server written another way (a resolved address, the other port of the protocol, the
+    user in capitals) is the same mailbox; an inactive copy may wait beside it."""
+    assert keyed.client.post("/api/v1/accounts", headers=admin, json=imap(host="localhost")).status_code == 201
+    second = imap("helpdesk-2", host="127.0.0.1", port=143, tls="starttls", user="HELPDESK")
+    added = keyed.client.post("/api/v1/accounts", headers=admin, json=second)
+    assert added.status_code == 409, added.text
+    assert "the active account helpdesk reads already" in added.json()["message"] and PASSWORD not in added.text
+    assert keyed.client.get("/api/v1/accounts/helpdesk-2", headers=admin).status_code == 404
+    waiting = keyed.client.post("/api/v1/accounts", headers=admin, json=second | {"active": False})
+    assert waiting.status_code == 201, waiting.text
+    edited = keyed.client.patch("/api/v1/accounts/helpdesk-2", headers=admin, json={"set": {"active": True}})
+    assert edited.status_code == 409 and "deactivate helpdesk" in edited.json()["message"]
+    assert keyed.client.post("/api/v1/accounts/helpdesk-2/activate", headers=admin).status_code == 409
+    assert keyed.client.get("/api/v1/accounts/helpdesk-2", headers=admin).json()["active"] is False
+
+
+def test_an_edit_naming_a_folder_the_server_lacks_is_refused_and_an_unreachable_one_warns(
+        keyed: Api, admin: dict[str, str], mail_user: Any) -> None:
+    """Checked on a real Dovecot: the folders it has are named; a server that cannot be asked is a warning."""
+    account = imap(host="127.0.0.1", port=mail_user.server.imap_port, tls="none", user=mail_user.name,
+                   password=mail_user.password)
+    assert keyed.client.post("/api/v1/accounts", headers=admin, json=account).status_code == 201
+    missing = keyed.client.patch("/api/v1/accounts/helpdesk", headers=admin, json={"set": {"folder": "Support"}})
+    assert missing.status_code == 422 and missing.json()["field"] == "folder"
+    assert "folder 'Support' (folder) does not exist on 127.0.0.1; folders: INBOX" in missing.json()["message"]
+    mail_user.create_folder("Support")
+    found = keyed.client.patch("/api/v1/accounts/helpdesk", headers=admin, json={"set": {"folder": "Support"}})
+    assert found.status_code == 200 and found.json()["warnings"] == []
+    away = keyed.client.patch("/api/v1/accounts/helpdesk", headers=admin, json={"set": {"host": "imap.ours.example"}})
+    assert away.status_code == 200 and away.json()["changes"] == ["  host: '127.0.0.1' -> 'imap.ours.example'"]
+    assert "could not check 'Support' on imap.ours.example" in away.json()["warnings"][0]
+    assert mail_user.password not in away.text

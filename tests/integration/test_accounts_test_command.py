@@ -4,6 +4,7 @@ and no command of ``postroom accounts`` ever prints a password."""
 from __future__ import annotations
 
 import logging
+import time
 
 import pytest
 
@@ -55,6 +56,7 @@ def test_a_self_signed_certificate_is_a_tls_error(cli, dovecot_tls, sessions, se
     apply_account(sessions, secret_box, **(imap_account(user) | {"port": dovecot_tls.imaps_port, "tls": "implicit"}))
     result = cli("test", "support")
     assert result.exit_code == 1 and "TLS error" in result.output and "certificate" in result.output.lower()
+    assert "set ca_file" in result.output
 
 
 def test_a_wrong_password_is_an_auth_error_without_the_app_password_hint(cli, mail_user, sessions, secret_box):
@@ -62,6 +64,17 @@ def test_a_wrong_password_is_an_auth_error_without_the_app_password_hint(cli, ma
     result = cli("test", "support")
     assert result.exit_code == 1 and "AUTH error" in result.output and "login refused" in result.output
     assert "app password" not in result.output and "not-the-password" not in result.output
+
+
+def test_a_password_that_is_also_in_the_servers_answer_is_masked_there_and_the_answer_stays(
+        cli, mail_user, sessions, secret_box):
+    """Dovecot answers "[AUTHENTICATIONFAILED] Authentication failed.": a (wrong) password "Authentication"
+    is masked where it stands, the rest of what the server said is still shown."""
+    apply_account(sessions, secret_box, **imap_account(mail_user, password="Authentication"))
+    result = cli("test", "support")
+    assert result.exit_code == 1 and "AUTH error" in result.output
+    assert "login refused: [AUTHENTICATIONFAILED] ******** failed." in result.output, result.output
+    assert "Authentication" not in result.output
 
 
 def test_a_two_factor_refusal_is_an_auth_error_with_the_app_password_hint(cli, dovecot, sessions, secret_box):
@@ -98,3 +111,48 @@ def test_no_accounts_command_prints_or_logs_a_password(cli, mail_user, sessions,
     assert "connected and logged in" in printed and "TCP error" in printed and "not valid" in printed
     for secret in (old, new):
         assert secret not in printed and secret not in caplog.text
+
+
+def _timed(cli: AccountsCli) -> tuple[float, str, int]:
+    started = time.monotonic()
+    result = cli("test", "support")
+    return time.monotonic() - started, result.output, result.exit_code
+
+
+@pytest.mark.parametrize("kind,tls", [("imap", "starttls"), ("imap", "none"), ("pop3", "starttls"), ("pop3", "none")])
+def test_a_plain_or_starttls_account_on_an_implicit_tls_port_is_named_in_seconds(cli, dovecot_tls, sessions,
+                                                                                  secret_box, kind, tls):
+    """Not a TCP timeout after the account's 60 s: the port answers a TLS handshake, and the test says so."""
+    user = dovecot_tls.add_user()
+    spec = imap_account(user) if kind == "imap" else pop3_account(user)
+    port = dovecot_tls.imaps_port if kind == "imap" else dovecot_tls.pop3s_port
+    apply_account(sessions, secret_box, **(spec | {"port": port, "tls": tls, "ca_file": str(dovecot_tls.tls.cert)}))
+    took, output, code = _timed(cli)
+    assert code == 1 and "TLS error" in output, output
+    assert "this port expects implicit TLS" in output and "set tls: implicit" in output
+    assert took < 10, took
+    assert user.password not in output
+
+
+@pytest.mark.parametrize("kind", ["imap", "pop3"])
+def test_an_implicit_tls_account_on_a_plain_port_is_told_to_use_starttls(cli, dovecot_tls, sessions, secret_box,
+                                                                         kind):
+    user = dovecot_tls.add_user()
+    spec = imap_account(user) if kind == "imap" else pop3_account(user)
+    apply_account(sessions, secret_box, **(spec | {"tls": "implicit", "ca_file": str(dovecot_tls.tls.cert)}))
+    took, output, code = _timed(cli)
+    assert code == 1 and "TLS error" in output, output
+    assert "set tls: starttls" in output and "not implicit TLS" in output and took < 10
+
+
+@pytest.mark.parametrize("kind", ["imap", "pop3"])
+def test_the_modes_that_fit_their_ports_connect(cli, dovecot_tls, sessions, secret_box, kind):
+    """STARTTLS on the plain port and implicit TLS on the TLS port, with the server's CA as ca_file."""
+    user = dovecot_tls.add_user()
+    spec = (imap_account(user) if kind == "imap" else pop3_account(user)) | {"ca_file": str(dovecot_tls.tls.cert)}
+    apply_account(sessions, secret_box, **(spec | {"tls": "starttls"}))
+    took, output, code = _timed(cli)
+    assert code == 0 and "connected and logged in" in output and took < 5, output
+    port = dovecot_tls.imaps_port if kind == "imap" else dovecot_tls.pop3s_port
+    apply_account(sessions, secret_box, **(spec | {"tls": "implicit", "port": port}))
+    assert cli("test", "support").exit_code == 0

@@ -94,7 +94,8 @@ def test_no_password_reaches_any_log_line_even_at_debug(dovecot, mail_user, sess
 
     wrong = "wrong-" + mail_user.password
     apply_account(sessions, secret_box, **imap_account(mail_user, name="good"))
-    apply_account(sessions, secret_box, **imap_account(mail_user, name="bad") | {"password": wrong})
+    # Another user: one mailbox has one active reader.
+    apply_account(sessions, secret_box, **imap_account(dovecot.add_user(), name="bad") | {"password": wrong})
     mail_user.append(b"Subject: hello\r\n\r\nhi\r\n")
     buffer = io.StringIO()
     handler = logging.StreamHandler(buffer)
