@@ -15,7 +15,7 @@ from services.app.accounts import wake
 from services.app.actors import Actor
 from services.app.errors import Conflict, Invalid, NotFound
 from shared.accounts.edit import diff_lines, find_account, spec_values, store
-from shared.accounts.specs import SECRET_FIELDS, AccountSpec, apply_specs, load_specs
+from shared.accounts.specs import CATALOG_KEYS, SECRET_FIELDS, AccountSpec, apply_specs, did_you_mean
 from shared.accounts.state import forget_account, live_reader
 from shared.clock import as_utc
 from shared.db.models import Account
@@ -43,11 +43,28 @@ def redact(text: str, secrets: dict[str, Any]) -> str:
     return text
 
 
+def spec_problems(exc: ValidationError) -> list[str]:
+    """Each problem of an account spec on one line, the field first, without the values that were
+    given (one may be a password)."""
+    lines = []
+    for error in exc.errors(include_input=False, include_url=False):
+        message, where = error["msg"].removeprefix("Value error, "), ".".join(map(str, error["loc"]))
+        lines.append(f"{where}: {message}" if where else message)
+    return lines
+
+
 def invalid(name: str, exc: ValidationError, secrets: dict[str, Any]) -> Invalid:
-    """The problems of an account spec, without the values that were given (one may be a password)."""
-    problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'account'}: {e['msg']}"
-                         for e in exc.errors(include_input=False, include_url=False))
-    return Invalid(redact(f"account {name!r} not valid: {problems}", secrets))
+    """The problems of an account spec on one line, without the values that were given."""
+    problems = spec_problems(exc)
+    named = all(f"account {name!r}" in line for line in problems)
+    return Invalid(redact(("" if named else f"account {name!r} not valid: ") + "; ".join(problems), secrets))
+
+
+def refuse_unfit(session: Session, specs: list[AccountSpec], where: str = "") -> None:
+    """Refuse, storing nothing, accounts whose item settings do not fit the catalog (one line)."""
+    problems = account_problems(session, specs)
+    if problems:
+        raise Invalid(f"{where}nothing stored: " + "; ".join(problems))
 
 
 def _found(session: Session, name: str) -> Account:
@@ -66,13 +83,18 @@ def _opened(name: str, account: Account, box: SecretBox) -> dict[str, Any]:
 
 def _store(session: Session, values: dict[str, Any], box: SecretBox, name: str,
            shown: dict[str, Any]) -> AccountSpec:
-    """Validate and store; a refusal names the problem without the values in ``shown``."""
+    """Validate (the spec, then against the catalog) and store; a refusal names the problem without
+    the values in ``shown``."""
     try:
-        return store(session, values, box)
+        spec = AccountSpec.model_validate(values)
     except ValidationError as exc:
-        raise invalid(name, exc, shown) from None
+        raise invalid(name, exc, {k: v for k, v in shown.items() if k in SECRET_FIELDS}) from None
+    refuse_unfit(session, [spec])
+    try:
+        store(session, values, box)
     except SecretsUnavailable as exc:
         raise Conflict(f"{name}: {exc}") from None
+    return spec
 
 
 def add_account(session: Session, actor: Actor, values: dict[str, Any], box: SecretBox) -> AccountSpec:
@@ -144,28 +166,62 @@ def delete_account(session: Session, actor: Actor, name: str) -> dict[str, int]:
     return removed
 
 
+def _file(path: Path, known: tuple[str, ...], other: str) -> dict[str, Any]:
+    """The YAML mapping ``path`` holds; a top-level key it should not have is refused (with the
+    closest known one, or the command that takes it). Raises ``yaml.YAMLError``."""
+    data = yaml.safe_load(path.read_text()) or {}
+    if not isinstance(data, dict):
+        raise Invalid(f"{path}: expected keys ({', '.join(known)}), got a {type(data).__name__}")
+    for key in data:
+        if key not in known:
+            hint = (f": that is the catalog's, apply this file with '{other}'" if key in CATALOG_KEYS
+                    else did_you_mean(str(key), known) or f" (known: {', '.join(known)})")
+            raise Invalid(f"{path}: unknown key {key!r}{hint}")
+    return data
+
+
+def _specs(path: Path, data: dict[str, Any]) -> list[AccountSpec]:
+    """Every account the file declares, each checked; one line naming every problem otherwise."""
+    accounts = data.get("accounts") or []
+    if not isinstance(accounts, list):
+        raise Invalid(f"{path}: accounts: expected a list of accounts")
+    specs, problems = [], []
+    for n, values in enumerate(accounts, 1):
+        name = values.get("name") if isinstance(values, dict) else None
+        try:
+            specs.append(AccountSpec.model_validate(values))
+        except ValidationError as exc:
+            secrets = {k: v for k, v in values.items() if k in SECRET_FIELDS} if isinstance(values, dict) else {}
+            problems.append(invalid(str(name) if name else f"#{n}", exc, secrets).message)
+    if problems:
+        raise Invalid(f"{path}: nothing stored: " + "; ".join(problems))
+    return specs
+
+
 def apply_accounts_file(session: Session, actor: Actor, path: Path, box: SecretBox,
                         base: Path | None = None) -> list[str]:
-    """Create or update the accounts ``path`` declares (idempotent); what changed, one line each.
-    Raises ``pydantic.ValidationError`` for a file that is not valid."""
+    """Create or update the accounts ``path`` declares (idempotent); what changed, one line each. All
+    or nothing: one account that is not valid, or does not fit the catalog, and none is stored.
+    Raises ``yaml.YAMLError`` for a file that is not YAML."""
     actor.require_admin("declaring accounts")
-    return apply_specs(session, load_specs(path), base or Path.cwd(), box)
+    specs = _specs(path, _file(path, ("accounts",), f"postroom config apply -f {path}"))
+    refuse_unfit(session, specs, f"{path}: ")
+    return apply_specs(session, specs, base or Path.cwd(), box)
 
 
 def apply_config_file(session: Session, actor: Actor, path: Path, box: SecretBox,
                       base: Path | None = None) -> list[str]:
     """Create or update the catalog and the accounts ``path`` declares; nothing is applied when an
-    account does not fit the catalog. Raises ``pydantic.ValidationError`` or ``yaml.YAMLError`` for a
-    file that is not valid."""
+    account does not fit the catalog (the same check as ``apply_accounts_file``, against the catalog
+    as this file leaves it). Raises ``pydantic.ValidationError`` or ``yaml.YAMLError`` for a file that
+    is not valid."""
     actor.require_admin("declaring the catalog")
-    data = yaml.safe_load(path.read_text()) or {}
+    data = _file(path, (*CATALOG_KEYS, "accounts"), "")
     catalog = CatalogSpec.model_validate(data)
-    specs = [AccountSpec.model_validate(a) for a in data.get("accounts", [])]
+    specs = _specs(path, data)
     try:
         changes = apply_catalog(session, catalog)
     except ValueError as exc:
         raise Invalid(f"{path}: {exc}") from None
-    problems = [p for spec in specs for p in account_problems(session, spec)]
-    if problems:
-        raise Invalid(f"{path}: nothing applied:\n  " + "\n  ".join(problems))
+    refuse_unfit(session, specs, f"{path}: ")
     return changes + [f"{line[:2]}account {line[2:]}" for line in apply_specs(session, specs, base or Path.cwd(), box)]

@@ -84,7 +84,12 @@ def _first_admin(ctx: CliContext, var: Path) -> str:
 def up_command(ctx: CliContext, accounts_file: Path, memory: bool, sink_port: int) -> None:
     """Run the whole pipeline locally until Ctrl-C."""
     from services.cli.localbroker import broker_answers, start_local_rabbitmq
-    from services.app.accountedits import apply_accounts_file
+    import yaml
+    from pydantic import ValidationError
+
+    from services.app.accountedits import apply_config_file
+    from services.cli.accountinput import refused
+    from services.cli.invalid import refuse
     from services.app.actors import OPERATOR
     from shared.db.engine import make_engine
     from shared.db.migrate import upgrade
@@ -104,9 +109,13 @@ def up_command(ctx: CliContext, accounts_file: Path, memory: bool, sink_port: in
     if made:
         click.echo(f"Made the secret that signs item tokens in our mail: {token_file}")
     upgrade(make_engine(settings.resolved_database_url))
-    with ctx.sessions() as session, session.begin():
-        for line in apply_accounts_file(session, OPERATOR, accounts_file, ctx.secret_box):
-            click.echo(f"account {line}")
+    try:
+        with refused(), ctx.sessions() as session, session.begin():
+            # A config file: the demo's project is declared beside its account.
+            for line in apply_config_file(session, OPERATOR, accounts_file, ctx.secret_box):
+                click.echo(line)
+    except (ValidationError, yaml.YAMLError) as exc:
+        raise refuse(accounts_file, exc) from None
     admin_line = _first_admin(ctx, var)
 
     if not memory and not broker_answers(settings.amqp_url):
