@@ -10,7 +10,7 @@ import os
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import AliasChoices, Field, field_validator, model_validator
+from pydantic import AliasChoices, Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from shared.tokens import ItemTokens
@@ -19,6 +19,8 @@ from shared.tokens import ItemTokens
 DEV_TOKEN_SECRET = "postroom-dev-secret-change-me"
 MIN_TOKEN_SECRET_BYTES = 32  # HMAC-SHA256's own key size: fewer bytes give fewer bits to guess
 MAKE_A_SECRET = 'python -c "import secrets; print(secrets.token_urlsafe(48))"'
+MAKE_A_KEY = 'python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())"'
+DATABASE_SCHEMES = ("postgresql", "postgres", "sqlite")
 
 
 class SettingsError(Exception):
@@ -135,6 +137,43 @@ class CommonSettings(BaseSettings):
             return tuple(float(v) for v in value.split(",") if v.strip())
         return value
 
+    @field_validator("database_url")
+    @classmethod
+    def _check_database_url(cls, value: str) -> str:
+        # The value is never echoed: it may carry the database password.
+        if value and value.partition("://")[0].partition("+")[0] not in DATABASE_SCHEMES:
+            raise SettingsError("DATABASE_URL is not a database URL: set it to postgresql://USER:PASSWORD@HOST:5432/DB "
+                                "(or sqlite:///PATH for a local one)")
+        return value
+
+    def database_problem(self) -> str | None:
+        """Why a service that opens the database must not start with these settings, or None. Unset,
+        DATABASE_URL means the local SQLite file, which only ``postroom up`` or ``db upgrade`` make."""
+        if self.database_url:
+            return None
+        path = self.var_dir / "postroom.db"
+        if path.is_file():
+            return None
+        return (f"DATABASE_URL is not set and there is no local database at {path}: set DATABASE_URL="
+                "postgresql://USER:PASSWORD@HOST:5432/DB (or run 'postroom db upgrade' for a local SQLite one)")
+
+    def secret_key_problem(self) -> str | None:
+        """Why the keys sealing stored secrets cannot be used, or None (no key at all is allowed: only
+        accounts with secrets need one, and they say so)."""
+        from cryptography.fernet import Fernet
+
+        if self.secret_key_file is not None and not self.secret_keys and not self.secret_key_file.is_file():
+            return (f"POSTROOM_SECRET_KEY_FILE {self.secret_key_file} is not a file: point it at the key file, or "
+                    "set POSTROOM_SECRET_KEYS")
+        for n, key in enumerate(self.resolved_secret_keys, 1):
+            try:
+                Fernet(key.encode())
+            except (ValueError, TypeError):
+                where = "POSTROOM_SECRET_KEYS" if self.secret_keys else "the secret key file"
+                return (f"{where} entry {n} is not a Fernet key (32 url-safe base64-encoded bytes): make one with "
+                        f"{MAKE_A_KEY}")
+        return None
+
     @property
     def resolved_database_url(self) -> str:
         return self.database_url or f"sqlite:///{(self.var_dir / 'postroom.db').absolute()}"
@@ -186,6 +225,23 @@ def token_secret_problem(secret: str) -> str | None:
     if size < MIN_TOKEN_SECRET_BYTES:
         return f"is {size} bytes, fewer than {MIN_TOKEN_SECRET_BYTES}"
     return None
+
+
+def variable_of(settings_cls: type[BaseSettings], field: str) -> str:
+    """The environment variable a setting is read from (its first alias, else the prefixed name)."""
+    info = settings_cls.model_fields.get(field)
+    alias = info.validation_alias if info is not None else None
+    if isinstance(alias, AliasChoices) and alias.choices:
+        return str(alias.choices[0])
+    prefix = settings_cls.model_config.get("env_prefix", "")
+    return f"{prefix}{field}".upper()
+
+
+def settings_problem(settings_cls: type[BaseSettings], exc: ValidationError) -> str:
+    """A settings class's validation errors on one line, each naming its variable, never its value."""
+    return "; ".join(f"{variable_of(settings_cls, str(e['loc'][0])) if e['loc'] else 'settings'}: "
+                     f"{e['msg'].removeprefix('Value error, ')}"
+                     for e in exc.errors(include_input=False, include_url=False))
 
 
 def split_list(value: object) -> object:

@@ -17,7 +17,7 @@ from services.app.actors import Actor
 from services.app.errors import Conflict, Invalid, NotFound
 from shared.accounts.edit import diff_lines, find_account, spec_values, store
 from shared.accounts.readers import MailboxTaken
-from shared.accounts.specs import SECRET_FIELDS, AccountSpec, apply_specs, load_specs
+from shared.accounts.specs import CATALOG_KEYS, SECRET_FIELDS, AccountSpec, apply_specs, did_you_mean
 from shared.accounts.state import forget_account, live_reader
 from shared.clock import as_utc
 from shared.db.models import Account
@@ -38,11 +38,28 @@ def with_sets(values: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]
     return merged
 
 
+def spec_problems(exc: ValidationError) -> list[str]:
+    """Each problem of an account spec on one line, the field first, without the values that were
+    given (one may be a password)."""
+    lines = []
+    for error in exc.errors(include_input=False, include_url=False):
+        message, where = error["msg"].removeprefix("Value error, "), ".".join(map(str, error["loc"]))
+        lines.append(f"{where}: {message}" if where else message)
+    return lines
+
+
 def invalid(name: str, exc: ValidationError, secrets: dict[str, Any]) -> Invalid:
-    """The problems of an account spec, without the values that were given (one may be a password)."""
-    problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'account'}: {e['msg']}"
-                         for e in exc.errors(include_input=False, include_url=False))
-    return Invalid(mask_secrets(f"account {name!r} not valid: {problems}", secrets))
+    """The problems of an account spec on one line, without the values that were given."""
+    problems = spec_problems(exc)
+    named = all(f"account {name!r}" in line for line in problems)
+    return Invalid(mask_secrets(("" if named else f"account {name!r} not valid: ") + "; ".join(problems), secrets))
+
+
+def refuse_unfit(session: Session, specs: list[AccountSpec], where: str = "") -> None:
+    """Refuse, storing nothing, accounts whose item settings do not fit the catalog (one line)."""
+    problems = account_problems(session, specs)
+    if problems:
+        raise Invalid(f"{where}nothing stored: " + "; ".join(problems))
 
 
 def _found(session: Session, name: str) -> Account:
@@ -61,22 +78,23 @@ def _opened(name: str, account: Account, box: SecretBox) -> dict[str, Any]:
 
 def _store(session: Session, values: dict[str, Any], box: SecretBox, name: str,
            shown: dict[str, Any], notes: list[str] | None = None) -> AccountSpec:
-    """Validate, check the folders it names on the server (when ``notes`` is given: what could not be
-    checked goes there), and store; a refusal names the problem without the values in ``shown``."""
+    """Validate (the spec, then against the catalog), check the folders it names on the server (when
+    ``notes`` is given: what could not be checked goes there), and store; a refusal names the problem
+    without the values in ``shown``."""
+    try:
+        spec = AccountSpec.model_validate(values)
+    except ValidationError as exc:
+        raise invalid(name, exc, {k: v for k, v in shown.items() if k in SECRET_FIELDS}) from None
+    refuse_unfit(session, [spec])
     if notes is not None:
-        try:
-            spec = AccountSpec.model_validate(values)
-        except ValidationError as exc:
-            raise invalid(name, exc, shown) from None
         check_named_folders(spec, Path.cwd(), notes)
     try:
-        return store(session, values, box)
-    except ValidationError as exc:
-        raise invalid(name, exc, shown) from None
+        store(session, values, box)
     except SecretsUnavailable as exc:
         raise Conflict(f"{name}: {exc}") from None
     except MailboxTaken as exc:
         raise Conflict(str(exc)) from None
+    return spec
 
 
 def add_account(session: Session, actor: Actor, values: dict[str, Any], box: SecretBox,
@@ -166,13 +184,48 @@ def check_declared_folders(session: Session, specs: list[AccountSpec], base: Pat
             check_named_folders(spec, base, [] if notes is None else notes)
 
 
+def _file(path: Path, known: tuple[str, ...], other: str) -> dict[str, Any]:
+    """The YAML mapping ``path`` holds; a top-level key it should not have is refused (with the
+    closest known one, or the command that takes it). Raises ``yaml.YAMLError``."""
+    data = yaml.safe_load(path.read_text()) or {}
+    if not isinstance(data, dict):
+        raise Invalid(f"{path}: expected keys ({', '.join(known)}), got a {type(data).__name__}")
+    for key in data:
+        if key not in known:
+            hint = (f": that is the catalog's, apply this file with '{other}'" if key in CATALOG_KEYS
+                    else did_you_mean(str(key), known) or f" (known: {', '.join(known)})")
+            raise Invalid(f"{path}: unknown key {key!r}{hint}")
+    return data
+
+
+def _specs(path: Path, data: dict[str, Any]) -> list[AccountSpec]:
+    """Every account the file declares, each checked; one line naming every problem otherwise."""
+    accounts = data.get("accounts") or []
+    if not isinstance(accounts, list):
+        raise Invalid(f"{path}: accounts: expected a list of accounts")
+    specs, problems = [], []
+    for n, values in enumerate(accounts, 1):
+        name = values.get("name") if isinstance(values, dict) else None
+        try:
+            specs.append(AccountSpec.model_validate(values))
+        except ValidationError as exc:
+            secrets = {k: v for k, v in values.items() if k in SECRET_FIELDS} if isinstance(values, dict) else {}
+            problems.append(invalid(str(name) if name else f"#{n}", exc, secrets).message)
+    if problems:
+        raise Invalid(f"{path}: nothing stored: " + "; ".join(problems))
+    return specs
+
+
 def apply_accounts_file(session: Session, actor: Actor, path: Path, box: SecretBox,
                         base: Path | None = None, notes: list[str] | None = None) -> list[str]:
-    """Create or update the accounts ``path`` declares (idempotent); what changed, one line each.
-    Raises ``pydantic.ValidationError`` for a file that is not valid. Nothing is stored when an IMAP
-    folder or ``move_to`` is not on its server; ``notes`` gets the ones that could not be checked."""
+    """Create or update the accounts ``path`` declares (idempotent); what changed, one line each. All
+    or nothing: one account that is not valid, does not fit the catalog, names an IMAP folder or
+    ``move_to`` its server lacks, or would be a second reader of a mailbox, and none is stored;
+    ``notes`` gets the folders that could not be checked. Raises ``yaml.YAMLError`` for a file that is
+    not YAML."""
     actor.require_admin("declaring accounts")
-    specs, base = load_specs(path), base or Path.cwd()
+    specs, base = _specs(path, _file(path, ("accounts",), f"postroom config apply -f {path}")), base or Path.cwd()
+    refuse_unfit(session, specs, f"{path}: ")
     try:
         check_declared_folders(session, specs, base, notes)
     except Invalid as exc:
@@ -186,19 +239,18 @@ def apply_accounts_file(session: Session, actor: Actor, path: Path, box: SecretB
 def apply_config_file(session: Session, actor: Actor, path: Path, box: SecretBox,
                       base: Path | None = None, notes: list[str] | None = None) -> list[str]:
     """Create or update the catalog and the accounts ``path`` declares; nothing is applied when an
-    account does not fit the catalog. Raises ``pydantic.ValidationError`` or ``yaml.YAMLError`` for a
-    file that is not valid."""
+    account does not fit the catalog (the same check as ``apply_accounts_file``, against the catalog
+    as this file leaves it). Raises ``pydantic.ValidationError`` or ``yaml.YAMLError`` for a file that
+    is not valid."""
     actor.require_admin("declaring the catalog")
-    data = yaml.safe_load(path.read_text()) or {}
+    data = _file(path, (*CATALOG_KEYS, "accounts"), "")
     catalog = CatalogSpec.model_validate(data)
-    specs = [AccountSpec.model_validate(a) for a in data.get("accounts", [])]
+    specs = _specs(path, data)
     try:
         changes = apply_catalog(session, catalog)
     except ValueError as exc:
         raise Invalid(f"{path}: {exc}") from None
-    problems = [p for spec in specs for p in account_problems(session, spec)]
-    if problems:
-        raise Invalid(f"{path}: nothing applied:\n  " + "\n  ".join(problems))
+    refuse_unfit(session, specs, f"{path}: ")
     try:
         check_declared_folders(session, specs, base or Path.cwd(), notes)
     except Invalid as exc:

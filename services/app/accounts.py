@@ -17,7 +17,9 @@ from shared.accounts.readers import Reader, second_readers
 from shared.accounts.report import account_report
 from shared.db.models import Account, AccountHealth, OAuthToken, utcnow
 from shared.items.authentication import trust_summary
+from shared.items.mapping import DEFAULT_MAPPING
 from shared.oauth.expiry import token_expiry_readers
+from shared.templates.defaults import KINDS as TEMPLATE_KINDS
 
 # What the itemwriter does with the account's mail, as a report lists it.
 ITEM_SETTINGS = ("item_type", "project", "creator", "auto_reply", "field_mapping", "default_values",
@@ -66,7 +68,34 @@ def report(session: Session, actor: Actor, name: str) -> dict[str, Any]:
         raise NotFound(f"unknown account {name!r}")
     found["items"] = {key: getattr(account, key) for key in ITEM_SETTINGS}
     found["trust"] = trust_summary(account.kind, account.trusted_authserv_ids or [])
+    found["settings"] = effective_settings(account)
     return found
+
+
+def effective_settings(account: Account) -> dict[str, Any]:
+    """Everything that applies to the account's mail beyond the mailbox, as it applies (defaults
+    filled in): the field mapping over the recommended one, what a new item and a reply get, the
+    auto-reply and the SMTP server it goes out through (no password), and which templates are the
+    account's own and which the built-in ones."""
+    config = account.config or {}
+    smtp = config.get("smtp") or {}
+    own = config.get("templates") or {}
+    kinds = [k for k in TEMPLATE_KINDS if k != "auto-reply" or account.auto_reply]
+    return {
+        "field_mapping": {**DEFAULT_MAPPING, **(account.field_mapping or {})},
+        "new_items": {"item_type": account.item_type, "project": account.project, "creator": account.creator,
+                      "default_values": account.default_values or {},
+                      **{k: getattr(account, k) for k in ("save_attachments", "add_sender_to_notify", "map_senders",
+                                                          "quiet_on_create")}},
+        "replies": {k: getattr(account, k) for k in ("reply_status", "reply_moves_step", "reopen_closed",
+                                                     "attribute_forwards", "require_verified_sender_for_append")},
+        "auto_reply": {"on": account.auto_reply, "same_thread": account.auto_reply_same_thread,
+                       "cc": bool(config.get("auto_reply_cc")),
+                       "smtp": {k: smtp[k] for k in ("host", "port", "tls", "user", "auth") if k in smtp} or "default"},
+                       # the account's own parts; a part not given is derived or built in (docs/items.md)
+        "templates": {kind: sorted(p for p, source in (own.get(kind) or {}).items() if source) or "built-in"
+                      for kind in kinds},
+    }
 
 
 def signed_in(session: Session, name: str) -> bool:

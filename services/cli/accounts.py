@@ -26,8 +26,10 @@ accounts.add_command(tokens_command)
 @click.option("--dry-run", is_flag=True, help="Show what would change; change nothing.")
 @click.pass_obj
 def apply_command(ctx: CliContext, path: Path, dry_run: bool) -> None:
-    """Create or update the accounts declared in FILE (idempotent)."""
-    from pydantic import ValidationError
+    """Create or update the accounts declared in FILE (idempotent); all or nothing: an account that is
+    not valid, or names a project, creator, status, step or field the catalog does not have, and none
+    is stored."""
+    import yaml
 
     from services.app.accountedits import apply_accounts_file
     from services.app.actors import OPERATOR
@@ -38,7 +40,7 @@ def apply_command(ctx: CliContext, path: Path, dry_run: bool) -> None:
             changes = apply_accounts_file(session, OPERATOR, path, ctx.secret_box, notes=notes)
             if dry_run:
                 session.rollback()
-    except ValidationError as exc:
+    except yaml.YAMLError as exc:
         raise refuse(path, exc) from None
     for note in notes:
         click.echo(f"warning: {note}", err=True)
@@ -67,21 +69,21 @@ def folders_command(ctx: CliContext, name: str) -> None:
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_obj
 def show_command(ctx: CliContext, name: str, as_json: bool) -> None:
-    """Account NAME: who reads it, its health, import progress, mails that could not be fetched."""
+    """Account NAME: who reads it, its health, import progress, mails that could not be fetched, and
+    what becomes of its mail (item settings, replies, auto-reply, templates)."""
     import json
 
     from services.app.accounts import report as account_report
     from services.app.actors import OPERATOR
-    from shared.accounts.report import render_text
+    from shared.accounts.report import render_settings, render_text
 
     with refused(), ctx.sessions() as session:
         report = account_report(session, OPERATOR, name)
     if as_json:
         click.echo(json.dumps(report, indent=2))
         return
-    for line in render_text(report):
+    for line in render_text(report) + render_settings(report["settings"]):
         click.echo(line)
-    click.echo("  items: " + ", ".join(f"{k}={v!r}" for k, v in report["items"].items() if k != "trusted_authserv_ids"))
     click.echo(f"  sender verification trusts: {report['trust']}")
 
 

@@ -84,9 +84,13 @@ def _first_admin(ctx: CliContext, var: Path) -> str:
 @click.pass_obj
 def up_command(ctx: CliContext, accounts_file: Path, memory: bool, sink_port: int) -> None:
     """Run the whole pipeline locally until Ctrl-C."""
-    from services.cli.localbroker import broker_answers, start_local_rabbitmq
-    from services.app.accountedits import apply_accounts_file
+    import yaml
+    from pydantic import ValidationError
+
+    from services.app.accountedits import apply_config_file
     from services.app.actors import OPERATOR
+    from services.cli.invalid import refuse
+    from services.cli.localbroker import broker_answers, start_local_rabbitmq
     from shared.db.engine import make_engine
     from shared.db.migrate import upgrade
 
@@ -106,9 +110,13 @@ def up_command(ctx: CliContext, accounts_file: Path, memory: bool, sink_port: in
         click.echo(f"Made the secret that signs item tokens in our mail: {token_file}")
     upgrade(make_engine(settings.resolved_database_url))
     notes: list[str] = []
-    with refused(), ctx.sessions() as session, session.begin():
-        for line in apply_accounts_file(session, OPERATOR, accounts_file, ctx.secret_box, notes=notes):
-            click.echo(f"account {line}")
+    try:
+        with refused(), ctx.sessions() as session, session.begin():
+            # A config file: the demo's project is declared beside its account.
+            for line in apply_config_file(session, OPERATOR, accounts_file, ctx.secret_box, notes=notes):
+                click.echo(line)
+    except (ValidationError, yaml.YAMLError) as exc:
+        raise refuse(accounts_file, exc) from None
     for note in notes:
         click.echo(f"warning: {note}", err=True)
     admin_line = _first_admin(ctx, var)

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from shared.accounts.specs import NOTIFIER_FIELDS
 from shared.clock import as_utc
 from shared.db.models import Account, AccountHealth, FetcherLease, FetchFailure, MailboxCursor
 
@@ -49,7 +50,9 @@ def account_report(session: Session, name: str) -> dict[str, Any] | None:
 def render_text(report: dict[str, Any]) -> list[str]:
     lines = [f"{report['name']} ({report['kind']}, {report['address']}) project {report['project']}"
              f"{'' if report['active'] else '  [inactive]'}",
-             f"  config: {report['config']}  secrets: {report['secrets']}"]
+             # the notifier's settings (auto_reply_cc, smtp, templates) are rendered by render_settings
+             f"  config: { {k: v for k, v in report['config'].items() if k not in NOTIFIER_FIELDS} }  "
+             f"secrets: {report['secrets']}"]
     reader = report["reader"]
     lines.append(f"  read by: {reader['holder']} (lease until {reader['until']})" if reader else "  read by: nobody")
     health = report["health"]
@@ -68,3 +71,29 @@ def render_text(report: dict[str, Any]) -> list[str]:
     for m in report["failed_mails"]:
         lines.append(f"  not fetched: {m['source_id']} {m['state']} after {m['attempts']} attempt(s): {m['error']}")
     return lines
+
+
+def _flags(values: dict[str, Any]) -> str:
+    return ", ".join(f"{k}={'yes' if v else 'no'}" if isinstance(v, bool) else f"{k}={'none' if v is None else repr(v)}"
+                     for k, v in values.items())
+
+
+def render_settings(settings: dict[str, Any]) -> list[str]:
+    """What the account does with its mail (services/app/accounts.py ``effective_settings``), a line each."""
+    new, replies, auto = settings["new_items"], settings["replies"], settings["auto_reply"]
+    smtp = auto["smtp"]
+    server = ("the default SMTP server (SMTP_*)" if smtp == "default"
+              else " ".join(f"{k}={v}" for k, v in smtp.items()))
+    return [
+        f"  items: {new['item_type']} in project {new['project']}, creator {new['creator'] or 'none'}",
+        "  field mapping: " + ", ".join(f"{to} <- {source}" for to, source in settings["field_mapping"].items()),
+        "  new items: default values "
+        + (", ".join(f"{k}={v!r}" for k, v in new["default_values"].items()) or "none") + "; "
+        + _flags({k: v for k, v in new.items() if k not in ("item_type", "project", "creator", "default_values")}),
+        f"  replies: {_flags(replies)}",
+        f"  auto-reply: {'on' if auto['on'] else 'off'}"
+        f"{', also in a thread of ours' if auto['same_thread'] else ', first mail of a thread only'}"
+        f"{', Cc recipients too' if auto['cc'] else ''}; sent through {server}",
+        "  templates: " + "; ".join(f"{kind} {'built-in' if parts == 'built-in' else 'own ' + '+'.join(parts)}"
+                                    for kind, parts in settings["templates"].items()),
+    ]

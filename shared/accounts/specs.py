@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from difflib import get_close_matches
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +30,22 @@ NOTIFIER_FIELDS = frozenset({"auto_reply_cc", "templates", "smtp"})
 KINDS = ("dropfolder", "stdin", "imap", "pop3", "graph", "gmail")
 _REMOTE: dict[str, type[BaseModel]] = {"imap": ImapConfig, "pop3": Pop3Config}
 _API: dict[str, type[BaseModel]] = {"graph": GraphConfig, "gmail": GmailConfig}
+# The keys of each kind's own configuration (beside every account's fields, the secrets and the
+# notifier's settings); any other key is a typo that would be stored and never read.
+_KIND_KEYS: dict[str, frozenset[str]] = {
+    "imap": frozenset(ImapConfig.model_fields), "pop3": frozenset(Pop3Config.model_fields),
+    # "user": the sign-in hint of an OAuth account (shared/oauth/accounts.py).
+    "graph": frozenset(GraphConfig.model_fields) | {"oauth", "user"},
+    "gmail": frozenset(GmailConfig.model_fields) | {"oauth", "user"},
+    "dropfolder": frozenset({"path"}), "stdin": frozenset()}
+# The top-level keys of an accounts file, and those only ``postroom config apply`` takes.
+CATALOG_KEYS = ("item_types", "projects", "users", "customers", "statuses", "steps", "custom_fields")
+
+
+def did_you_mean(word: str, known: Any) -> str:
+    """``"; did you mean 'x'?"`` for the closest of ``known`` to ``word``, or nothing."""
+    close = get_close_matches(word, [str(k) for k in known], n=1)
+    return f"; did you mean {close[0]!r}?" if close else ""
 
 
 class AccountSpec(BaseModel):
@@ -60,6 +77,19 @@ class AccountSpec(BaseModel):
     # provider's own header when none are named (shared/items/authentication.py).
     trusted_authserv_ids: list[str] = []
     require_verified_sender_for_append: bool = False  # only a sender a trusted server passed appends
+
+    @model_validator(mode="before")
+    @classmethod
+    def _known_keys(cls, values: Any) -> Any:
+        """A misspelt key is refused, not stored as configuration nothing reads."""
+        if not isinstance(values, dict) or values.get("kind") not in _KIND_KEYS:
+            return values  # the field validators say what is wrong
+        known = set(cls.model_fields) | SECRET_FIELDS | NOTIFIER_FIELDS | _KIND_KEYS[values["kind"]]
+        for key in values:
+            if key not in known:
+                hint = did_you_mean(str(key), known) or f" (see docs/configuration.md for a {values['kind']} account)"
+                raise ValueError(f"unknown key {key!r} in account {values.get('name')!r}{hint}")
+        return values
 
     @field_validator("kind")
     @classmethod

@@ -17,6 +17,7 @@ from services.api.settings import ApiSettings
 from services.app import users
 from shared.db.engine import transaction
 from shared.service import broker_from
+from tests.support.accountcli import declare_projects
 from tests.support.items import TEST_SECRET, add_account, handle, mail
 
 ADMIN = ("root@ours.example", "admin password 1")
@@ -51,6 +52,7 @@ def api(database_url: str, sessions: sessionmaker[Session], amqp_url: str, names
     with transaction(sessions) as session:
         users.add_user(session, ADMIN[0], name="Root", role="admin", password=ADMIN[1])
         users.add_user(session, AGENT[0], name="Ann Agent", role="agent", password=AGENT[1])
+    declare_projects(sessions)
     add_account(sessions)
     with TestClient(service.app) as client:
         yield Api(service, client, sessions, settings)

@@ -145,3 +145,51 @@ def test_an_edit_naming_a_folder_the_server_lacks_is_refused_and_an_unreachable_
     assert away.status_code == 200 and away.json()["changes"] == ["  host: '127.0.0.1' -> 'imap.ours.example'"]
     assert "could not check 'Support' on imap.ours.example" in away.json()["warnings"][0]
     assert mail_user.password not in away.text
+
+
+def _accounts(api: Api) -> dict[str, Any]:
+    with api.sessions() as session:
+        return {a.name: (a.project, a.reply_status, dict(a.config)) for a in session.scalars(select(Account))}
+
+
+@pytest.mark.parametrize(("body", "message"), [
+    ({"project": "Suport"}, "project 'Suport' is not a declared project: declare it under projects: and run "
+                            "'postroom config apply -f FILE'; did you mean 'Support'?"),
+    ({"item_type": "incidnet"}, "item_type 'incidnet' is not a declared item type"),
+    ({"creator": "nobody@ours.example"}, "creator 'nobody@ours.example' is not a declared user"),
+    ({"reply_status": "opne"}, "reply_status 'opne' is not a declared status"),
+    ({"default_values": {"step": "triag"}}, "default_values.step 'triag' is not a declared workflow step"),
+    ({"quite_on_create": False}, "unknown key 'quite_on_create' in account 'helpdesk'; did you mean 'quiet_on_create'?"),
+])
+def test_an_account_naming_what_the_catalog_lacks_is_refused_and_not_stored(
+        keyed: Api, admin: dict[str, str], body: dict[str, Any], message: str) -> None:
+    before = _accounts(keyed)
+    answer = keyed.client.post("/api/v1/accounts", headers=admin, json=imap() | body)
+    assert answer.status_code == 422, answer.text
+    assert message in answer.json()["message"] and "\n" not in answer.json()["message"]
+    assert PASSWORD not in answer.text
+    assert _accounts(keyed) == before
+
+
+@pytest.mark.parametrize(("changes", "message"), [
+    ({"project": "Nowhere"}, "project 'Nowhere' is not a declared project"),
+    ({"reply_status": "opne"}, "did you mean 'open'?"),
+    ({"quite_on_create": False}, "unknown key 'quite_on_create' in account 'support'; did you mean 'quiet_on_create'?"),
+])
+def test_an_edit_naming_what_the_catalog_lacks_is_refused_and_the_account_kept(
+        keyed: Api, admin: dict[str, str], changes: dict[str, Any], message: str) -> None:
+    before = _accounts(keyed)
+    answer = keyed.client.patch("/api/v1/accounts/support", headers=admin, json={"set": changes})
+    assert answer.status_code == 422, answer.text
+    assert message in answer.json()["message"]
+    assert _accounts(keyed) == before
+
+
+def test_an_accounts_report_tells_what_applies_to_its_mail(keyed: Api, admin: dict[str, str]) -> None:
+    edited = keyed.client.patch("/api/v1/accounts/support", headers=admin,
+                                json={"set": {"reply_status": "waiting", "field_mapping": {"title": "reply"}}})
+    assert edited.status_code == 200, edited.text
+    settings = keyed.client.get("/api/v1/accounts/support", headers=admin).json()["settings"]
+    assert settings["field_mapping"]["title"] == "reply" and settings["field_mapping"]["contact"] == "sender"
+    assert settings["new_items"]["project"] == "Support" and settings["replies"]["reply_status"] == "waiting"
+    assert settings["auto_reply"]["smtp"] == "default" and settings["templates"]["created"] == "built-in"

@@ -130,11 +130,13 @@ class Stack:
 
     def apply_accounts(self, accounts: list[dict[str, object]]) -> None:
         path = self.work / "accounts.yaml"
-        path.write_text(yaml.safe_dump({"accounts": accounts}))
-        done = subprocess.run([sys.executable, "-m", "services.cli", "accounts", "apply", "-f", str(path)],
+        # config apply: the accounts' projects are declared beside them (an undeclared one is refused).
+        projects = [{"name": name} for name in sorted({str(a["project"]) for a in accounts})]
+        path.write_text(yaml.safe_dump({"projects": projects, "accounts": accounts}))
+        done = subprocess.run([sys.executable, "-m", "services.cli", "config", "apply", "-f", str(path)],
                               env=self.env, cwd=ROOT, capture_output=True, timeout=120)
         if done.returncode != 0:
-            raise RuntimeError(f"accounts apply failed: {done.stderr.decode()[-2000:]}")
+            raise RuntimeError(f"config apply failed: {done.stderr.decode()[-2000:]}")
 
     def start(self, *names: str) -> None:
         for name in names or SERVICES:

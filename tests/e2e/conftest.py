@@ -112,11 +112,11 @@ def pipeline_env(tmp_path: Path, amqp_url: str, namespace: str, database_url: st
            "POSTROOM_SETTLE_SECONDS": "0", "POSTROOM_API_PORT": str(free_port()), "POSTROOM_RELAY_INTERVAL": "0.2",
            "POSTROOM_TOKEN_SECRET": TOKEN_SECRET}
     accounts = tmp_path / "accounts.yaml"
-    accounts.write_text(yaml.safe_dump({"accounts": [
+    accounts.write_text(yaml.safe_dump({"projects": [{"name": "Demo"}], "accounts": [
         {"name": "demo", "kind": "dropfolder", "path": str(inbox), "address": "support@example.test",
          "project": "Demo", "item_type": "incident", "auto_reply": True}]}))
     p = Pipeline(env, var, inbox, handler, database_url)
-    applied = p.cli("accounts", "apply", "-f", str(accounts))
+    applied = p.cli("config", "apply", "-f", str(accounts))
     assert applied.returncode == 0, applied.stderr.decode()
     yield p
     p.stop()

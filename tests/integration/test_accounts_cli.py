@@ -43,5 +43,7 @@ def test_show_tells_progress_health_and_reader_without_secrets(mail_user, sessio
     assert "read by: replica-x" in result.output
     assert "INBOX: 3 imported, last UID 3" in result.output and "up to date" in result.output
     assert mail_user.password not in result.output
-    assert "items: item_type='incident'" in result.output and "auto_reply=" in result.output
+    assert "items: incident in project Support, creator none" in result.output
+    assert "field mapping: title <- subject, description <- body" in result.output
+    assert "auto-reply: on, first mail of a thread only; sent through the default SMTP server" in result.output
     assert "sender verification trusts: nothing: no authserv-id is trusted" in result.output

@@ -66,7 +66,7 @@ def test_config_apply_declares_the_catalog_and_accounts_once(run, tmp_path: Path
 def test_config_apply_refuses_an_account_naming_an_unknown_creator_and_applies_nothing(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     path = _write(tmp_path, "bad.yaml", CONFIG.replace("creator: bot@ours.example", "creator: nobody@ours.example"))
     out = run("config", "apply", "-f", path, ok=False)
-    assert "creator 'nobody@ours.example' is not declared under users" in out
+    assert "creator 'nobody@ours.example' is not a declared user: declare it under users:" in out
     assert "+ project Support" in run("config", "apply", "-f", _write(tmp_path, "good.yaml", CONFIG))
 
 

@@ -14,6 +14,7 @@ from sqlalchemy.engine import make_url
 
 from shared.db.models import Account
 from shared.secrets import SecretBox, SecretsUnavailable, new_key
+from tests.support.accountcli import declare_projects_at
 from tests.support.cli import postroom
 
 SECRETS = {"support": {"password": "hunter2-Sup3r-secret"},
@@ -27,6 +28,7 @@ def apply_accounts(database_url: str, key: str, tmp_path: Path) -> dict[str, str
     path = tmp_path / "accounts.yaml"
     path.write_text(yaml.safe_dump({"accounts": specs}))
     env = {"DATABASE_URL": database_url, "POSTROOM_SECRET_KEYS": key}
+    declare_projects_at(database_url, ("IT",))
     result = postroom(env, "accounts", "apply", "-f", str(path))
     assert result.exit_code == 0, result.output
     return env
