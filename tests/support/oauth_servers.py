@@ -69,11 +69,15 @@ def serve_authority(pki: TestPki) -> tuple[ThreadingHTTPServer, FakeAuthority]:
 
 
 def serve_google_token(google: FakeGoogleToken) -> tuple[ThreadingHTTPServer, str]:
-    """``google`` answering at a plain-HTTP token address (google-auth posts to any ``token_uri``)."""
+    """``google`` answering at a plain-HTTP token address (google-auth posts to any ``token_uri``);
+    its consent page is ``/auth`` beside it."""
 
-    def respond(method: str, path: str, body: bytes, headers: Any) -> tuple[int, bytes]:
+    def respond(method: str, path: str, body: bytes, headers: Any) -> tuple[int, bytes, dict[str, str]]:
+        where, _, query = path.partition("?")
+        if method == "GET" and where == "/auth":
+            return 302, b"{}", {"Location": google.authorize(dict(parse_qsl(query)))}
         answer = google(path, method, body)
-        return answer.status, answer.data
+        return answer.status, answer.data, {}
 
     server, base = serve(respond)
     return server, f"{base}/token"
