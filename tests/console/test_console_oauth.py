@@ -47,18 +47,30 @@ def _stored(oauth_cli: OAuthCli, name: str) -> Any:
     return TokenStore(oauth_cli.sessions, oauth_cli.box).load(name)
 
 
+def _another_site(address: str) -> str:
+    """The provider on another site than the console (127.0.0.1), as it is for real: coming back from
+    its consent page, the browser leaves the console's SameSite=Strict session cookie off."""
+    return address.replace("//127.0.0.1:", "//localhost:")
+
+
 def _signed_in(tab: Tab, oauth_cli: OAuthCli, name: str, provider: str) -> str:
+    sent: list[str] = []  # the cookies the redirect back carried
+    tab.page.on("request", lambda r: sent.append(r.all_headers().get("cookie", "")) if "/oauth/callback" in r.url
+                else None)
     tab.sign_in(ADMIN)
     tab.open(f"/accounts/{name}/sign-in")
     assert "not signed in" in tab.page.locator("#token-state").inner_text()
     tab.page.get_by_role("button", name=f"Sign in with {provider}").click()
+    tab.page.get_by_role("link", name="Accept").click()  # the provider's consent page
     tab.page.locator("#signed-in").wait_for()
+    assert [sorted(c.split("=")[0] for c in cookies.split("; ")) for cookies in sent] == [["postroom_oauth"]]
     return str(tab.page.locator("main").inner_text())
 
 
 def test_an_admin_signs_a_microsoft_account_in_from_the_console_and_sees_when_its_token_expires(
         tab: Tab, oauth_cli: OAuthCli) -> None:
     """Authorization code with PKCE: consent at Microsoft, back at the console, tokens stored sealed."""
+    oauth_cli.authority.host, oauth_cli.authority.consent_page = _another_site(oauth_cli.authority.host), True
     oauth_cli.add("m365", "graph", {**oauth_cli.microsoft, "flow": "auth_code"})
     oauth_cli.authority.answer(tokens(access="at-console-1", refresh="rt-console-1", user="m365@contoso.example"))
     shown = _signed_in(tab, oauth_cli, "m365", "Microsoft")
@@ -82,7 +94,8 @@ def test_an_admin_signs_a_microsoft_account_in_from_the_console_and_sees_when_it
 def test_an_admin_signs_a_google_account_in_from_the_console_and_sees_when_its_token_expires(
         tab: Tab, oauth_cli: OAuthCli) -> None:
     """The web-server flow with PKCE: the fake grants the code only to the sign-in's own verifier."""
-    oauth_cli.add("gmail", "gmail", oauth_cli.google_oauth, client_secret="GOCSPX-s3cret")
+    google, oauth_cli.google.consent_page = oauth_cli.google_oauth, True
+    oauth_cli.add("gmail", "gmail", google | {"auth_uri": _another_site(google["auth_uri"])}, client_secret="GOCSPX-s3cret")
     oauth_cli.google.answer(google_tokens(access="ya29.console", refresh="1//rt-console", expires_in=1800))
     shown = _signed_in(tab, oauth_cli, "gmail", "Google")
     record = _stored(oauth_cli, "gmail")

@@ -38,6 +38,7 @@ class FakeGoogleToken:
         self.answers: deque[tuple[int, dict[str, Any]]] = deque()
         self.requests: list[dict[str, list[str]]] = []
         self.consent = True
+        self.consent_page = False  # served: a page with an Accept link instead of the redirect at once
         self.authorize_requests: list[dict[str, str]] = []
         self._codes: dict[str, dict[str, str]] = {}  # code -> the authorization request it answers
         self._issued = False
