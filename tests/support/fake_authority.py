@@ -76,6 +76,7 @@ class FakeAuthority:
         self.token_requests: list[dict[str, Any]] = []
         self.device_scope = ""
         self.consent = True
+        self.consent_page = False  # served: a page with an Accept link instead of the redirect at once
         self.authorize_requests: list[dict[str, str]] = []
         self._codes: dict[str, dict[str, str]] = {}  # code -> the authorization request it answers
 

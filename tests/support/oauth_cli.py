@@ -41,7 +41,8 @@ class OAuthCli:
 
     @property
     def google_oauth(self) -> dict[str, Any]:
-        return {"provider": "google", "client_id": GOOGLE_CLIENT_ID, "token_uri": self.google_token_uri}
+        return {"provider": "google", "client_id": GOOGLE_CLIENT_ID, "token_uri": self.google_token_uri,
+                "auth_uri": self.google_token_uri.rsplit("/", 1)[0] + "/auth"}
 
     def add(self, name: str, kind: str, oauth: dict[str, Any], **extra: Any) -> None:
         apply_account(self.sessions, self.box, name=name, kind=kind, address=f"{name}@contoso.example",

@@ -5,6 +5,7 @@ a throw-away CA, trusted through ``REQUESTS_CA_BUNDLE`` in the command's environ
 
 from __future__ import annotations
 
+import html
 import threading
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -27,9 +28,9 @@ def serve(respond: Respond, pki: TestPki | None = None) -> tuple[ThreadingHTTPSe
             body = self.rfile.read(int(self.headers.get("Content-Length", 0) or 0))
             status, data, *extra = respond(method, self.path, body, self.headers)
             self.send_response(status)
-            for name, value in (extra[0] if extra else {}).items():
+            headers = {"Content-Type": "application/json", **(extra[0] if extra else {})}
+            for name, value in headers.items():
                 self.send_header(name, value)
-            self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(data)))
             self.end_headers()
             self.wfile.write(data)
@@ -51,6 +52,15 @@ def serve(respond: Respond, pki: TestPki | None = None) -> tuple[ThreadingHTTPSe
     return server, f"{scheme}://127.0.0.1:{server.server_address[1]}"
 
 
+def _shown(status: int, data: bytes, headers: dict[str, str], fake: Any) -> tuple[int, bytes, dict[str, str]]:
+    """A consent redirect as a page the person acts on, when the fake is told to show one: the
+    browser then comes back from the provider's own page (another site), as from a real one."""
+    if status != 302 or not getattr(fake, "consent_page", False):
+        return status, data, headers
+    page = f'<!doctype html><title>Consent</title><a href="{html.escape(headers["Location"])}">Accept</a>'
+    return 200, page.encode(), {"Content-Type": "text/html; charset=utf-8"}
+
+
 def serve_authority(pki: TestPki) -> tuple[ThreadingHTTPServer, FakeAuthority]:
     """A ``FakeAuthority`` at ``https://127.0.0.1:PORT`` (its ``host``)."""
     authority = FakeAuthority()
@@ -61,7 +71,7 @@ def serve_authority(pki: TestPki) -> tuple[ThreadingHTTPServer, FakeAuthority]:
             answer = authority.get(url)
         else:
             answer = authority.post(url, data=dict(parse_qsl(body.decode())))
-        return answer.status_code, answer.text.encode(), answer.headers
+        return _shown(answer.status_code, answer.text.encode(), answer.headers, authority)
 
     server, base = serve(respond, pki)
     authority.host = base
@@ -69,11 +79,17 @@ def serve_authority(pki: TestPki) -> tuple[ThreadingHTTPServer, FakeAuthority]:
 
 
 def serve_google_token(google: FakeGoogleToken) -> tuple[ThreadingHTTPServer, str]:
-    """``google`` answering at a plain-HTTP token address (google-auth posts to any ``token_uri``)."""
+    """``google`` answering at a plain-HTTP token address (google-auth posts to any ``token_uri``);
+    its consent page is ``/auth`` beside it."""
 
-    def respond(method: str, path: str, body: bytes, headers: Any) -> tuple[int, bytes]:
+    def respond(method: str, path: str, body: bytes, headers: Any) -> tuple[int, bytes, dict[str, str]]:
+        where, _, query = path.partition("?")
+        if method == "GET" and where == "/auth":
+            return _shown(302, b"{}", {"Location": google.authorize(dict(parse_qsl(query)))}, google)
+        if method != "POST":  # a browser on the consent page asks for its icon too
+            return 404, b"{}", {}
         answer = google(path, method, body)
-        return answer.status, answer.data
+        return answer.status, answer.data, {}
 
     server, base = serve(respond)
     return server, f"{base}/token"
