@@ -8,14 +8,14 @@ from pathlib import Path
 from fastapi import APIRouter
 from fastapi.staticfiles import StaticFiles
 
-from services.console import accountpages, itempages, operationpages, signin
+from services.console import accountpages, heldpages, itempages, operationpages, signin
 
 STATIC_PATH = "/static"
 
 
 def router() -> APIRouter:
     pages = APIRouter(include_in_schema=False)
-    for part in (signin.router, itempages.router, accountpages.router, operationpages.router):
+    for part in (signin.router, itempages.router, accountpages.router, operationpages.router, heldpages.router):
         pages.include_router(part)
     return pages
 
