@@ -13,9 +13,10 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, Response
 
-from services.app import attachments, catalog, items, merging, replies
+from services.app import attachments, catalog, items, mailhtml, merging, replies
 from services.app.errors import AppError, Invalid
 from services.app.itemviews import item_details
+from services.console import security
 from services.console.pages import PageRoute, Signed, see_other
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
@@ -59,10 +60,11 @@ def item_list(visit: Signed, request: Request, status: str = "", project: str = 
 def _item_page(visit: Signed, item_type: str, number: int, status: int = 200, errors: dict[str, AppError] | None = None,
                typed: dict[str, Any] | None = None) -> HTMLResponse:
     with visit.unit() as session:
-        details = item_details(session, items.find(session, item_type, number))
+        found = items.find(session, item_type, number)
+        details, html_mails = item_details(session, found), mailhtml.html_mails(session, found)
         choices = catalog.choices(session)
     return visit.render("item.html", status, item=details, choices=choices, errors=errors or {}, typed=typed or {},
-                        path=_path(item_type, number), unsettled=UNSETTLED)
+                        html_mails=html_mails, path=_path(item_type, number), unsettled=UNSETTLED)
 
 
 @router.get("/items/{item_type}/{number}")
@@ -161,3 +163,13 @@ def download(visit: Signed, item_type: str, number: int, attachment_id: int) -> 
     return Response(found.data, media_type="application/octet-stream", headers={
         "Content-Disposition": attachments.disposition(found.filename), "X-Content-Type-Options": "nosniff",
         "Content-Security-Policy": "default-src 'none'; sandbox"})
+
+
+@router.get("/items/{item_type}/{number}/mails/{mail_id}/html")
+def mail_html(visit: Signed, item_type: str, number: int, mail_id: int, remote: bool = False) -> Response:
+    """A mail's sanitized HTML, for the item page's sandboxed frame: its inline images from the item's
+    attachments, its remote images only with ``remote``."""
+    with visit.unit() as session:
+        shown = mailhtml.mail_html(session, visit.ctx.store, items.find(session, item_type, number), mail_id,
+                                   remote=remote)
+    return HTMLResponse(shown.document, headers=security.mail_frame_headers(shown.shown_remote))

@@ -21,12 +21,26 @@ CSRF_FIELD = "csrf"
 CSRF_HEADER = "X-CSRF-Token"
 
 # Scripts, styles and images from our own origin only, never inline: the one script is our copy of
-# htmx, which is configured (base.html) to run no eval and inject no style.
+# htmx, which is configured (base.html) to run no eval and inject no style. Frames from our origin:
+# a mail's HTML, which is served under the policy below (and htmx keeps the first page's policy for
+# every page it swaps in, so the item page cannot have a policy of its own).
 CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; "
-       "form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+       "frame-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+# A mail's HTML: no script, style, form, font or connection at all; images only written into the
+# document (its inline images, as data: URLs) and, when the person asked, from anywhere on the web;
+# framed by our own pages only; sandboxed even when opened on its own (a unique origin, no script,
+# no forms), its links opening a new tab outside the sandbox.
+_MAIL_CSP = ("default-src 'none'; img-src data:{remote}; form-action 'none'; base-uri 'none'; "
+             "frame-ancestors 'self'; sandbox allow-popups allow-popups-to-escape-sandbox")
 PAGE_HEADERS = {"Content-Security-Policy": CSP, "X-Content-Type-Options": "nosniff", "X-Frame-Options": "DENY",
                 "Referrer-Policy": "no-referrer", "Cache-Control": "no-store",
                 "Cross-Origin-Opener-Policy": "same-origin"}
+
+
+def mail_frame_headers(remote: bool) -> dict[str, str]:
+    """The headers of a mail's HTML, shown in a frame of the item page."""
+    return {"Content-Security-Policy": _MAIL_CSP.format(remote=" http: https:" if remote else ""),
+            "X-Frame-Options": "SAMEORIGIN"}
 
 
 def _key(settings: ApiSettings) -> bytes:

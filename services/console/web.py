@@ -8,7 +8,7 @@ from pathlib import Path
 from fastapi import APIRouter
 from fastapi.staticfiles import StaticFiles
 
-from services.console import accountpages, itempages, oauthpages, operationpages, signin, templatepages
+from services.console import accountpages, heldpages, itempages, oauthpages, operationpages, signin, templatepages
 
 STATIC_PATH = "/static"
 
@@ -16,7 +16,7 @@ STATIC_PATH = "/static"
 def router() -> APIRouter:
     pages = APIRouter(include_in_schema=False)
     for part in (signin.router, itempages.router, accountpages.router, oauthpages.router, templatepages.router,
-                 operationpages.router):
+                 operationpages.router, heldpages.router):
         pages.include_router(part)
     return pages
 

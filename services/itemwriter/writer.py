@@ -160,7 +160,7 @@ def _record_mail(session: Session, item: Item, account: Account, mail: MailParse
         "source_id": mail.source_id, "dedupe_key": dedupe_key(mail), "message_id": mail.message_id,
         "subject": mail.subject, "from_address": mail.from_.address if mail.from_ else "",
         "from_name": mail.from_.name if mail.from_ else "", "text": mail.text, "reply_text": mail.reply_text,
-        "raw_key": mail.raw.key,
+        "html": mail.html, "raw_key": mail.raw.key,
         "classification": mail.classification.kind, "matched_by": matched_by[:200], "mail_date": mail.date,
         "decision": decision, "outputs": recorded_form(outputs)}).scalar_one()
     if account.save_attachments and mail.attachments:

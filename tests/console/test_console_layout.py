@@ -11,7 +11,9 @@ from typing import Any
 
 import pytest
 
+from shared.db.models import HeldMail
 from tests.console.conftest import ADMIN, Tab
+from tests.support.items import add
 
 WIDTHS = {"desk": (1280, 860), "phone": (390, 844)}
 
@@ -44,8 +46,14 @@ def _pages(tab: Tab) -> dict[str, str]:
                                   text="It shows error E-42 and the tray light blinks.\n\nAlice")
     console.customer_mail(sender="bob@customer.example", subject="VPN drops every ten minutes")
     console.customer_mail(sender="carol@customer.example", subject="Invoice 2026-118 shows the wrong address")
+    held = HeldMail(account="support", source="stdin", source_id="stdin:held-1", raw_key="sha256:" + "b" * 64,
+                    raw_size=120, raw_sha256="b" * 64, from_address="dave@customer.example",
+                    subject="Order 5512 has not arrived", rule="inactive-account",
+                    reason="account support is inactive: its mail is held until it is activated")
+    add(console.sessions, held)
     return {"items": "/items", "item": f"/items/incident/{first}", "accounts": "/accounts",
             "queues": "/operations/queues", "dead-letters": "/operations/dead-letters",
+            "held": "/operations/held", "held-mail": f"/operations/held/{held.id}",
             "breakers": "/operations/breakers", "contacts": "/operations/contacts", "people": "/operations/people"}
 
 

@@ -103,6 +103,9 @@ class ItemMail(Base):
     from_name: Mapped[str] = mapped_column(String(320), default="")
     text: Mapped[str] = mapped_column(Text, default="")
     reply_text: Mapped[str | None] = mapped_column(Text, nullable=True)  # the new text alone; None: not known
+    # The parser's sanitized HTML (nothing runs, nothing remote is fetched); None: no HTML part, or
+    # written before it was kept.
+    html: Mapped[str | None] = mapped_column(Text, nullable=True)
     raw_key: Mapped[str | None] = mapped_column(String(100))
     classification: Mapped[str] = mapped_column(String(20), default="human")
     matched_by: Mapped[str] = mapped_column(String(200), default="")

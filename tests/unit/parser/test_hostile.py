@@ -167,7 +167,10 @@ def test_html_is_sanitized_of_scripts_handlers_and_remote_content() -> None:
             '<div style="background:url(https://x)">s</div><a href="https://ok.example/">ok</a>')
     mail = parse(HEAD + "Subject: s\r\nContent-Type: text/html; charset=utf-8\r\n\r\n" + html)
     assert mail.html is not None
-    for bad in ("script", "onclick", "javascript:", "tracker.example", "iframe", "url(", "<form", "<input", "style="):
+    for bad in ("script", "onclick", "javascript:", ' src="https://tracker.example', "iframe", "url(", "<form",
+                "<input", "style="):
         assert bad not in mail.html
     assert 'src="cid:logo@x"' in mail.html and 'href="https://ok.example/"' in mail.html
+    # The remote image's address is set aside, where no browser fetches it, for "Show remote images".
+    assert '<img data-remote-src="https://tracker.example/pixel.gif">' in mail.html
     assert mail.text.startswith("Hi")
