@@ -61,6 +61,8 @@ class ImapSync:
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="imap-prefetch") as prefetch:
             while not stop.is_set() and (uids := self.folder.uids_after(cursor.last_uid)):
                 backlog = len(uids)
+                cursor = cursor.begun(backlog)
+                self.cursors.save(self.config.folder, cursor)  # "to go" shows before the first batch is in
                 batches = self._batches(uids)
                 ready = self._next(cursor, batches)
                 while ready is not None and not stop.is_set():
@@ -155,11 +157,14 @@ class ImapSync:
         return cursor, len(published)
 
     def _release(self, cursor: Cursor) -> Cursor:
-        """Mark, move or delete the published UIDs above ``released_uid``, never a failed one."""
+        """Mark, move or delete the published UIDs above ``released_uid``, never a failed one, and never
+        one imported as archive: that mail stays on the server as it was until the operator decides."""
         if cursor.released_uid >= cursor.last_uid:
             return cursor
         held = [int(s.rsplit(":", 1)[1]) for s in self.failed.under(f"{self._prefix}{cursor.uidvalidity}:")]
-        self._act(sequence_set(cursor.released_uid + 1, cursor.last_uid, held))
+        low = max(cursor.released_uid, cursor.archive_until) + 1
+        if low <= cursor.last_uid:
+            self._act(sequence_set(low, cursor.last_uid, held))
         cursor = replace(cursor, released_uid=cursor.last_uid)
         self.cursors.save(self.config.folder, cursor)
         return cursor
@@ -187,6 +192,7 @@ class ImapSync:
             self.ingest([(source_id, raws[uid], uid <= cursor.archive_until)])
             self.cursors.save(self.config.folder, cursor, [hashlib.sha256(raws[uid]).hexdigest()])
             self.failed.resolve(source_id)
-            self._act(str(uid))
+            if uid > cursor.archive_until:
+                self._act(str(uid))
             published += 1
         return published

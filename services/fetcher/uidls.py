@@ -11,7 +11,10 @@ from shared.mailboxes.failures import LeaseLost
 from services.fetcher.leases import LeaseRepo
 from shared.db.models import Pop3Uidl
 
-DONE, ARCHIVE = "done", "archive"
+# done: published (deleted from the server when the account deletes); archive: there before the
+# first import, to be imported as archive; kept: imported as archive, and left on the server.
+DONE, ARCHIVE, KEPT = "done", "archive", "kept"
+HANDLED = (DONE, KEPT)
 
 
 class UidlRepo:
