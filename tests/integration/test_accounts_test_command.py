@@ -83,7 +83,7 @@ def test_no_accounts_command_prints_or_logs_a_password(cli, mail_user, sessions,
     cli("add", "--kind", "imap", "--name", "bad", "--address", "b@example.com", "--project", "Support", *host,
         "--user", mail_user.name, "--set", "timeout=soon", "--password-stdin", input=old + "\n")
     cli("add", input="\n".join(["3", "wizard", "w@example.com", "Support", "127.0.0.1", "none", "1",
-                                mail_user.name, "", "", "", old, ""]) + "\n")
+                                mail_user.name, "", "", "", "", old, ""]) + "\n")
     for args in (["list"], ["list", "--json"], ["show", "support"], ["show", "support", "--json"],
                  ["folders", "support"], ["test", "support"], ["test", "wizard"], ["copy", "support", "copy"],
                  ["edit", "copy", "--set", "tls=sometimes"], ["activate", "copy"], ["deactivate", "support"],
