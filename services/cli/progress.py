@@ -4,6 +4,7 @@ characters)."""
 
 from __future__ import annotations
 
+import sys
 import time
 from collections.abc import Callable
 from typing import Any
@@ -17,7 +18,7 @@ Reading = Callable[[], dict[str, Any] | None]  # the progress fields (shared/acc
 
 def follow(read: Reading, interval: float, sleep: Callable[[float], None] = time.sleep) -> None:
     """Read the progress every ``interval`` seconds until nothing is left to go."""
-    tty = click.get_text_stream("stdout").isatty()
+    tty = sys.stdout.isatty()
     last = None
     while True:
         facts = read()

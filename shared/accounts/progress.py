@@ -70,7 +70,9 @@ def of_cursor(cursor: MailboxCursor) -> Progress:
 def combined(parts: Iterable[Progress]) -> Progress:
     """An account's folders together: their runs side by side, so their rates add up."""
     runs = list(parts)
-    rates = [p.per_second for p in runs if p.importing and p.per_second]
+    # The folders still importing set the pace; once none is, the finished runs' own rates.
+    importing = any(p.importing for p in runs)
+    rates = [p.per_second for p in runs if p.per_second and (p.importing or not importing)]
     starts = [p.started_at for p in runs if p.started_at]
     updates = [p.updated_at for p in runs if p.updated_at]
     return Progress(sum(p.done for p in runs), sum(p.to_go for p in runs), sum(rates) if rates else None,
@@ -114,7 +116,7 @@ def progress_text(facts: dict[str, Any]) -> str:
 def bar(facts: dict[str, Any], width: int = 30) -> str:
     """``[#########.....................]  30.0%  1200/4000  40/min  1h10m left``, for a terminal."""
     total = facts["done"] + facts["to_go"]
-    filled = round(width * facts["done"] / total) if total else width
+    filled = width * facts["done"] // total if total else width  # full only when all is done
     percent = facts["percent"] if facts["percent"] is not None else 100.0
     return (f"[{'#' * filled}{'.' * (width - filled)}] {percent:5.1f}%  {facts['done']}/{total}  {_rate(facts)}  "
             f"{duration(facts['seconds_left'])} left")

@@ -21,6 +21,7 @@ from services.notifier.senders import SenderPool
 from services.notifier.settings import NotifierSettings
 from services.notifier.waits import Waits
 from shared.contracts import Envelope, decode
+from shared.accounts.progress import account_progress
 from shared.clock import as_utc
 from shared.db.models import AccountHealth, Item, OutboundMail
 from shared.secrets import SecretBox
@@ -90,7 +91,15 @@ def _pop3_uidls(user: MailUser) -> list[str]:
         conn.quit()
 
 
+def _run_of(sessions: Any) -> tuple[int, int]:
+    """(done, to go) of the account's current import run, from the fetcher's checkpoints."""
+    with sessions() as session:
+        progress = account_progress(session)["support"]
+    return progress.done, progress.to_go
+
+
 def _check_old_mail_archived(sessions: Any, smtp: RecordingHandler) -> None:
+    wait_for(lambda: _run_of(sessions) == (OLD, 0), what="the first import's run checkpointed")
     items = _items(sessions)
     assert len(items) == OLD
     assert {i.status for i in items} == {"closed"} and {i.step for i in items} == {"done"}
@@ -104,6 +113,7 @@ def _check_new_mail_answered(sessions: Any, smtp: RecordingHandler) -> None:
     assert smtp.received[0].rcpt_tos == [f"someone{OLD + 1}@example.org"]
     assert f"[#{new.number}]" in str(smtp.received[0].message["Subject"])
     assert [m.status for m in _auto_replies(sessions)] == ["sent"]
+    wait_for(lambda: _run_of(sessions) == (1, 0), what="a new run for the new mail")
 
 
 def test_imap_first_sync_archives_the_mail_already_there_and_answers_only_new_mail(
