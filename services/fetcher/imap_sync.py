@@ -159,6 +159,7 @@ class ImapSync:
     def _release(self, cursor: Cursor) -> Cursor:
         """Mark, move or delete the published UIDs above ``released_uid``, never a failed one, and never
         one imported as archive: that mail stays on the server as it was until the operator decides."""
+        cursor = self._release_archive(cursor)
         if cursor.released_uid >= cursor.last_uid:
             return cursor
         held = [int(s.rsplit(":", 1)[1]) for s in self.failed.under(f"{self._prefix}{cursor.uidvalidity}:")]
@@ -166,6 +167,20 @@ class ImapSync:
         if low <= cursor.last_uid:
             self._act(sequence_set(low, cursor.last_uid, held))
         cursor = replace(cursor, released_uid=cursor.last_uid)
+        self.cursors.save(self.config.folder, cursor)
+        return cursor
+
+    def _release_archive(self, cursor: Cursor) -> Cursor:
+        """``archived_mail: release`` once the archive import is done: the after-fetch action for the
+        archived UIDs (never a failed one), and the archive bound cleared, so it happens once."""
+        done = cursor.archive_until and cursor.last_uid >= cursor.archive_until
+        if not done or self.config.archived_mail != "release":
+            return cursor
+        held = [int(s.rsplit(":", 1)[1]) for s in self.failed.under(f"{self._prefix}{cursor.uidvalidity}:")]
+        self._act(sequence_set(1, min(cursor.archive_until, cursor.released_uid), held))
+        log.info("archived mail released", account=self.account, folder=self.config.folder,
+                 up_to_uid=cursor.archive_until, action=self.config.after_fetch)
+        cursor = replace(cursor, archive_until=0)
         self.cursors.save(self.config.folder, cursor)
         return cursor
 

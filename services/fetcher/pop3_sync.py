@@ -1,6 +1,7 @@
 """Reading a POP3 maildrop: each mail whose UIDL is not yet done is retrieved, stored and published;
 its UIDL is recorded; only then is it deleted (when the account deletes). A mail imported as
-archive (there before the first import) is never deleted: its UIDL is recorded as kept. Mails that
+archive (there before the first import) is not deleted: its UIDL is recorded as kept, until the
+operator releases archived mail (``archived_mail: release``). Mails that
 failed before come last, so a bad mail never holds back the ones behind it."""
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from shared.mailboxes.failures import FetchError
 from services.fetcher.imap_sync import Ingest
 from shared.mailboxes.mailconfig import Pop3Config
 from shared.mailboxes.pop3 import Pop3Mailbox
-from services.fetcher.uidls import ARCHIVE, DONE, HANDLED, KEPT, UidlRepo
+from services.fetcher.uidls import ARCHIVE, DONE, HANDLED, KEPT, SKIPPED, UidlRepo
 from shared.logging import get_logger
 
 log = get_logger("postroom.fetcher.pop3")
@@ -58,9 +59,11 @@ class Pop3Sync:
             log.info("batch published", account=self.account, published=len(done), backlog=cursor.backlog,
                      imported=cursor.imported)
         if self.config.after_fetch == "delete":
-            # Ours and published: also those a cut session (no QUIT) failed to delete before.
+            # Ours and published: also those a cut session (no QUIT) failed to delete before; the
+            # archived ones only once the operator releases them (archived_mail: release).
+            deletable = (DONE, KEPT) if self.config.archived_mail == "release" else (DONE,)
             for number, uidl in listing:
-                if states.get(uidl) == DONE:
+                if states.get(uidl) in deletable:
                     mailbox.dele(number)
         present = {u for _, u in listing}
         self.uidls.forget(u for u in states if u not in present)
@@ -69,7 +72,7 @@ class Pop3Sync:
     def _first_sync(self, listing: list[tuple[int, str]], states: dict[str, str]) -> Cursor:
         mode = self.config.existing_mail
         if mode != "import" and not states:
-            state = ARCHIVE if mode == "archive" else KEPT  # skipped mail is not ours to delete either
+            state = ARCHIVE if mode == "archive" else SKIPPED
             self.uidls.set_state([u for _, u in listing], state)
             states.update({u: state for _, u in listing})
         log.info("first sync of the maildrop", account=self.account, existing_mail=mode, existing=len(listing))

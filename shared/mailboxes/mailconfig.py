@@ -31,6 +31,9 @@ class RemoteConfig(BaseModel):
     # is; import treats it as new mail (open items, auto-replies, the after-fetch action); skip
     # imports only what arrives afterwards.
     existing_mail: ExistingMail = "archive"
+    # Mail imported as archive: keep it on the server as it was, or (the operator's choice, once the
+    # archive import is done) release it: apply ``after_fetch`` to it as to the mail read since.
+    archived_mail: Literal["keep", "release"] = "keep"
     batch_size: int = Field(100, ge=1, le=5000)
     batch_bytes: int = Field(8 * 1024 * 1024, ge=64 * 1024)  # a bigger single mail forms a batch alone
     # password: LOGIN/USER+PASS with the sealed password; xoauth2: SASL XOAUTH2 with an access token

@@ -5,6 +5,7 @@ that arrives afterwards is a new, open item with its auto-reply."""
 
 from __future__ import annotations
 
+import json
 import poplib
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -23,7 +24,7 @@ from services.notifier.waits import Waits
 from shared.contracts import Envelope, decode
 from shared.accounts.progress import account_progress
 from shared.clock import as_utc
-from shared.db.models import AccountHealth, Item, OutboundMail
+from shared.db.models import AccountHealth, Item, ItemMail, OutboundMail
 from shared.secrets import SecretBox
 from shared.store import store_from
 from shared.templates import MailTemplates
@@ -163,8 +164,60 @@ def test_pop3_first_sync_archives_the_mail_already_there_and_keeps_it_on_the_ser
     assert _pop3_uidls(mail_user) == old and len(downstream.broker.published) == OLD + 1
 
 
-def _polled_since(sessions: Any, moment: datetime) -> bool:
+def _polled_since(sessions: Any, moment: datetime, account: str = "support") -> bool:
     with sessions() as session:
-        health = session.get(AccountHealth, "support")
+        health = session.get(AccountHealth, account)
         last = as_utc(health.last_success_at) if health else None
         return last is not None and last > moment
+
+
+def _mails_on_item(sessions: Any) -> int:
+    with sessions() as session:
+        return len(session.scalars(select(ItemMail.id)).all())
+
+
+def test_imap_archived_mail_is_released_once_the_operator_says_so(
+        mail_user: MailUser, sessions: Any, secret_box: SecretBox, downstream: Downstream,
+        start_fetcher: Callable[[], Any]) -> None:
+    """archived_mail: release, set after the archive import: the after-fetch action reaches the
+    archived mail too, once, and nothing is imported again."""
+    for n in range(1, 4):
+        mail_user.append(sample_mail(n))
+    spec = imap_account(mail_user, existing_mail=None, after_fetch="delete", poll_interval=0.2)
+    apply_account(sessions, secret_box, **spec)
+    with start_fetcher():
+        downstream.run(3)
+        wait_for(lambda: _run_of(sessions) == (3, 0), what="the archive import checkpointed")
+        assert len(mail_user.flags()) == 3
+        apply_account(sessions, secret_box, **spec, archived_mail="release")  # the worker restarts with it
+        wait_for(lambda: mail_user.flags() == {}, what="the archived mail deleted")
+    assert len(downstream.broker.published) == 3 and _mails_on_item(sessions) == 3
+
+
+def test_pop3_archived_mail_is_released_once_the_operator_says_so_and_skipped_mail_never(
+        mail_user: MailUser, dovecot: Any, sessions: Any, secret_box: SecretBox, downstream: Downstream,
+        start_fetcher: Callable[[], Any]) -> None:
+    """POP3: the kept mail is deleted once archived_mail is release; mail there at the first sync of
+    an account that skips it is never imported, so never deleted, released or not."""
+    for n in range(1, 4):
+        mail_user.append(sample_mail(n))
+    skipper = dovecot.add_user()
+    skipper.append(sample_mail(9))
+    spec = pop3_account(mail_user, existing_mail=None, poll_interval=0.2)
+    skipping = pop3_account(skipper, name="skipper", existing_mail="skip", poll_interval=0.2)
+    apply_account(sessions, secret_box, **spec)
+    apply_account(sessions, secret_box, **skipping)
+    with start_fetcher():
+        downstream.run(3)
+        wait_for(lambda: _run_of(sessions) == (3, 0), what="the archive import checkpointed")
+        assert len(_pop3_uidls(mail_user)) == 3
+        apply_account(sessions, secret_box, **spec, archived_mail="release")
+        apply_account(sessions, secret_box, **skipping, archived_mail="release")
+        wait_for(lambda: _pop3_uidls(mail_user) == [], what="the archived mail deleted")
+        # Both changes were picked up by then: a new mail of the skipping account is imported and
+        # deleted, in a poll that deletes what is deletable, and the skipped one stays.
+        skipped = _pop3_uidls(skipper)
+        skipper.append(sample_mail(10))
+        wait_for(lambda: len(downstream.broker.published) == 4, what="the skipping account's new mail")
+        wait_for(lambda: _pop3_uidls(skipper) == skipped, what="the new mail deleted")
+    assert json.loads(downstream.broker.published[3].body)["payload"]["account"] == "skipper"
