@@ -95,7 +95,11 @@ class ImapSync:
             archive = top if cursor.last_uid < cursor.archive_until else 0
             log.warning("UIDVALIDITY changed: resyncing the folder", account=self.account,
                         folder=self.config.folder, old=cursor.uidvalidity, new=uidvalidity, up_to_uid=top)
-            cursor = Cursor(uidvalidity, resync_until=top, archive_until=archive, imported=cursor.imported)
+            # Archived mail kept on the server has new UIDs too: release nothing up to the new top (what
+            # is new among it is imported all the same, and left where it is).
+            kept = top if cursor.archive_until and self.config.archived_mail == "keep" else 0
+            cursor = Cursor(uidvalidity, released_uid=kept, resync_until=top, archive_until=archive,
+                            imported=cursor.imported)
             self.failed.forget_except(self._prefix, keep=f"{self._prefix}{uidvalidity}:")
         else:
             return cursor
