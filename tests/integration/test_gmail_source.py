@@ -145,6 +145,7 @@ def fake() -> Iterator[tuple[FakeGmail, str]]:
 def at_fake(fake: tuple[FakeGmail, str], cursors: ApiCursors, **config: Any) -> GmailMailSource:
     """A source against the HTTP fake that really waits (the service's ``stop.wait``)."""
     gmail, base = fake
+    config.setdefault("existing_mail", "import")  # the mail listed first is meant as new mail here
     return GmailMailSource(gmail_service(lambda force: "ya29.one", base_url=base),
                            GmailConfig(base_url=base, **config), cursors, sleep=threading.Event().wait)
 
