@@ -8,6 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from services.app.accounts import wake
@@ -16,8 +17,9 @@ from services.app.errors import AppError, Conflict, Invalid, NotFound
 from shared.accounts.edit import find_account
 from shared.mailboxes.failures import classify
 from shared.accounts.specs import AccountSpec
+from shared.db.models import ApiCursor, MailboxCursor
 from shared.mailboxes.folders import folder_names, gmail_labels, graph_folders, imap_folders, named_folders
-from shared.mailboxes.mailconfig import ImapConfig, password_from
+from shared.mailboxes.mailconfig import ImapConfig, RemoteConfig, password_from
 from shared.mailboxes.probe import probe
 from shared.mailboxes.probe_oauth import AccountToken, ProbeFailed, sign_in
 from shared.oauth.accounts import AccountAuthenticators
@@ -60,7 +62,20 @@ def probe_account(sessions: sessionmaker[Session], actor: Actor, name: str, box:
                                   else "maildrop" if kind == "pop3" else "folder")
     return {"name": name, "kind": kind, "ok": result.ok, "summary": mask_secrets(f"{name}: {result.summary}", secrets),
             "stage": result.stage, "folders": result.folders, "messages": result.messages,
-            "counted_in": where if result.messages is not None else None}
+            "counted_in": where if result.messages is not None else None,
+            "first_sync": _first_sync(sessions, name, kind, config)}
+
+
+def _first_sync(sessions: sessionmaker[Session], name: str, kind: str, config: dict[str, Any]) -> str | None:
+    """``existing_mail`` while the account has not been read yet (None after its first sync, and for
+    kinds without one)."""
+    if kind not in ("imap", "pop3", "graph", "gmail"):
+        return None
+    with sessions() as session:
+        read = session.scalar(select(MailboxCursor.folder).where(MailboxCursor.account == name).limit(1)) or \
+            session.scalar(select(ApiCursor.folder).where(ApiCursor.account == name).limit(1))
+    return None if read is not None else str(config.get("existing_mail",
+                                                        RemoteConfig.model_fields["existing_mail"].default))
 
 
 FOLDER_KINDS = ("imap", "graph", "gmail")

@@ -13,6 +13,7 @@ from services.app.actors import Actor
 from services.app.errors import Conflict, NotFound
 from shared.accounts.edit import find_account
 from shared.accounts.overview import account_rows
+from shared.accounts.progress import Progress, account_progress
 from shared.accounts.readers import Reader, second_readers
 from shared.accounts.report import account_report
 from shared.db.models import Account, AccountHealth, OAuthToken, utcnow
@@ -28,8 +29,10 @@ ITEM_SETTINGS = ("item_type", "project", "creator", "auto_reply", "field_mapping
                  "require_verified_sender_for_append", "auto_reply_same_thread")
 
 
-def _view(account: Account, health: AccountHealth | None) -> dict[str, Any]:
+def _view(account: Account, health: AccountHealth | None, progress: Progress | None) -> dict[str, Any]:
     return {"name": account.name, "kind": account.kind, "address": account.address, "active": account.active,
+            # the current import: done, to go, rate, time left (None before the first checkpoint)
+            "progress": progress.as_dict() if progress else None,
             "item_type": account.item_type, "project": account.project, "auto_reply": account.auto_reply,
             "has_secrets": account.sealed_secrets is not None,
             "health": None if health is None else {
@@ -38,10 +41,17 @@ def _view(account: Account, health: AccountHealth | None) -> dict[str, Any]:
                 if k != "account" and "secret" not in k}}
 
 
+def _one(session: Session, account: Account) -> dict[str, Any]:
+    return _view(account, session.get(AccountHealth, account.name),
+                 account_progress(session, [account.name]).get(account.name))
+
+
 def list_accounts(session: Session, actor: Actor) -> list[dict[str, Any]]:
     actor.require_admin("the accounts")
     health = {h.account: h for h in session.scalars(select(AccountHealth))}
-    return [_view(a, health.get(a.name)) for a in session.scalars(select(Account).order_by(Account.name))]
+    progress = account_progress(session)
+    return [_view(a, health.get(a.name), progress.get(a.name))
+            for a in session.scalars(select(Account).order_by(Account.name))]
 
 
 def view(session: Session, actor: Actor, name: str) -> dict[str, Any]:
@@ -49,7 +59,7 @@ def view(session: Session, actor: Actor, name: str) -> dict[str, Any]:
     account = find_account(session, name)
     if account is None:
         raise NotFound(f"unknown account {name!r}")
-    return _view(account, session.get(AccountHealth, name))
+    return _one(session, account)
 
 
 def overview(session: Session, actor: Actor) -> list[dict[str, Any]]:
@@ -112,7 +122,7 @@ def set_active(session: Session, actor: Actor, name: str, active: bool) -> dict[
     if account is None:
         raise NotFound(f"unknown account {name!r}")
     if account.active == active:
-        return _view(account, session.get(AccountHealth, name)) | {"changed": False}
+        return _one(session, account) | {"changed": False}
     if active and account.config.get("oauth") and not signed_in(session, name):
         raise Conflict(f"{name} is not signed in yet: connect it first (postroom accounts connect "
                        f"{name}), then activate it")
@@ -121,7 +131,7 @@ def set_active(session: Session, actor: Actor, name: str, active: bool) -> dict[
     account.active = active
     if active:
         wake(session, name)
-    return _view(account, session.get(AccountHealth, name)) | {"changed": True}
+    return _one(session, account) | {"changed": True}
 
 
 def wake(session: Session, name: str) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -67,8 +68,11 @@ def folders_command(ctx: CliContext, name: str) -> None:
 @accounts.command("show")
 @click.argument("name")
 @click.option("--json", "as_json", is_flag=True)
+@click.option("--watch", is_flag=True, help="Follow the import until nothing is left to go: a progress bar on a "
+                                            "terminal, else a line whenever it moves.")
+@click.option("--interval", default=2.0, show_default=True, help="Seconds between readings with --watch.")
 @click.pass_obj
-def show_command(ctx: CliContext, name: str, as_json: bool) -> None:
+def show_command(ctx: CliContext, name: str, as_json: bool, watch: bool, interval: float) -> None:
     """Account NAME: who reads it, its health, import progress, mails that could not be fetched, and
     what becomes of its mail (item settings, replies, auto-reply, templates)."""
     import json
@@ -77,6 +81,15 @@ def show_command(ctx: CliContext, name: str, as_json: bool) -> None:
     from services.app.actors import OPERATOR
     from shared.accounts.report import render_settings, render_text
 
+    if watch:
+        from services.cli.progress import follow
+
+        def read() -> dict[str, Any] | None:
+            with refused(), ctx.sessions() as session:
+                return account_report(session, OPERATOR, name)["progress"]
+
+        follow(read, interval)
+        return
     with refused(), ctx.sessions() as session:
         report = account_report(session, OPERATOR, name)
     if as_json:

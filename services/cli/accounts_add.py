@@ -76,8 +76,8 @@ def _scripted(given: dict[str, Any], kind: str) -> tuple[Provider, dict[str, Any
     for field in fields_of(provider, oauth):
         if given.get(field.option) is not None:
             answers[field.key] = _value(field, given[field.option])
-        elif field.key == "port":
-            continue  # the protocol's default for the TLS mode, resolved when read
+        elif field.key in ("port", "existing_mail"):
+            continue  # the protocol's default for the TLS mode, resolved when read; the first-sync default
         elif field.default is not None:
             answers[field.key] = _value(field, field.default(answers))
         else:
@@ -106,6 +106,9 @@ def _missing_secret(kind: str, needed: str, answers: dict[str, Any]) -> click.Us
 @click.option("--folder")
 @click.option("--path", help="A drop folder's folder.")
 @click.option("--after-fetch", type=click.Choice(["delete", "move", "mark_read", "trash", "leave"]))
+@click.option("--existing-mail", type=click.Choice(["archive", "import", "skip"]),
+              help="Mail already in the mailbox at the first sync: archive (the default: closed items, no "
+                   "auto-replies, left on the server), import (new items with auto-replies), skip.")
 @click.option("--item-type")
 @click.option("--client-id", help="OAuth: the application (client) id.")
 @click.option("--tenant", help="Microsoft: the tenant (directory id or domain); default: the address's domain.")

@@ -11,6 +11,12 @@ from services.cli.accounts_edit import copy_command, edit_command
 from services.cli.context import CliContext
 
 
+# What the first sync does with the mail in the mailbox, by existing_mail (docs/mailboxes.md#the-first-sync).
+FIRST_SYNC = {"archive": "stored as closed items; nobody is answered; it is left on the server as it is",
+              "import": "imported as new mail: open items, auto-replies, then the after-fetch action",
+              "skip": "left alone: only mail that arrives later is imported"}
+
+
 @click.command("list")
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_obj
@@ -101,6 +107,9 @@ def test_command(ctx: CliContext, name: str) -> None:
         click.echo(f"  {'labels' if result['kind'] == 'gmail' else 'folders'}: {', '.join(result['folders'])}")
     if result["messages"] is not None:
         click.echo(f"  {result['counted_in']}: {result['messages']} message(s)")
+    if result["first_sync"] is not None:
+        click.echo(f"  first sync (existing_mail: {result['first_sync']}): the mail there now is "
+                   f"{FIRST_SYNC[result['first_sync']]}")
 
 
 MANAGE_COMMANDS = (list_command, add_command, edit_command, copy_command, delete_command, activate_command,

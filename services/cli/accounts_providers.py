@@ -46,6 +46,11 @@ def _domain(answers: dict[str, Any]) -> str:
 _TLS = Field("tls", "TLS (implicit: from the first byte; starttls; none: trusted network only)",
              lambda a: "implicit", ("implicit", "starttls", "none"))
 _USER = Field("user", "User name", lambda a: a.get("address"))
+# The first sync: what becomes of the mail already in the mailbox (existing_mail, shared/mailboxes/mailconfig.py).
+_EXISTING = Field("existing_mail", "Mail already in the mailbox (archive: stored as closed items, nobody is "
+                                   "answered, left on the server as it is; import: new items with auto-replies, "
+                                   "then the after-import action; skip: only mail that arrives from now on)",
+                  lambda a: "archive", ("archive", "import", "skip"))
 # The sign-in fields of each OAuth provider: the account's ``oauth:`` block (shared/oauth/config.py).
 SIGN_IN = {
     "microsoft": (
@@ -64,21 +69,25 @@ PROVIDERS = (
         Field("folder", "Folder to read (a well-known name such as inbox, or a folder id)", lambda a: "inbox"),
         # Delete after read: the mailbox does not grow, and a mail is deleted only once it is stored.
         Field("after_fetch", "After a mail is imported", lambda a: "delete", ("delete", "mark_read", "leave")),
+        _EXISTING,
     ), oauth="microsoft"),
     Provider("gmail", "Google (Gmail API, OAuth sign-in)", (
         *SIGN_IN["google"],
         Field("labels", "Labels to read (label ids, comma-separated; ALL for All Mail)", lambda a: "INBOX",
               many=True),
         Field("after_fetch", "After a mail is imported", lambda a: "trash", ("trash", "mark_read", "leave")),
+        _EXISTING,
     ), oauth="google"),
     Provider("imap", "Other IMAP", (
         Field("host", "IMAP server"), _TLS, Field("port", "Port", _tls_port(993, 143), number=True), _USER,
         Field("folder", "Folder to read", lambda a: "INBOX"),
         Field("after_fetch", "After a mail is imported", lambda a: "delete", ("delete", "mark_read", "leave")),
+        _EXISTING,
     )),
     Provider("pop3", "Other POP3", (
         Field("host", "POP3 server"), _TLS, Field("port", "Port", _tls_port(995, 110), number=True), _USER,
         Field("after_fetch", "After a mail is imported", lambda a: "delete", ("delete", "leave")),
+        _EXISTING,
     )),
     Provider("dropfolder", "Drop folder (an MTA or a script puts raw mails there)", (
         Field("path", "Folder", lambda a: f"var/inbox/{a['name']}"),

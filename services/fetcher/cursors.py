@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
+from datetime import datetime
 
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session, sessionmaker
@@ -27,10 +28,21 @@ class Cursor:
     resync_until: int = 0  # UIDs up to this one came with a new UIDVALIDITY: skip what we published
     imported: int = 0
     backlog: int = 0
+    # The current run (a pass that found mail to import): when it began and ``imported`` then, so
+    # ``accounts show`` can tell how many of this run are done and at what rate (shared/accounts/progress.py).
+    run_started_at: datetime | None = None
+    run_base: int = 0
 
     def advanced(self, last_uid: int, published: int, backlog: int) -> Cursor:
         return replace(self, last_uid=max(self.last_uid, last_uid), imported=self.imported + published,
                        backlog=backlog)
+
+    def begun(self, backlog: int) -> Cursor:
+        """A pass found ``backlog`` mails to import. A run still unfinished (a restart in the middle of
+        an import) goes on counting from where it began; otherwise a new run starts now."""
+        if self.backlog and self.run_started_at is not None:
+            return replace(self, backlog=backlog)
+        return replace(self, backlog=backlog, run_started_at=now(), run_base=self.imported)
 
 
 class CursorRepo:
@@ -44,7 +56,8 @@ class CursorRepo:
                 return None
             return Cursor(uidvalidity=row.uidvalidity, last_uid=row.last_uid, released_uid=row.released_uid,
                           archive_until=row.archive_until, resync_until=row.resync_until,
-                          imported=row.imported, backlog=row.backlog)
+                          imported=row.imported, backlog=row.backlog, run_started_at=row.run_started_at,
+                          run_base=row.run_base)
 
     def save(self, folder: str, cursor: Cursor, digests: Iterable[str] = ()) -> None:
         with self.sessions.begin() as session:
@@ -55,7 +68,7 @@ class CursorRepo:
                 row = MailboxCursor(account=self.account, folder=folder)
                 session.add(row)
             for name in ("uidvalidity", "last_uid", "released_uid", "archive_until", "resync_until",
-                         "imported", "backlog"):
+                         "imported", "backlog", "run_started_at", "run_base"):
                 setattr(row, name, getattr(cursor, name))
             wanted = set(digests)
             if wanted:  # one SELECT and one multi-row INSERT per batch, not a round trip per mail

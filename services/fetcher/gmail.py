@@ -98,6 +98,8 @@ class GmailMailSource:
         return base64.urlsafe_b64decode(answer["raw"] + "=" * (-len(answer["raw"]) % 4))
 
     def release(self, batch: Batch, source_ids: list[str], complete: bool) -> None:
+        if batch.archive:  # mail imported as archive stays in the mailbox as it was
+            source_ids = []
         if source_ids and self.config.after_fetch == "mark_read":
             self._run(lambda: self.api.messages().batchModify(
                 userId="me", body={"ids": source_ids, "removeLabelIds": ["UNREAD"]}))

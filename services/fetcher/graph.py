@@ -74,7 +74,8 @@ class GraphMailSource:
         return with_backoff(lambda: self.client.request("GET", path).content, self._sleep)
 
     def release(self, batch: Batch, source_ids: list[str], complete: bool) -> None:
-        for message_id in source_ids:
+        # Mail imported as archive stays in the mailbox as it was until the operator decides.
+        for message_id in [] if batch.archive else source_ids:
             path = f"{self._user}/messages/{quote(message_id)}"
             action = self.config.after_fetch
             if action == "mark_read":

@@ -61,6 +61,8 @@ class ImapSync:
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="imap-prefetch") as prefetch:
             while not stop.is_set() and (uids := self.folder.uids_after(cursor.last_uid)):
                 backlog = len(uids)
+                cursor = cursor.begun(backlog)
+                self.cursors.save(self.config.folder, cursor)  # "to go" shows before the first batch is in
                 batches = self._batches(uids)
                 ready = self._next(cursor, batches)
                 while ready is not None and not stop.is_set():
@@ -93,7 +95,11 @@ class ImapSync:
             archive = top if cursor.last_uid < cursor.archive_until else 0
             log.warning("UIDVALIDITY changed: resyncing the folder", account=self.account,
                         folder=self.config.folder, old=cursor.uidvalidity, new=uidvalidity, up_to_uid=top)
-            cursor = Cursor(uidvalidity, resync_until=top, archive_until=archive, imported=cursor.imported)
+            # Archived mail kept on the server has new UIDs too: release nothing up to the new top (what
+            # is new among it is imported all the same, and left where it is).
+            kept = top if cursor.archive_until and self.config.archived_mail == "keep" else 0
+            cursor = Cursor(uidvalidity, released_uid=kept, resync_until=top, archive_until=archive,
+                            imported=cursor.imported)
             self.failed.forget_except(self._prefix, keep=f"{self._prefix}{uidvalidity}:")
         else:
             return cursor
@@ -155,12 +161,30 @@ class ImapSync:
         return cursor, len(published)
 
     def _release(self, cursor: Cursor) -> Cursor:
-        """Mark, move or delete the published UIDs above ``released_uid``, never a failed one."""
+        """Mark, move or delete the published UIDs above ``released_uid``, never a failed one, and never
+        one imported as archive: that mail stays on the server as it was until the operator decides."""
+        cursor = self._release_archive(cursor)
         if cursor.released_uid >= cursor.last_uid:
             return cursor
         held = [int(s.rsplit(":", 1)[1]) for s in self.failed.under(f"{self._prefix}{cursor.uidvalidity}:")]
-        self._act(sequence_set(cursor.released_uid + 1, cursor.last_uid, held))
+        low = max(cursor.released_uid, cursor.archive_until) + 1
+        if low <= cursor.last_uid:
+            self._act(sequence_set(low, cursor.last_uid, held))
         cursor = replace(cursor, released_uid=cursor.last_uid)
+        self.cursors.save(self.config.folder, cursor)
+        return cursor
+
+    def _release_archive(self, cursor: Cursor) -> Cursor:
+        """``archived_mail: release`` once the archive import is done: the after-fetch action for the
+        archived UIDs (never a failed one), and the archive bound cleared, so it happens once."""
+        done = cursor.archive_until and cursor.last_uid >= cursor.archive_until
+        if not done or self.config.archived_mail != "release":
+            return cursor
+        held = [int(s.rsplit(":", 1)[1]) for s in self.failed.under(f"{self._prefix}{cursor.uidvalidity}:")]
+        self._act(sequence_set(1, min(cursor.archive_until, cursor.released_uid), held))
+        log.info("archived mail released", account=self.account, folder=self.config.folder,
+                 up_to_uid=cursor.archive_until, action=self.config.after_fetch)
+        cursor = replace(cursor, archive_until=0)
         self.cursors.save(self.config.folder, cursor)
         return cursor
 
@@ -187,6 +211,7 @@ class ImapSync:
             self.ingest([(source_id, raws[uid], uid <= cursor.archive_until)])
             self.cursors.save(self.config.folder, cursor, [hashlib.sha256(raws[uid]).hexdigest()])
             self.failed.resolve(source_id)
-            self._act(str(uid))
+            if uid > cursor.archive_until:
+                self._act(str(uid))
             published += 1
         return published

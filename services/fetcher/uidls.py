@@ -11,7 +11,12 @@ from shared.mailboxes.failures import LeaseLost
 from services.fetcher.leases import LeaseRepo
 from shared.db.models import Pop3Uidl
 
-DONE, ARCHIVE = "done", "archive"
+# done: published (deleted from the server when the account deletes); archive: there before the
+# first import, to be imported as archive; kept: imported as archive, and left on the server (until
+# archived_mail: release); skipped: there before the first import with existing_mail: skip, never
+# imported, so never deleted.
+DONE, ARCHIVE, KEPT, SKIPPED = "done", "archive", "kept", "skipped"
+HANDLED = (DONE, KEPT, SKIPPED)
 
 
 class UidlRepo:

@@ -34,6 +34,19 @@ def initial(defaults: dict[str, str], catalog: Catalog) -> Placement:
     return Placement(status, step, notes=notes)
 
 
+def archived(placement: Placement, catalog: Catalog) -> Placement:
+    """A new item from mail imported as archive (there before the first sync): closed, in the first
+    closed status of the workflow and the step of that status (else the step it had). With no closed
+    status declared, the item stays where ``initial`` put it, and the note says why."""
+    closed = next((s for s in catalog.statuses if s in catalog.closed), None)
+    if closed is None:
+        return Placement(placement.status, placement.step,
+                         notes=[*placement.notes, "archive import: no closed status is declared, the item stays "
+                                                  f"{placement.status}"])
+    step = catalog.step_for_status(closed) or placement.step
+    return Placement(closed, step, notes=[*placement.notes, f"archive import: closed as {closed}, step {step or '-'}"])
+
+
 @dataclass(frozen=True)
 class ReplyActions:
     """The account's "actions on a reply to an existing item"."""

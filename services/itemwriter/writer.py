@@ -23,7 +23,7 @@ from services.itemwriter.repository import (add_to_notify, dedupe_key, failing_a
                                             link_follow_up, lock_item, notify_list, place_item,
                                             recorded_form, recorded_outputs)
 from services.itemwriter.senders import Sender, identify
-from services.itemwriter.workflow import Placement, ReplyActions, initial, on_reply
+from services.itemwriter.workflow import Placement, ReplyActions, archived, initial, on_reply
 from shared.contracts import Envelope, MailParsed
 from shared.db.models import Account, Customer, Item, ItemAttachment, ItemMail
 from shared.db.sequences import next_number
@@ -111,6 +111,8 @@ def _create(session: Session, lookups: Lookups, account: Account, mail: MailPars
             sender: Sender, catalog: Catalog, match: Match, added: list[tuple[str, str]]) -> tuple[Item, Placement]:
     apply_defaults(mapped, account.default_values or {}, catalog.fields)
     placement = initial(mapped.builtin_defaults, catalog)
+    if mail.archive:
+        placement = archived(placement, catalog)
     customer = sender.customer
     if "customer" in mapped.builtin_defaults:
         named = session.scalar(select(Customer).where(Customer.name == mapped.builtin_defaults["customer"]))

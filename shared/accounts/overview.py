@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from shared.accounts.progress import account_progress, duration
 from shared.clock import as_utc
 from shared.db.models import Account, AccountHealth, MailboxCursor
 
@@ -33,6 +34,7 @@ def account_rows(session: Session, token_expiry: Mapping[str, TokenExpiryReader]
     # The backlog is what the last checkpoint counted as still to import; no checkpoint: unknown.
     backlog = {account: total for account, total in session.execute(
         select(MailboxCursor.account, func.sum(MailboxCursor.backlog)).group_by(MailboxCursor.account))}
+    progress = account_progress(session)
     expiry: dict[str, datetime | None] = {}
     for kind, reader in token_expiry.items():
         names = [a.name for a in accounts if a.kind == kind]
@@ -49,6 +51,8 @@ def account_rows(session: Session, token_expiry: Mapping[str, TokenExpiryReader]
             "last_error_kind": h.last_error_kind if h else None, "last_error": h.last_error if h else None,
             "last_error_at": _iso(h.last_error_at) if h else None,
             "backlog": int(backlog[account.name]) if account.name in backlog else None,
+            # done, to go, rate and time left of the current import (shared/accounts/progress.py)
+            "progress": progress[account.name].as_dict() if account.name in progress else None,
             "token_expires_at": _iso(expiry.get(account.name)),
             "has_token": account.name in expiry,
         })
@@ -60,13 +64,24 @@ def _short(text: str) -> str:
     return line if len(line) <= _SHORT else line[:_SHORT - 1] + "…"
 
 
+def _backlog(row: dict[str, Any]) -> str:
+    """``0``, ``unknown``, or during an import ``3800 (24.0%, 40/min, 1h35m left)``."""
+    if row["backlog"] is None:
+        return "unknown"
+    facts = row["progress"]
+    if not row["backlog"] or not facts or not facts["importing"]:
+        return str(row["backlog"])
+    rate = "?/min" if facts["rate_per_minute"] is None else f"{facts['rate_per_minute']:g}/min"
+    return f"{row['backlog']} ({facts['percent']}%, {rate}, {duration(facts['seconds_left'])} left)"
+
+
 def render_rows(rows: list[dict[str, Any]]) -> list[str]:
     table = [("NAME", "KIND", "ACTIVE", "LAST SUCCESS", "BACKLOG", "TOKEN EXPIRES", "LAST ERROR")]
     for r in rows:
         error = f"{r['last_error_kind']}: {_short(r['last_error'] or '')}" if r["failing"] else "-"
         token = (r["token_expires_at"] or "not signed in") if r["has_token"] else "-"
         table.append((r["name"], r["kind"], "yes" if r["active"] else "no", r["last_success_at"] or "never",
-                      "unknown" if r["backlog"] is None else str(r["backlog"]), token, error))
+                      _backlog(r), token, error))
     widths = [max(len(row[i]) for row in table) for i in range(len(table[0]) - 1)]
     return ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=False)) + "  " + row[-1]
             for row in table]

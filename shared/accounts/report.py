@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from shared.accounts.progress import combined, of_cursor, progress_text
 from shared.accounts.specs import NOTIFIER_FIELDS
 from shared.clock import as_utc
 from shared.db.models import Account, AccountHealth, FetcherLease, FetchFailure, MailboxCursor
@@ -40,8 +41,10 @@ def account_report(session: Session, name: str) -> dict[str, Any] | None:
             "next_attempt_at": _iso(health.next_attempt_at)},
         "folders": [{"folder": c.folder, "uidvalidity": c.uidvalidity, "last_uid": c.last_uid,
                      "released_uid": c.released_uid, "imported": c.imported, "backlog": c.backlog,
-                     "archive_import": c.last_uid < c.archive_until, "updated_at": _iso(c.updated_at)}
+                     "archive_import": c.last_uid < c.archive_until, "updated_at": _iso(c.updated_at),
+                     "progress": of_cursor(c).as_dict()}
                     for c in cursors],
+        "progress": combined(of_cursor(c) for c in cursors).as_dict() if cursors else None,
         "failed_mails": [{"source_id": f.source_id, "state": f.state, "attempts": f.attempts,
                           "error": f.last_error, "last_failed_at": _iso(f.last_failed_at)} for f in failures],
     }
@@ -62,10 +65,12 @@ def render_text(report: dict[str, Any]) -> list[str]:
             lines.append(f"  failing: {health['consecutive_failures']} in a row, last {health['last_error_kind']} "
                          f"error at {health['last_error_at']}: {health['last_error']}")
             lines.append(f"  next attempt: {health['next_attempt_at']}")
+    if report["progress"] and report["progress"]["importing"]:
+        lines.append(f"  import: {progress_text(report['progress'])}")
     for f in report["folders"]:
         state = "importing existing mail as archive" if f["archive_import"] else "up to date"
         if f["backlog"]:
-            state = f"{f['backlog']} to go" + (" (archive import)" if f["archive_import"] else "")
+            state = progress_text(f["progress"]) + (" (archive import)" if f["archive_import"] else "")
         lines.append(f"  {f['folder']}: {f['imported']} imported, last UID {f['last_uid']} "
                      f"(UIDVALIDITY {f['uidvalidity']}), {state}; updated {f['updated_at']}")
     for m in report["failed_mails"]:

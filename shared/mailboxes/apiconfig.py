@@ -11,6 +11,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from shared.mailboxes.mailconfig import ExistingMail
+
 ALL_MAIL = "ALL"  # Gmail: no label filter: everything but spam and trash
 POLL_DEFAULT = 5.0  # seconds between "what changed since" questions
 POLL_FLOOR = 2.0
@@ -30,7 +32,7 @@ class GraphConfig(BaseModel):
     folder: str = "inbox"  # a well-known name (inbox, archive, ...), a path ("Inbox/Support") or a folder id
     after_fetch: Literal["mark_read", "move", "delete", "leave"] = "mark_read"
     move_to: str | None = None  # a well-known name, a path or a folder id
-    existing_mail: Literal["import", "archive", "skip"] = "import"
+    existing_mail: ExistingMail = "archive"  # as for IMAP and POP3 (mailconfig.py)
     batch_size: int = Field(50, ge=1, le=1000)
     base_url: str = "https://graph.microsoft.com/v1.0"
     poll_interval: float = POLL_DEFAULT
@@ -49,7 +51,7 @@ class GmailConfig(BaseModel):
 
     labels: tuple[str, ...] = ("INBOX",)  # label ids (INBOX, or Label_123 for user labels), or ALL
     after_fetch: Literal["mark_read", "trash", "leave"] = "mark_read"
-    existing_mail: Literal["import", "archive", "skip"] = "import"
+    existing_mail: ExistingMail = "archive"  # as for IMAP and POP3 (mailconfig.py)
     batch_size: int = Field(50, ge=1, le=500)
     poll_interval: float = POLL_DEFAULT
     base_url: str = "https://gmail.googleapis.com/"  # the API's root (a proxy or a test server)

@@ -10,6 +10,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 TlsMode = Literal["implicit", "starttls", "none"]
+ExistingMail = Literal["archive", "import", "skip"]
+EXISTING_MAIL: tuple[ExistingMail, ...] = ("archive", "import", "skip")
 
 
 class RemoteConfig(BaseModel):
@@ -24,9 +26,14 @@ class RemoteConfig(BaseModel):
     ca_file: str | None = None  # trust only this CA bundle instead of the system's
     timeout: float = 60.0  # seconds for connecting and for each answer
     poll_interval: float = 60.0  # seconds between checks when the server cannot push
-    # What to do with mail that was there before the first import: import it, import it as
-    # archive (original dates, no auto-replies or notifications), or skip it.
-    existing_mail: Literal["import", "archive", "skip"] = "import"
+    # What to do with mail that was there before the first import: archive (the default) stores it
+    # as closed items with their original dates, sends nothing and leaves it on the server as it
+    # is; import treats it as new mail (open items, auto-replies, the after-fetch action); skip
+    # imports only what arrives afterwards.
+    existing_mail: ExistingMail = "archive"
+    # Mail imported as archive: keep it on the server as it was, or (the operator's choice, once the
+    # archive import is done) release it: apply ``after_fetch`` to it as to the mail read since.
+    archived_mail: Literal["keep", "release"] = "keep"
     batch_size: int = Field(100, ge=1, le=5000)
     batch_bytes: int = Field(8 * 1024 * 1024, ge=64 * 1024)  # a bigger single mail forms a batch alone
     # password: LOGIN/USER+PASS with the sealed password; xoauth2: SASL XOAUTH2 with an access token

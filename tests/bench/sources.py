@@ -100,6 +100,7 @@ class DovecotSource:
     def account(self) -> dict[str, object]:
         return {"name": "bench", "kind": "imap", "host": "127.0.0.1", "port": self.server.imap_port, "tls": "none",
                 "user": self.user.name, "password": self.user.password, "after_fetch": "delete",
+                "existing_mail": "import",  # a workload loaded before the first sync is new mail all the same
                 "address": SUPPORT, "project": "Bench", "item_type": "incident", "auto_reply": True}
 
     def load(self, mails: list[Mail]) -> float:

@@ -31,6 +31,7 @@ def test_interactive_microsoft_365_asks_the_sign_in_and_stores_the_readme_spec(c
                "",  # sign-in: device code
                "",  # folder: inbox
                "",  # after_fetch: delete
+               "",  # existing mail: archive
                "",  # item type: incident
                ""]  # field mapping: the defaults
     result = cli("add", input="\n".join(answers) + "\n")
@@ -43,6 +44,7 @@ def test_interactive_microsoft_365_asks_the_sign_in_and_stores_the_readme_spec(c
     assert account.kind == "graph" and account.item_type == "incident" and account.field_mapping == {}
     assert account.config["oauth"] == {"provider": "microsoft", "client_id": CLIENT_ID, "tenant": "contoso.example"}
     assert account.config["folder"] == "inbox" and account.config["after_fetch"] == "delete"
+    assert account.config["existing_mail"] == "archive"
     assert account.config["mailbox"] == "support@contoso.example"
     assert secret_box.open(account.sealed_secrets) == {}
 
@@ -50,7 +52,7 @@ def test_interactive_microsoft_365_asks_the_sign_in_and_stores_the_readme_spec(c
 def test_interactive_app_only_microsoft_asks_the_client_secret_hidden_and_seals_it(cli, sessions, secret_box):
     secret = "app-secret-value-4711"
     answers = ["1", *_common("shared", "helpdesk@contoso.example"), CLIENT_ID, "contoso.example",
-               "client_credentials", "", "mark_read", "", secret, ""]
+               "client_credentials", "", "mark_read", "", "", secret, ""]
     result = cli("add", input="\n".join(answers) + "\n")
     assert result.exit_code == 0, result.output
     assert "Client secret" in result.output and secret not in result.output
@@ -63,7 +65,7 @@ def test_interactive_app_only_microsoft_asks_the_client_secret_hidden_and_seals_
 def test_interactive_google_asks_client_id_labels_and_the_client_secret(cli, sessions, secret_box):
     """Menu entry 2: no tenant or flow question; labels as a list; trash after read by default."""
     secret = "GOCSPX-google-secret"
-    answers = ["2", *_common("gmail", "help@example.com"), GOOGLE_ID, "INBOX, Label_3", "", "", secret, ""]
+    answers = ["2", *_common("gmail", "help@example.com"), GOOGLE_ID, "INBOX, Label_3", "", "", "", secret, ""]
     result = cli("add", input="\n".join(answers) + "\n")
     assert result.exit_code == 0, result.output
     assert "Tenant" not in result.output and "[trash]" in result.output and secret not in result.output
@@ -137,7 +139,7 @@ def test_a_secret_inside_a_block_is_refused_on_the_command_line(cli, sessions):
 
 
 def test_interactive_imap_with_an_oauth_provider_asks_its_sign_in_instead_of_a_password(cli, sessions, secret_box):
-    answers = ["3", *_common("gmail-imap", "help@example.com"), "imap.gmail.com", "", "", "", "", "",
+    answers = ["3", *_common("gmail-imap", "help@example.com"), "imap.gmail.com", "", "", "", "", "", "",
                GOOGLE_ID,  # the Google sign-in, after the IMAP fields
                "", "GOCSPX-imap", ""]
     result = cli("add", "--oauth-provider", "google", input="\n".join(answers) + "\n")

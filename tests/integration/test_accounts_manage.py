@@ -70,10 +70,12 @@ def test_add_with_options_stores_a_sealed_account_that_fetches_and_deletes_after
     mail_user.append(sample_mail(1))
     result = cli("add", "--kind", "imap", "--name", "support", "--address", "support@example.com", "--project",
                  "Support", "--host", "127.0.0.1", "--port", str(mail_user.server.imap_port), "--tls", "none",
-                 "--user", mail_user.name, "--password-stdin", input=mail_user.password + "\n")
+                 "--user", mail_user.name, "--existing-mail", "import", "--password-stdin",
+                 input=mail_user.password + "\n")
     assert result.exit_code == 0, result.output
     account = stored(sessions, "support")
     assert account.config["after_fetch"] == "delete" and account.item_type == "incident" and account.active
+    assert account.config["existing_mail"] == "import"
     assert "password" not in account.config and mail_user.password not in account.sealed_secrets
     assert secret_box.open(account.sealed_secrets) == {"password": mail_user.password}
     with fetcher():
@@ -98,6 +100,7 @@ def test_add_asks_only_what_pop3_needs_with_defaults_then_the_account_fetches(
                "legacy", "legacy@example.com", "Support",  # name, address, project
                "127.0.0.1", "none", str(mail_user.server.pop3_port), mail_user.name,  # host, tls, port, user
                "",  # after_fetch: the default
+               "import",  # existing mail: as new mail (the default, archive, would leave it on the server)
                "",  # item type: the default
                mail_user.password,
                ""]  # field mapping: the defaults
@@ -105,6 +108,7 @@ def test_add_asks_only_what_pop3_needs_with_defaults_then_the_account_fetches(
     assert result.exit_code == 0, result.output
     assert "3) Other IMAP" in result.output and "4) Other POP3" in result.output
     assert "[delete]" in result.output and "[incident]" in result.output and "title=subject" in result.output
+    assert "Mail already in the mailbox" in result.output and "[archive]" in result.output
     assert "Folder to read" not in result.output  # an IMAP question
     assert mail_user.password not in result.output
     account = stored(sessions, "legacy")

@@ -12,6 +12,7 @@ from tests.support.accountcli import AccountsCli
 from tests.support.dovecot import sample_mail
 from tests.support.fetching import apply_account, imap_account, pop3_account
 from tests.support.servers import free_port
+from tests.support.waiting import wait_for
 
 
 @pytest.fixture
@@ -29,6 +30,23 @@ def test_reports_the_folders_and_the_message_count_of_an_imap_account(cli, mail_
     assert "connected and logged in" in result.output
     assert "folders: INBOX, Support" in result.output and "INBOX: 3 message(s)" in result.output
     assert mail_user.flags() and all(b"\\Seen" not in f for f in mail_user.flags().values())  # nothing touched
+
+
+def test_before_the_first_sync_it_says_what_becomes_of_the_mail_there_and_after_it_not(
+        cli, mail_user, sessions, secret_box, memory_broker, fetcher):
+    """No existing_mail given: the mail counted is to be archived; once the fetcher has read the
+    account, the first sync is history and the line is gone."""
+    for n in range(2):
+        mail_user.append(sample_mail(n))
+    apply_account(sessions, secret_box, **imap_account(mail_user, existing_mail=None))
+    before = cli("test", "support").output
+    assert "INBOX: 2 message(s)" in before
+    assert ("first sync (existing_mail: archive): the mail there now is stored as closed items; nobody is "
+            "answered; it is left on the server as it is") in before
+    with fetcher():
+        wait_for(lambda: len(memory_broker.published) == 2, what="the first sync")
+    after = cli("test", "support").output
+    assert "INBOX: 2 message(s)" in after and "first sync" not in after
 
 
 def test_reports_the_message_count_of_a_pop3_maildrop(cli, mail_user, sessions, secret_box):
@@ -96,7 +114,7 @@ def test_no_accounts_command_prints_or_logs_a_password(cli, mail_user, sessions,
     cli("add", "--kind", "imap", "--name", "bad", "--address", "b@example.com", "--project", "Support", *host,
         "--user", mail_user.name, "--set", "timeout=soon", "--password-stdin", input=old + "\n")
     cli("add", input="\n".join(["3", "wizard", "w@example.com", "Support", "127.0.0.1", "none", "1",
-                                mail_user.name, "", "", "", old, ""]) + "\n")
+                                mail_user.name, "", "", "", "", old, ""]) + "\n")
     for args in (["list"], ["list", "--json"], ["show", "support"], ["show", "support", "--json"],
                  ["folders", "support"], ["test", "support"], ["test", "wizard"], ["copy", "support", "copy"],
                  ["edit", "copy", "--set", "tls=sometimes"], ["activate", "copy"], ["deactivate", "support"],

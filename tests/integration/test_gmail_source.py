@@ -58,6 +58,8 @@ def make(http: Recording, cursors: ApiCursors, tokens: list[str] | None = None, 
             issued.pop(0)
         return issued[0]
 
+    config.setdefault("existing_mail", "import")  # these tests mean the mail listed first as new mail
+    config = {k: v for k, v in config.items() if v is not None}  # None: the product's default
     source = GmailMailSource(gmail_service(token, http=http), GmailConfig(**config), cursors,
                              sleep=lambda s: waits.append(s) or False)
     waits: list[float] = []
@@ -143,6 +145,7 @@ def fake() -> Iterator[tuple[FakeGmail, str]]:
 def at_fake(fake: tuple[FakeGmail, str], cursors: ApiCursors, **config: Any) -> GmailMailSource:
     """A source against the HTTP fake that really waits (the service's ``stop.wait``)."""
     gmail, base = fake
+    config.setdefault("existing_mail", "import")  # the mail listed first is meant as new mail here
     return GmailMailSource(gmail_service(lambda force: "ya29.one", base_url=base),
                            GmailConfig(base_url=base, **config), cursors, sleep=threading.Event().wait)
 
@@ -173,3 +176,17 @@ def test_new_mail_comes_through_the_history_pages_and_an_expired_history_lists_t
     assert gmail.statuses[asked] == 404
     [listing] = [p for _, p in gmail.log[asked:] if p.startswith("/gmail/v1/users/me/messages?")]
     assert "labelIds=INBOX" in listing and "labelIds=UNREAD" in listing
+
+
+def test_mail_listed_at_the_first_sync_is_archived_by_default_and_left_unread(cursors) -> None:
+    """existing_mail unset (archive): the first listing is an archive batch; no UNREAD is removed and
+    nothing is trashed, though the cursor moves on."""
+    http = Recording([ok({"historyId": "100"}), ok({"messages": [{"id": "a"}]}), ok(raw_of("a"))])
+    source = make(http, cursors, existing_mail=None)
+    batches = []
+    for batch in source.batches():
+        source.release(batch, [i for i, _ in batch.mails], complete=True)
+        batches.append(batch)
+    assert [(b.archive, [i for i, _ in b.mails]) for b in batches] == [(True, ["a"])]
+    assert not any(method == "POST" for method, *_ in http.seen)
+    assert cursors.get("INBOX") == "100"

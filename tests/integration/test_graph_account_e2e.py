@@ -73,7 +73,9 @@ def test_a_graph_account_is_fetched_into_rabbitmq_and_released_only_after_publis
 
     def source() -> GraphMailSource:
         client = GraphClient(lambda force: provider.token("support", force), url)
-        return GraphMailSource(client, GraphConfig(mailbox="support@contoso.example", base_url=url),
+        # existing_mail: import, since the mail there before the first sync is meant as new mail here
+        return GraphMailSource(client, GraphConfig(mailbox="support@contoso.example", base_url=url,
+                                                   existing_mail="import"),
                                ApiCursors(sessions, "support"))
     try:
         failing = ReleaseWatch(broker, mailbox, fail=True)

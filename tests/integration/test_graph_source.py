@@ -54,6 +54,8 @@ def graph(tmp_path: Path) -> Iterator[tuple[FakeMailbox, str, Any]]:
 
 def source_for(graph: tuple[FakeMailbox, str, Any], tokens: Tokens | None = None, **config: Any) -> GraphMailSource:
     mailbox, url, sessions = graph
+    config.setdefault("existing_mail", "import")  # these tests mean the mail they deliver first as new mail
+    config = {k: v for k, v in config.items() if v is not None}  # None: the product's default
     cfg = GraphConfig(mailbox="support@contoso.example", base_url=url, **config)
     waits: list[float] = []
     source = GraphMailSource(GraphClient(tokens or Tokens(mailbox), url), cfg, ApiCursors(sessions, "support"),
@@ -235,3 +237,25 @@ def test_a_folder_that_is_not_there_is_refused_with_how_to_list_them(graph) -> N
     tree(graph[0])
     with pytest.raises(UnknownFolder, match="postroom accounts folders"):
         drain(source_for(graph, folder="Inbox/Nope"))
+
+
+def test_mail_there_at_the_first_sync_is_archived_by_default_and_left_as_it_was(graph) -> None:
+    """existing_mail unset (archive): the first round is an archive batch and nothing is marked, moved
+    or deleted; mail delivered after it is released as the account says."""
+    mailbox = graph[0]
+    mailbox.deliver("old", b"Subject: old\r\n\r\nx\r\n")
+    source = source_for(graph, existing_mail=None, after_fetch="delete")
+    batches = list(_released(source))
+    assert [(b.archive, [sid for sid, _ in b.mails]) for b in batches] == [(True, ["old"])]
+    assert "old" in mailbox.messages and not mailbox.messages["old"]["isRead"]
+    assert not any(method in ("DELETE", "PATCH", "POST") for method, _ in mailbox.log)
+    mailbox.deliver("new", b"Subject: new\r\n\r\ny\r\n")
+    later = list(_released(source_for(graph, existing_mail=None, after_fetch="delete")))
+    assert [(b.archive, [sid for sid, _ in b.mails]) for b in later if b.mails] == [(False, ["new"])]
+    assert "new" not in mailbox.messages and "old" in mailbox.messages
+
+
+def _released(source: GraphMailSource):  # type: ignore[no-untyped-def]
+    for batch in source.batches():
+        source.release(batch, [sid for sid, _ in batch.mails], complete=True)
+        yield batch

@@ -97,6 +97,31 @@ def test_a_uidvalidity_change_resyncs_without_publishing_again(mail_user, sessio
     assert f"imap:Support:{after}:{new_uid}" in ids
 
 
+def test_a_uidvalidity_change_after_an_archive_import_leaves_the_archived_mail_on_the_server(
+        mail_user, sessions, secret_box, memory_broker, fetcher):
+    """The archived mail comes back under new UIDs: it is recognised, not published again, and not
+    deleted either, though the account deletes what it reads; a new mail is still deleted."""
+    old = [sample_mail(1), sample_mail(2)]
+    mail_user.create_folder("Support")
+    for raw in old:
+        mail_user.append(raw, folder="Support")
+    apply_account(sessions, secret_box, **imap_account(mail_user, folder="Support", after_fetch="delete",
+                                                       existing_mail=None))
+    with fetcher():
+        wait_for(lambda: len(memory_broker.published) == 2, what="the archive import")
+    with mail_user.imap() as client:
+        client.rename_folder("Support", "Support-old")
+        client.create_folder("Support")
+    for raw in old:
+        mail_user.append(raw, folder="Support")
+    with fetcher():
+        wait_for(lambda: _scalar(sessions, select(MailboxCursor.resync_until)) == 2, what="the resync")
+        mail_user.append(sample_mail(3), folder="Support")
+        wait_for(lambda: len(memory_broker.published) == 3, what="the new mail")
+        wait_for(lambda: len(mail_user.flags("Support")) == 2, what="the new mail deleted")
+    assert not any(b"\\Deleted" in f for f in mail_user.flags("Support").values())
+
+
 @pytest.mark.parametrize("after_fetch", ["mark_read", "leave"])
 def test_a_mail_the_server_refuses_is_skipped_after_bounded_retries_without_blocking_others(
         after_fetch, mail_user, sessions, secret_box, memory_broker, fetcher, faults):

@@ -66,7 +66,8 @@ def session_for(world: OAuthWorld, url: str, tmp_path: Path) -> tuple[ApiSession
     broker = MemoryBroker()
     broker.declare()
     oauth = OAuthParts(world.sessions, world.authenticators, world.store, world.provider)
-    config = {"mailbox": "support@contoso.example", "base_url": url}
+    # existing_mail: import, since the mail delivered before the first sync is meant as new mail here
+    config = {"mailbox": "support@contoso.example", "base_url": url, "existing_mail": "import"}
     return ApiSession("support", "graph", config, oauth, FilesystemBlobStore(tmp_path / "store"), broker), broker
 
 

@@ -26,14 +26,20 @@ def apply_account(sessions: Any, box: SecretBox, **spec: Any) -> None:
         apply_specs(session, [AccountSpec.model_validate(spec)], Path.cwd(), box)
 
 
-def imap_account(user: Any, name: str = "support", **config: Any) -> dict[str, Any]:
+# The fetching tests put their mail in the mailbox before the account exists and mean it as new mail:
+# existing_mail: import, unless a test says otherwise (None: the product's default, archive).
+def imap_account(user: Any, name: str = "support", existing_mail: str | None = "import",
+                 **config: Any) -> dict[str, Any]:
     return {"name": name, "kind": "imap", "host": "127.0.0.1", "port": user.server.imap_port, "tls": "none",
-            "user": user.name, "password": user.password, **config}
+            "user": user.name, "password": user.password, **config,
+            **({"existing_mail": existing_mail} if existing_mail else {})}
 
 
-def pop3_account(user: Any, name: str = "support", **config: Any) -> dict[str, Any]:
+def pop3_account(user: Any, name: str = "support", existing_mail: str | None = "import",
+                 **config: Any) -> dict[str, Any]:
     return {"name": name, "kind": "pop3", "host": "127.0.0.1", "port": user.server.pop3_port, "tls": "none",
-            "user": user.name, "password": user.password, **config}
+            "user": user.name, "password": user.password, **config,
+            **({"existing_mail": existing_mail} if existing_mail else {})}
 
 
 def source_ids(broker: MemoryBroker) -> Counter[str]:

@@ -120,3 +120,11 @@ def mails_of(sessions: sessionmaker[Session], item_id: int) -> list[ItemMail]:
 def our_message_id(number: int, item_type: str = "incident", to: str | None = "alice@customer.example") -> str:
     """The Message-ID of our mail about the item to ``to`` (None: a token of the first, unbound shape)."""
     return TOKENS.message_id(item_type, number, "ours.example", recipient=to)
+
+
+def fetched_through(sessions: sessionmaker[Session], store: BlobStore, tokens: ItemTokens,
+                    fetched: Envelope[Any]) -> list[ItemChanged]:
+    """A MailFetched the real fetcher published (its raw mail in ``store``), through the parser's
+    handler and the itemwriter's: what the itemwriter made of it."""
+    outputs = make_parser_handler(store, tokens, Limits())(fetched)
+    return [changed for envelope in outputs for changed in written(sessions, envelope)]

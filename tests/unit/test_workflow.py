@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from services.itemwriter.catalog import Catalog, Step
-from services.itemwriter.workflow import ReplyActions, initial, on_reply
+from services.itemwriter.workflow import ReplyActions, archived, initial, on_reply
 
 CATALOG = Catalog(
     statuses=("new", "open", "waiting", "closed"), closed=frozenset({"closed"}),
@@ -51,3 +51,18 @@ def test_a_reply_reopens_a_closed_item_when_the_account_reopens() -> None:
 def test_a_reply_leaves_a_closed_item_closed_when_the_account_does_not_reopen() -> None:
     placed = on_reply("closed", "done", ReplyActions("open", True, False), CATALOG)
     assert not placed.reopened and (placed.status, placed.step) == ("closed", "done")
+
+
+def test_an_item_from_archived_mail_is_closed_in_the_step_of_its_closed_status() -> None:
+    """Mail there before the first sync makes a closed item: the first closed status and its step."""
+    placed = archived(initial({}, CATALOG), CATALOG)
+    assert (placed.status, placed.step) == ("closed", "done")
+    assert any("archive import" in n for n in placed.notes)
+
+
+def test_an_archived_item_stays_where_it_started_when_no_status_is_closed() -> None:
+    """A catalog without a closed status keeps the item's start, and the note says why."""
+    catalog = Catalog(statuses=CATALOG.statuses, closed=frozenset(), steps=CATALOG.steps, fields=frozenset())
+    placed = archived(initial({}, catalog), catalog)
+    assert (placed.status, placed.step) == ("new", "triage")
+    assert any("no closed status" in n for n in placed.notes)

@@ -50,6 +50,10 @@ class MailboxCursor(Base):
     resync_until: Mapped[int] = mapped_column(BigInteger, default=0)
     imported: Mapped[int] = mapped_column(Integer, default=0)
     backlog: Mapped[int] = mapped_column(Integer, default=0)
+    # The current import run: when it began and ``imported`` then (the rate is the run's mails over
+    # the time from run_started_at to updated_at, the last checkpoint).
+    run_started_at: Mapped[datetime | None] = mapped_column(default=None)
+    run_base: Mapped[int] = mapped_column(Integer, default=0)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
