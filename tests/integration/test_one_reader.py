@@ -17,7 +17,7 @@ from services.app.actors import OPERATOR
 from services.app.errors import Conflict
 from shared.accounts.readers import MailboxTaken, Reader, second_readers
 from shared.db.models import Account
-from tests.support.accountcli import AccountsCli, stored
+from tests.support.accountcli import AccountsCli, declare_projects, stored
 from tests.support.fetching import apply_account
 
 
@@ -99,7 +99,7 @@ def test_apply_refuses_a_file_with_two_readers_of_one_mailbox_and_stores_nothing
 
 def test_apply_refuses_a_second_reader_of_a_stored_account_and_changes_nothing(cli, sessions, secret_box, tmp_path):
     apply_account(sessions, secret_box, **remote("support"))
-    path = _file(tmp_path, remote("support", project="Changed"), remote("helpdesk", host="127.0.0.1"))
+    path = _file(tmp_path, remote("support", project="Other"), remote("helpdesk", host="127.0.0.1"))
     result = cli("apply", "-f", path)
     assert result.exit_code == 1 and "which the active account support reads already" in result.output
     assert stored(sessions, "support").project == "Support" and stored(sessions, "helpdesk") is None
@@ -142,6 +142,7 @@ def test_copy_is_taken_inactive_and_activate_or_edit_active_is_refused(cli, sess
 
 def test_the_application_layer_refuses_with_a_conflict(sessions, secret_box):
     """What the API answers 409 for: add, edit and activate."""
+    declare_projects(sessions)
     apply_account(sessions, secret_box, **remote("support"))
     with sessions.begin() as session, pytest.raises(Conflict, match="account support reads already"):
         add_account(session, OPERATOR, remote("helpdesk", host="127.0.0.1"), secret_box)
