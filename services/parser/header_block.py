@@ -48,7 +48,7 @@ def broken_parts(msg: Message) -> bool:
 def repair_parts(raw: bytes, boundaries: list[str], max_header_bytes: int) -> tuple[bytes, list[str]] | None:
     """``raw`` with the header block of each part after a delimiter of ``boundaries`` repaired as
     ``repair`` does, where that brings back a ``Content-`` field; None when no block is repaired."""
-    names = b"|".join(re.escape(b.encode("ascii", "surrogateescape")) for b in dict.fromkeys(boundaries) if b)
+    names = b"|".join(re.escape(b.encode("utf-8", "surrogateescape")) for b in dict.fromkeys(boundaries) if b)
     if not names:
         return None
     delimiters = list(re.finditer(rb"^--(?:" + names + rb")(--)?[ \t]*\r?(?:\n|$)", raw, re.MULTILINE))
