@@ -13,21 +13,23 @@ order, and every choice but a clean declared one is a defect:
    client wrote both;
 4. else the most plausible clean reading among the hint, GBK, Big5, EUC-KR, Shift_JIS, EUC-JP,
    the detector's choice among the charsets mail is written in, windows-1252 and windows-1251,
-   then the rest of those charsets; a tie goes to the earlier in that order (Shift_JIS and EUC-JP
-   first under an ISO-2022-JP label).
+   then the rest of those charsets (counting half); a tie goes to the earlier in that order
+   (Shift_JIS and EUC-JP first under an ISO-2022-JP label).
 
 A reading is plausible as far as its characters are the ones text in that charset is made of. The
 double-byte charsets of East Asia cover one another's bytes: Big5 bytes are GBK too, GBK bytes are
 EUC-KR Hangul. But each keeps its common characters in one block (GB2312's 3,755 of level 1, Big5's
 5,401 of level 1, JIS X 0208's kana and level 1), so a reading by the wrong charset lands in
-private use, rare characters, kana where Chinese was meant, or Hangul syllables nobody writes.
-Common Hangul and the commonest Chinese and Japanese characters (charset-normalizer's frequency
-tables) count above the rest of their block; EUC-JP without kana counts less, its kanji being the
-bytes of GBK and Big5 Chinese, which mail is far more often written in. In a single-byte reading
-a Latin letter counts when an ASCII letter is beside it (less when alone); another script's letter counts less, and
-only when its neighbours are of that script, spaces or punctuation, and its case does not change
-mid-word. Two or three characters can be common ones in both GBK and Big5 (B6 A9 B5 A5 is 订单 and
-隆等 alike): such a tie is read as GBK unless the body says Big5.
+private use, rare characters, kana where Chinese was meant, or Hangul syllables nobody writes
+(under the label, its punctuation and symbols count half in any block). Common Hangul and the
+commonest Chinese and Japanese characters (charset-normalizer's frequency tables) count above the
+rest of their block; EUC-JP without kana counts less, its kanji being the bytes of GBK and Big5
+Chinese, which mail is far more often written in. In a single-byte reading a Latin letter counts
+when an ASCII letter is beside it (less when alone, little when the case changes mid-word); another
+script's letter counts less, and only when its neighbours are of that script, spaces or
+punctuation, and its case does not change mid-word. Two or three characters can be common ones in
+both GBK and Big5 (B6 A9 B5 A5 is 订单 and 隆等 alike): such a tie is read as GBK unless the body says
+Big5.
 
 Only when no reading is clean does text carry U+FFFD, and the defect says so.
 """
@@ -66,7 +68,7 @@ def read(data: bytes, label: str | None, hint: Hint, defects: list[str], where: 
     if codec is not None:
         text = _declared(data, codec)
         if text is not None:
-            if codec not in _DOUBLE_BYTE or data.isascii() or _plausibility(text, codec) >= _IMPLAUSIBLE:
+            if codec not in _DOUBLE_BYTE or data.isascii() or _plausibility(text, codec, True) >= _IMPLAUSIBLE:
                 return text
             other = _contest(data, [c for c in _DOUBLE_BYTE if c != codec], None)
             if other is None or other[2] < _CLEAR:
@@ -82,7 +84,8 @@ def read(data: bytes, label: str | None, hint: Hint, defects: list[str], where: 
             defects.append(f"{where}: not valid {label[:40]!r}, decoded as utf-8")
         return text
     hinted = codec_for(hint()) if hint else None
-    best = _contest(data, _candidates(data, hinted, codec in _JAPANESE), hinted)
+    candidates, weak = _candidates(data, hinted, codec in _JAPANESE)
+    best = _contest(data, candidates, hinted, weak)
     if best is not None:
         said = f"not valid {label[:40]!r}" if label else "raw 8-bit header is not UTF-8"
         defects.append(f"{where}: {said}, decoded as {_name(best[0])}")
@@ -108,15 +111,16 @@ def _declared(data: bytes, codec: str) -> str | None:
     return _clean(data, codec)
 
 
-def _contest(data: bytes, candidates: list[str], hint: str | None) -> tuple[str, str, float] | None:
+def _contest(data: bytes, candidates: list[str], hint: str | None,
+             weak: frozenset[str] = frozenset()) -> tuple[str, str, float] | None:
     """The most plausible clean reading (codec, text, score); the hint's when it is plausible, the
-    earlier candidate on a tie."""
+    earlier candidate on a tie; a ``weak`` one (a last resort) counts half."""
     best: tuple[str, str, float] | None = None
     for candidate in candidates:
         text = _clean(data, candidate)
         if text is None:
             continue
-        score = _plausibility(text, candidate)
+        score = _plausibility(text, candidate) * (0.5 if candidate in weak else 1.0)
         if candidate == hint and score >= _PLAUSIBLE:
             return candidate, text, score
         if best is None or score > best[2]:
@@ -124,14 +128,14 @@ def _contest(data: bytes, candidates: list[str], hint: str | None) -> tuple[str,
     return best
 
 
-def _plausibility(text: str, codec: str) -> float:
+def _plausibility(text: str, codec: str, declared: bool = False) -> float:
     """From 0 to about 1: how much ``text``, read in ``codec``, is made of the characters text in
     that charset is written with (module docstring)."""
     wide = [i for i, ch in enumerate(text) if ord(ch) > 0x7F]
     if not wide:
         return 1.0
     if codec in _DOUBLE_BYTE:
-        score = sum(_double_byte_weight(text[i], codec) for i in wide) / len(wide)
+        score = sum(_double_byte_weight(text[i], codec, declared) for i in wide) / len(wide)
         if codec == "euc_jp" and not any("\u3040" <= text[i] <= "\u30ff" for i in wide):
             score *= 0.85  # kanji alone: the same bytes are far more often GBK or Big5 Chinese
         return score
@@ -139,11 +143,13 @@ def _plausibility(text: str, codec: str) -> float:
 
 
 @cache
-def _double_byte_weight(ch: str, codec: str) -> float:
+def _double_byte_weight(ch: str, codec: str, declared: bool = False) -> float:
     raw = ch.encode(codec)
     if len(raw) != 2:
         return 0.1 if codec == "cp932" and len(raw) == 1 else 0.0  # half-width kana: rare in a subject
     code, lead, trail = raw[0] << 8 | raw[1], raw[0], raw[1]
+    if declared and unicodedata.category(ch)[0] in "PSN":  # ①, 【】: wherever the label's charset keeps them
+        return 0.5
     weight = 0.0
     if codec == "gb18030" and trail >= 0xA1:
         weight = 0.8 if 0xB0 <= lead <= 0xD7 else 0.4 if 0xD8 <= lead <= 0xF7 else 0.6 if lead in (0xA1, 0xA3) else 0
@@ -177,6 +183,8 @@ def _single_byte_weight(text: str, i: int) -> float:
     if ch.isalpha() or (i and unicodedata.category(ch) == "Mn"):
         script = _script(ch)
         if script == "LATIN":
+            if (ch.isupper() and before.islower()) or (ch.islower() and after.isupper()):
+                return 0.2  # case changing mid-word: "ÃaÃa" is Big5, not Latin
             if (before.isascii() and before.isalpha()) or (after.isascii() and after.isalpha()):
                 return 1.0
             return 0.7 if before.isascii() and after.isascii() else 0.4  # "à la", a word alone
@@ -194,8 +202,9 @@ def _script(ch: str) -> str:
     return "LATIN" if ch.isascii() else unicodedata.name(ch, "?").split(" ", 1)[0]
 
 
-def _candidates(data: bytes, hint: str | None, japanese: bool) -> list[str]:
-    """The charsets to read ``data`` in, in the order a tie between plausible readings goes by."""
+def _candidates(data: bytes, hint: str | None, japanese: bool) -> tuple[list[str], frozenset[str]]:
+    """The charsets to read ``data`` in, in the order a tie between plausible readings goes by, and
+    those of them that are only a last resort (no clean reading left out)."""
     found = [hint] if hint and hint != "utf-8" else []
     if japanese:
         found += ["cp932", "euc_jp"]
@@ -206,8 +215,9 @@ def _candidates(data: bytes, hint: str | None, japanese: bool) -> list[str]:
     if detected is not None:
         found.append("cp1252" if detected in _LATIN else detected)
     # windows-1252 reads all but five bytes; the multi-byte charsets may read what it cannot.
-    rest = [c for c in _DETECTABLE if c != "big5"]  # big5hkscs is among the double-byte ones
-    return [*dict.fromkeys([*found, "cp1252", "cp1251", *rest])]  # last: no clean reading left out
+    found += ["cp1252", "cp1251"]
+    rest = [c for c in _DETECTABLE if c != "big5" and c not in found]  # big5hkscs is among the double-byte ones
+    return [*dict.fromkeys([*found, *rest])], frozenset(rest)
 
 
 def _detected(data: bytes) -> str | None:
