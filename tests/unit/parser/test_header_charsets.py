@@ -216,6 +216,8 @@ def test_a_cjk_label_the_bytes_contradict_gives_the_clean_reading(label: bytes, 
 @pytest.mark.parametrize(("label", "text", "codec"), [
     (b"gb2312", "关于发票的问题", "gb2312"), (b"big5", "關於發票的問題", "big5"), (b"euc-kr", "견적서 요청드립니다", "euc-kr"),
     (b"big5", "訂單確認", "big5"), (b"gb2312", "订单", "gb2312"),
+    (b"big5", "①②③", "big5hkscs"), (b"big5", "【通知】", "big5hkscs"), (b"euc-kr", "①번 문의", "euc-kr"),
+    (b"gb2312", "【通知】", "gb2312"), (b"euc-kr", "株式會社", "euc-kr"),  # symbols and hanja under their label
 ])
 def test_a_cjk_label_the_bytes_fit_is_kept(label: bytes, text: str, codec: str) -> None:
     word = b"=?" + label + b"?B?" + base64.b64encode(text.encode(codec)) + b"?="
