@@ -42,7 +42,9 @@ def parse_bytes(raw: bytes, limits: Limits | None = None) -> Mail:
     msg = held.parse(raw, check_shape(raw, limits))
     defects: list[str] = []
     if header_block.broken(msg):
-        msg = _repaired(raw, msg, limits, defects)
+        msg, raw = _repaired(raw, msg, limits, defects)
+    if msg.is_multipart() and header_block.broken_parts(msg):
+        msg = _parts_repaired(raw, msg, limits, defects)
     hint = _BodyCharset(msg)
     from_list = headers.addresses(msg, "From", defects, hint)
     if len(from_list) > 1:
@@ -104,12 +106,33 @@ def _declared_charset(msg: Message) -> str | None:
     return None
 
 
-def _repaired(raw: bytes, msg: Message, limits: Limits, defects: list[str]) -> Message:
+def _repaired(raw: bytes, msg: Message, limits: Limits, defects: list[str]) -> tuple[Message, bytes]:
     """The mail parsed again with its header block repaired (``header_block``), when that changes
-    anything; the repaired bytes pass the same shape scan, allowed the bytes the repair added."""
+    anything, and the bytes it was parsed from."""
     repaired = header_block.repair(raw, limits.max_header_bytes)
     if repaired is None:
-        return msg
+        return msg, raw
+    return _reparsed(raw, repaired, limits, defects), repaired[0]
+
+
+def _parts_repaired(raw: bytes, msg: Message, limits: Limits, defects: list[str]) -> Message:
+    """The mail parsed again with its parts' header blocks repaired, when that changes anything."""
+    boundaries = []
+    stack = [msg]
+    while stack:
+        part = stack.pop()
+        payload = part.get_payload() if part.is_multipart() else None
+        if isinstance(payload, list):
+            boundary = part.get_boundary()
+            if boundary:
+                boundaries.append(boundary)
+            stack.extend(p for p in payload if isinstance(p, Message))
+    repaired = header_block.repair_parts(raw, boundaries, limits.max_header_bytes)
+    return msg if repaired is None else _reparsed(raw, repaired, limits, defects)
+
+
+def _reparsed(raw: bytes, repaired: tuple[bytes, list[str]], limits: Limits, defects: list[str]) -> Message:
+    """The repaired bytes parsed; they pass the same shape scan, allowed the bytes the repair added."""
     data, notes = repaired
     grown = dataclasses.replace(limits, max_message_bytes=limits.max_message_bytes + max(0, len(data) - len(raw)))
     defects.extend(notes)

@@ -157,3 +157,102 @@ def test_any_shift_jis_subject_reads_back_under_its_body_s_charset(text: str) ->
 @given(HANZI)
 def test_any_gb2312_subject_reads_back_under_its_body_s_charset(text: str) -> None:
     assert parse(_mail(text.encode("gb2312"), "gb2312")).subject == text
+
+
+def _undeclared(subject: bytes, filename: bytes | None = None) -> bytes:
+    """A mail that declares no charset anywhere: no MIME header at all, or parts without one."""
+    head = b"From: ann@example.com\r\nTo: help@example.com\r\nSubject: " + subject + b"\r\n"
+    if filename is None:
+        return head + b"\r\nbody text\r\n"
+    return head + (b"MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\n"
+                   b"Content-Type: text/plain\r\n\r\nbody\r\n--b\r\nContent-Type: application/pdf\r\n"
+                   b'Content-Disposition: attachment; filename="' + filename + b'"\r\n\r\nx\r\n--b--\r\n')
+
+
+UNDECLARED = [
+    ("關於發票的問題", "big5"), ("發票", "big5"), ("我的印表機壞了", "big5"), ("訂單確認", "big5"),
+    ("會議", "big5"), ("報告", "big5"),
+    ("견적서 요청드립니다", "euc-kr"), ("문의", "euc-kr"), ("안녕하세요", "euc-kr"), ("견적", "euc-kr"),
+    ("긴급 확인 부탁드립니다", "euc-kr"),
+    ("关于发票的问题", "gbk"), ("发票", "gbk"), ("您好", "gbk"), ("订单确认", "gbk"), ("打印机坏了", "gbk"),
+    ("附件", "gbk"), ("系统故障", "gbk"), ("請求書について", "shift_jis"),
+]
+
+
+@pytest.mark.parametrize(("text", "codec"), UNDECLARED)
+def test_a_raw_8bit_subject_in_a_mail_that_declares_no_charset_is_read_cleanly(text: str, codec: str) -> None:
+    got = parse(_undeclared(text.encode(codec)))
+    assert got.subject == text
+    assert any(d.startswith("Subject: raw 8-bit header is not UTF-8, decoded as") for d in got.defects)
+
+
+@pytest.mark.parametrize(("text", "codec"), UNDECLARED)
+def test_a_raw_8bit_file_name_in_a_mail_that_declares_no_charset_is_read_cleanly(text: str, codec: str) -> None:
+    got = parse(_undeclared(b"s", (text + ".pdf").encode(codec)))
+    assert [a.filename for a in got.attachments] == [text + ".pdf"]
+
+
+def test_a_tie_between_gbk_and_big5_goes_to_the_body_s_charset() -> None:
+    """订单 in GBK is 隆等 in Big5, both common characters: the body's Big5 decides for Big5."""
+    data = "隆等".encode("big5")
+    assert parse(_undeclared(data)).subject == "订单"
+    assert parse(_mail(data, "big5")).subject == "隆等"
+
+
+@pytest.mark.parametrize(("label", "text", "codec", "want"), [
+    (b"gb2312", "關於發票的問題", "big5", "reads as unlikely text, decoded as big5hkscs"),  # GBK: private use
+    (b"GBK", "我的印表機壞了", "big5", "reads as unlikely text, decoded as big5hkscs"),
+    (b"euc-kr", "关于发票的问题", "gbk", "reads as unlikely text, decoded as gb18030"),  # Hangul nobody writes
+    (b"big5", "請求書について", "shift_jis", "not valid 'big5', decoded as shift_jis"),  # not Big5 at all
+])
+def test_a_cjk_label_the_bytes_contradict_gives_the_clean_reading(label: bytes, text: str, codec: str,
+                                                                   want: str) -> None:
+    word = b"=?" + label + b"?B?" + base64.b64encode(text.encode(codec)) + b"?="
+    got = parse(_mail(word))
+    assert got.subject == text
+    assert any(d.startswith("Subject: ") and d.endswith(want) for d in got.defects), got.defects
+
+
+@pytest.mark.parametrize(("label", "text", "codec"), [
+    (b"gb2312", "关于发票的问题", "gb2312"), (b"big5", "關於發票的問題", "big5"), (b"euc-kr", "견적서 요청드립니다", "euc-kr"),
+    (b"big5", "訂單確認", "big5"), (b"gb2312", "订单", "gb2312"),
+    (b"big5", "①②③", "big5hkscs"), (b"big5", "【通知】", "big5hkscs"), (b"euc-kr", "①번 문의", "euc-kr"),
+    (b"gb2312", "【通知】", "gb2312"), (b"euc-kr", "株式會社", "euc-kr"),  # symbols and hanja under their label
+])
+def test_a_cjk_label_the_bytes_fit_is_kept(label: bytes, text: str, codec: str) -> None:
+    word = b"=?" + label + b"?B?" + base64.b64encode(text.encode(codec)) + b"?="
+    got = parse(_mail(word))
+    assert got.subject == text and got.defects == []
+
+
+def _not_utf8_raw(text: str, codec: str) -> bool:
+    return _not_utf8(text, codec)
+
+
+TRADITIONAL = st.text(alphabet="的一是不了人我在有他這中大來上國個到說們為子和你地出道也時年關於發票問題印表機壞請",
+                      min_size=4, max_size=20).filter(lambda t: _not_utf8_raw(t, "big5"))
+SIMPLIFIED = st.text(alphabet="的一是不了人我在有他这中大来上国个到说们为子和你地出道也时年关于发票问题打印机坏",
+                     min_size=3, max_size=20).filter(lambda t: _not_utf8_raw(t, "gbk"))
+KOREAN = st.lists(st.sampled_from("견적 문의 요청 확인 주문 배송 환불 취소 결제 계약 회의 안내 공지 감사 부탁 드립니다 "
+                                  "안녕하세요 고객님 문제 오류 접속 비밀번호 계정 등록 파일 첨부 보고서 일정 변경".split()),
+                  min_size=1, max_size=5).map(" ".join).filter(lambda t: _not_utf8_raw(t, "euc-kr"))
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.one_of(TRADITIONAL.map(lambda t: (t, "big5")), SIMPLIFIED.map(lambda t: (t, "gbk")),
+                 KOREAN.map(lambda t: (t, "euc-kr"))))
+def test_any_big5_gbk_or_korean_subject_reads_back_with_no_charset_declared(case: tuple[str, str]) -> None:
+    text, codec = case
+    assert parse(_undeclared(text.encode(codec))).subject == text
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.binary(min_size=2, max_size=40).filter(lambda b: not b.isascii()))
+def test_the_reading_chosen_is_one_of_the_clean_ones(data: bytes) -> None:
+    """Whatever the bytes, the subject is the bytes read by some charset without a replacement."""
+    text = header_charsets.read(data, None, None, [], "Subject")
+    codecs = ["utf-8", "cp1252", "cp1251", "gb18030", "big5hkscs", "cp949", "cp932", "euc_jp",
+              *header_charsets._DETECTABLE]
+    readings = [data.decode(c) for c in codecs if _reads(data, c)]
+    if readings:
+        assert text in readings or _reads(data, "utf-8")
