@@ -24,6 +24,7 @@ from shared.db.engine import transaction
 from shared.health import HealthState
 from shared.service import broker_from, topology_from
 from tests.api.conftest import ADMIN, AGENT
+from tests.support.accountcli import declare_projects
 from tests.support.broker_admin import get_all
 from tests.support.items import TEST_SECRET, add_account, handle, mail
 from tests.support.servers import free_port, unavailable
@@ -72,6 +73,7 @@ def console(database_url: str, sessions: sessionmaker[Session], amqp_url: str, n
     with transaction(sessions) as session:
         users.add_user(session, ADMIN[0], name="Root", role="admin", password=ADMIN[1])
         users.add_user(session, AGENT[0], name="Ann Agent", role="agent", password=AGENT[1])
+    declare_projects(sessions)  # every account names a declared project
     add_account(sessions)
     server = server_for(service, settings)
     thread = threading.Thread(target=server.run, name="console-server", daemon=True)
@@ -111,7 +113,8 @@ class Tab:
         self.page.get_by_label("Email").fill(who[0])
         self.page.get_by_label("Password").fill(who[1])
         self.page.get_by_role("button", name="Sign in").click()
-        self.page.get_by_role("button", name="Sign out").wait_for()
+        # Hashing the password (argon2id) is slow on purpose; more so on a loaded machine.
+        self.page.get_by_role("button", name="Sign out").wait_for(timeout=30_000)
 
 
 # Seen before any page script runs (an init script is not bound by the page's policy): every
