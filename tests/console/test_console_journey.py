@@ -163,6 +163,13 @@ def test_a_customers_mail_is_answered_from_the_console_and_the_thread_and_the_wa
     # Placed by the token our reply's Message-ID carried, issued to this very customer.
     expect(inbound.nth(1).locator(".why")).to_contain_text(f"our token for #{item.number} in in-reply-to")
     assert desk.item().id == item.id
+    # The agent answers again: threaded to the answer, our first reply's Message-ID whole in References.
+    page.get_by_label("Message").fill("Thanks: a technician is on the way to Leeds.")
+    page.get_by_role("button", name="Send reply").click()
+    expect(page.locator("#replies .reply .delivery")).to_have_text(["sent", "sent"], timeout=PIPELINE_TIMEOUT)
+    [again] = [r for r in desk.sent_to(CUSTOMER) if "on the way" in _text(r.message)]
+    assert again.message["In-Reply-To"] == answer_id and b"=?" not in again.data.split(b"\r\n\r\n")[0]
+    assert again.message["References"].split() == [first_id, reply["Message-ID"], answer_id]
 
     # 4. The agent adds a watcher and changes the status: the watcher is told.
     page.get_by_label("Add a watcher").fill(WATCHER)
@@ -175,9 +182,9 @@ def test_a_customers_mail_is_answered_from_the_console_and_the_thread_and_the_wa
     assert told.message["Subject"].startswith(f"[#{item.number}] Status waiting")
     assert AGENT[0] in _text(told.message)
     assert desk.item().status == "waiting"
-    # What the customer received in all: the auto-reply to the first mail and the agent's reply; their
-    # answer, in the thread of our reply, got no second auto-reply.
-    assert [r.message["Auto-Submitted"] for r in desk.sent_to(CUSTOMER)] == ["auto-replied", None]
+    # What the customer received in all: the auto-reply to the first mail and the agent's two replies;
+    # their answer, in the thread of our reply, got no second auto-reply.
+    assert [r.message["Auto-Submitted"] for r in desk.sent_to(CUSTOMER)] == ["auto-replied", None, None]
     assert tab.violations == []
 
 
