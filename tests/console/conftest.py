@@ -19,7 +19,7 @@ from services.api.settings import ApiSettings
 from services.app import users
 from services.notifier.bootstrap import build as build_notifier
 from services.notifier.settings import NotifierSettings
-from shared.contracts import decode
+from shared.contracts import Envelope, decode
 from shared.db.engine import transaction
 from shared.health import HealthState
 from shared.service import broker_from, topology_from
@@ -48,18 +48,28 @@ class Console:
         """A customer's mail handled by the real itemwriter; the item's number."""
         return handle(self.sessions, mail(**kwargs)).item.number
 
+    def auto_replied_mail(self, smtp_port: int, **kwargs: Any) -> int:
+        """A customer's mail handled by the real itemwriter, then its item event by the real notifier:
+        the auto-reply sent to ``smtp_port`` and recorded on the item; the item's number."""
+        changed = handle(self.sessions, mail(**kwargs))
+        [result] = self._notifier(smtp_port).handle_batch([Envelope.first(changed)])  # type: ignore[union-attr]
+        assert not isinstance(result, Exception), result
+        return changed.item.number
+
     def deliver(self, smtp_port: int) -> None:
         """Publish what the console's work queued (as the relay does after a commit), then hand the
         notifier's queue to the real notifier, built by its composition root, sending to ``smtp_port``."""
         self.service.relay.publish_pending()
+        queue = topology_from(self.settings).queue("notifier")
+        envelopes = [decode(body) for body, _ in get_all(self.settings.amqp_url, queue)]
+        results = self._notifier(smtp_port).handle_batch(envelopes)  # type: ignore[union-attr]
+        assert envelopes and not [r for r in results if isinstance(r, Exception)], results
+
+    def _notifier(self, smtp_port: int) -> Any:
         settings = NotifierSettings(database_url=self.settings.database_url, amqp_url=self.settings.amqp_url,
                                     broker_namespace=self.settings.broker_namespace, store_dir=self.settings.store_dir,
                                     smtp_host="127.0.0.1", smtp_port=smtp_port, token_secret=TEST_SECRET)
-        notifier = build_notifier(settings, HealthState(), self.service.broker).handler
-        queue = topology_from(self.settings).queue("notifier")
-        envelopes = [decode(body) for body, _ in get_all(self.settings.amqp_url, queue)]
-        results = notifier.handle_batch(envelopes)  # type: ignore[union-attr]
-        assert envelopes and not [r for r in results if isinstance(r, Exception)], results
+        return build_notifier(settings, HealthState(), self.service.broker).handler
 
 
 @pytest.fixture
