@@ -64,12 +64,24 @@ def _item_page(visit: Signed, item_type: str, number: int, status: int = 200, er
         details, html_mails = item_details(session, found), mailhtml.html_mails(session, found)
         choices = catalog.choices(session)
     return visit.render("item.html", status, item=details, choices=choices, errors=errors or {}, typed=typed or {},
-                        html_mails=html_mails, path=_path(item_type, number), unsettled=UNSETTLED)
+                        html_mails=html_mails, path=_path(item_type, number), unsettled=UNSETTLED,
+                        after=max((m["id"] for m in details["mails"]), default=0), newer=[], every=REFRESH)
 
 
 @router.get("/items/{item_type}/{number}")
 def item_page(visit: Signed, item_type: str, number: int) -> HTMLResponse:
     return _item_page(visit, item_type, number)
+
+
+@router.get("/items/{item_type}/{number}/news")
+def mail_news(visit: Signed, item_type: str, number: int, after: int = 0) -> HTMLResponse:
+    """What came in on the item since the page was drawn (mails after ``after``): a notice with a link to
+    show them, asked for every few seconds by the item page (the thread itself is not redrawn under
+    the person's eyes: the HTML views and the reply being typed stay as they are)."""
+    with visit.unit() as session:
+        details = item_details(session, items.find(session, item_type, number))
+    newer = [m for m in details["mails"] if m["id"] > after and m["direction"] == "in"]
+    return visit.render("_mail_news.html", path=_path(item_type, number), after=after, newer=newer, every=REFRESH)
 
 
 @router.get("/items/{item_type}/{number}/replies")

@@ -213,3 +213,22 @@ def test_a_new_item_shows_in_the_list_without_a_reload(tab: Tab) -> None:
     expect(rows).to_have_count(2, timeout=15_000)
     expect(rows.first).to_contain_text(f"incident #{newer}")
     assert page.evaluate("window.notReloaded") is True
+
+
+def test_a_customers_answer_arriving_while_the_item_is_open_is_announced_without_a_reload(tab: Tab) -> None:
+    number = tab.console.customer_mail(sender="alice@customer.example", message_id="<q1@customer.example>")
+    tab.sign_in(AGENT)
+    tab.open(f"/items/incident/{number}")
+    page = tab.page
+    page.get_by_label("Message").fill("Half-typed answer")
+    page.evaluate("window.notReloaded = true")
+    expect(page.locator("#mail-news")).to_be_hidden()
+    tab.console.customer_mail(sender="alice@customer.example", subject="Re: Printer on fire, now smoking",
+                              in_reply_to="<q1@customer.example>")
+    expect(page.locator("#mail-news")).to_contain_text("1 new mail on this item (Re: Printer on fire, now smoking)",
+                                                       timeout=15_000)
+    assert page.evaluate("window.notReloaded") is True
+    assert page.get_by_label("Message").input_value() == "Half-typed answer"  # nothing redrawn under it
+    page.locator("#mail-news").get_by_role("link", name="show").click()
+    expect(page.locator("#mails article.mail")).to_have_count(2)
+    expect(page.locator("#mails article.mail").nth(1)).to_contain_text("now smoking")
