@@ -74,7 +74,7 @@ def invalid(name: str, exc: ValidationError, secrets: dict[str, Any]) -> Invalid
     problems = [(field, mask_secrets(line, secrets)) for field, line in spec_field_problems(exc)]
     named = all(f"account {name!r}" in line for _, line in problems)
     message = ("" if named else f"account {name!r} not valid: ") + "; ".join(line for _, line in problems)
-    return Invalid(message, field=problems[0][0] if problems else None, problems=tuple(problems))
+    return Invalid(message, field=problems[0][0] if problems else None, field_problems=tuple(problems))
 
 
 def refuse_unfit(session: Session, specs: list[AccountSpec], where: str = "") -> None:
@@ -83,7 +83,7 @@ def refuse_unfit(session: Session, specs: list[AccountSpec], where: str = "") ->
     problems = account_field_problems(session, specs)
     if problems:
         raise Invalid(f"{where}nothing stored: " + "; ".join(p for _, p in problems), field=problems[0][0],
-                      problems=tuple(problems))
+                      field_problems=tuple(problems))
 
 
 def _found(session: Session, name: str) -> Account:

@@ -50,7 +50,10 @@ def new_form(session: Session, actor: Actor, kind: str) -> dict[str, Any]:
     values = start(provider)
     for field in fields(provider):
         if field.default is not None:
-            values[field.key] = field.default(values)
+            try:
+                values[field.key] = field.default(values)
+            except KeyError:  # drawn from a field not typed yet (a drop folder's from its name): filled on save
+                pass
         known = offered.get(field.catalog)
         if known and not field.optional and values.get(field.key) not in known:
             values[field.key] = known[0]
@@ -94,10 +97,16 @@ def read_values(provider: Provider, form: Form) -> dict[str, Any]:
 def read_form(provider: Provider, form: Form) -> tuple[dict[str, Any], dict[str, str], tuple[str, ...]]:
     """(values, secrets, left empty) of a submitted form: the values with ``oauth.KEY`` keys (as
     ``with_sets`` and ``spec_of`` take them), the secrets typed in (an empty one is not given), the
-    optional fields left empty. A required field left empty is refused, naming it."""
+    optional fields left empty. A field with a recommended default left empty takes it; a required one
+    left empty is refused, naming it."""
     values, empty, problems = start(provider), [], []
     for field in fields(provider):
         value = _typed(field, form.get(field.key, []))
+        if value in ("", []) and field.default is not None and not field.boolean and not field.number:
+            try:
+                value = field.default(values)  # the recommended one, from what was typed before it
+            except KeyError:
+                pass  # drawn from a field left empty, which is refused
         if value in ("", []) and not field.boolean:
             if field.optional or field.number:
                 empty.append(field.key)
@@ -106,6 +115,6 @@ def read_form(provider: Provider, form: Form) -> tuple[dict[str, Any], dict[str,
             continue
         values[field.key] = value
     if problems:
-        raise Invalid("; ".join(p for _, p in problems), field=problems[0][0], problems=tuple(problems))
+        raise Invalid("; ".join(p for _, p in problems), field=problems[0][0], field_problems=tuple(problems))
     secrets = {key: form[key][-1] for key in form_secrets(provider) if form.get(key) and form[key][-1]}
     return values, secrets, tuple(empty)

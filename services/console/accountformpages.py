@@ -127,7 +127,7 @@ def _test(visit: Visit, submitted: dict[str, list[str]], stored: str | None) -> 
         tried = _tried(visit, submitted, stored)
         result = accountchecks.probe_values(visit.ctx.sessions, visit.actor, tried, _box(visit), stored)
     except AppError as exc:
-        return visit.render("_account_test.html", result=None, problem=exc.message)
+        return visit.render("_account_test.html", exc.status, result=None, problem=exc.message)
     return visit.render("_account_test.html", result=result, problem="")
 
 
@@ -139,9 +139,9 @@ def _folders(visit: Visit, submitted: dict[str, list[str]], stored: str | None) 
         tried = _tried(visit, submitted, stored)
         found = accountchecks.folders_of_values(visit.ctx.sessions, visit.actor, tried, _box(visit), stored)
     except AppError as exc:
-        return visit.render("_account_folders.html", field=field, found=None, chosen=chosen,
-                            problem=exc.message, editing=stored)
-    return visit.render("_account_folders.html", field=field, found=found, chosen=chosen, problem="", editing=stored)
+        return visit.render("_account_folders.html", exc.status, field=field, found=None, chosen=chosen,
+                            problem=exc.message)
+    return visit.render("_account_folders.html", field=field, found=found, chosen=chosen, problem="")
 
 
 @router.post("/accounts/new/test")

@@ -14,6 +14,7 @@ from shared.db.engine import transaction
 from shared.db.models import Account
 from shared.secrets import SecretBox, new_key
 from tests.console.conftest import ADMIN, AGENT, Console, Tab
+from tests.console.test_console_forms import _signed_in
 from tests.support.accountcli import declare_projects
 from tests.support.dovecot import MailUser
 
@@ -159,9 +160,49 @@ def test_an_edit_changes_a_field_and_keeps_the_stored_password_never_shown(
     expect(page.get_by_label("Folder to read")).to_have_value("Support")
 
 
+def test_an_agent_s_or_a_forged_post_to_the_account_forms_is_refused_and_an_admin_s_is_saved(keyed: Console) -> None:
+    """Saving, testing and loading folders: 403 for an agent; for an admin, 403 without the CSRF token."""
+    form = {"kind": "dropfolder", "name": "drop", "address": "drop@ours.example", "path": "var/inbox/drop",
+            "item_type": "incident", "project": "Support"}
+    agent, agent_token = _signed_in(keyed, AGENT)
+    for path in ("/accounts/new", "/accounts/new/test", "/accounts/new/folders", "/accounts/support/edit",
+                 "/accounts/support/edit/test"):
+        refused = agent.post(path, data=form | {"csrf": agent_token})
+        assert refused.status_code == 403 and "needs the admin role" in refused.text, path
+    admin, admin_token = _signed_in(keyed, ADMIN)
+    assert admin.post("/accounts/new", data=form).status_code == 403
+    assert _stored(keyed, "drop") is None
+    # With the token it is saved; the folder left empty is the recommended one, named after the account.
+    saved = admin.post("/accounts/new", data=form | {"path": "", "csrf": admin_token})
+    assert saved.status_code == 303 and saved.headers["location"] == "/accounts"
+    account = _stored(keyed, "drop")
+    assert account is not None and account.config["path"].endswith("var/inbox/drop")
+
+
 @pytest.mark.parametrize("path", ["/accounts/new", "/accounts/new?kind=imap", "/accounts/support/edit"])
 def test_an_agent_cannot_open_the_account_forms(tab: Tab, path: str) -> None:
     tab.sign_in(AGENT)
     answer = tab.open(path)
     assert answer.status == 403
     expect(tab.page.get_by_role("alert")).to_contain_text("needs the admin role")
+
+
+def test_each_provider_s_form_offers_only_its_own_fields_with_their_defaults(tab: Tab, keyed: Console) -> None:
+    tab.sign_in(ADMIN)
+    tab.open("/accounts/new")
+    links = tab.page.locator("ul.providers a")
+    expect(links).to_have_count(5)
+    expected = {"graph": ("Application (client) id", "inbox"), "gmail": ("OAuth client id", "INBOX"),
+                "pop3": ("POP3 server", None), "dropfolder": ("Folder", None)}
+    for kind, (label, folder) in expected.items():
+        answer = tab.open(f"/accounts/new?kind={kind}")
+        assert answer.status == 200
+        expect(tab.page.get_by_label(label, exact=False).first).to_be_visible()
+        if folder:
+            control = "Labels to read" if kind == "gmail" else "Folder to read"
+            expect(tab.page.get_by_label(control)).to_have_value(folder)
+            expect(tab.page.get_by_role("button", name="Refresh Folders")).to_be_visible()
+        else:
+            assert tab.page.get_by_role("button", name="Refresh Folders").count() == 0
+        assert tab.page.get_by_label("IMAP server").count() == 0
+    assert tab.violations == []
