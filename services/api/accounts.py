@@ -1,6 +1,6 @@
 """Accounts (admin only): list with health, one account's report, add, edit, copy, delete, activate,
-deactivate, the connection test and an IMAP server's folders. Secrets are write-only: they are taken
-in an account's fields and never come back, sealed or not."""
+deactivate, refresh (fetch now), the connection test and an IMAP server's folders. Secrets are
+write-only: they are taken in an account's fields and never come back, sealed or not."""
 
 from __future__ import annotations
 
@@ -67,6 +67,12 @@ def activate(name: str, who: Admin, session: UnitOfWork) -> dict[str, Any]:
 @router.post("/{name}/deactivate")
 def deactivate(name: str, who: Admin, session: UnitOfWork) -> dict[str, Any]:
     return accounts.set_active(session, who, name, False)
+
+
+@router.post("/{name}/refresh")
+def refresh(name: str, who: Admin, session: UnitOfWork) -> dict[str, Any]:
+    """Fetch now: the back-off ends and the fetcher's reader starts again."""
+    return accounts.refresh(session, who, name)
 
 
 # The mailbox is asked outside the request's transaction (it may take the network's time).

@@ -19,7 +19,7 @@ from services.app.errors import Conflict, Invalid, NotFound
 from shared.accounts.edit import diff_lines, find_account, spec_values, store
 from shared.accounts.readers import MailboxTaken
 from shared.accounts.specs import CATALOG_KEYS, SECRET_FIELDS, AccountSpec, apply_specs, did_you_mean
-from shared.accounts.state import forget_account, live_reader
+from shared.accounts.state import ACCOUNT_HISTORY, ACCOUNT_STATE, account_counts, forget_account, live_reader
 from shared.clock import as_utc
 from shared.db.models import Account
 from shared.items.declare import CatalogSpec, apply_catalog
@@ -165,8 +165,11 @@ def copy_account(session: Session, actor: Actor, name: str, new: str, box: Secre
     folder named after its account gets a folder of its own."""
     actor.require_admin("adding an account")
     source = _found(session, name)
+    new = new.strip()
+    if not new:
+        raise Invalid("the copy needs a name of its own", field="name")
     if find_account(session, new) is not None:
-        raise Conflict(f"account {new!r} exists already")
+        raise Conflict(f"account {new!r} exists already", field="name")
     values = _opened(name, source, box) | {"name": new, "active": False}
     if address:
         values["address"] = address
@@ -187,6 +190,15 @@ def deletable(session: Session, actor: Actor, name: str) -> Account:
                        f"'postroom accounts deactivate {name}', wait until 'postroom accounts show {name}' says "
                        "'read by: nobody', then delete it")
     return account
+
+
+def deletion(session: Session, actor: Actor, name: str) -> dict[str, Any]:
+    """What deleting the account now would do, for a person to confirm: the fetch state removed and the
+    history that stays (rows per table). Refused as ``deletable`` refuses."""
+    account = deletable(session, actor, name)
+    return {"name": name, "kind": account.kind, "address": account.address, "active": account.active,
+            "removed": account_counts(session, name, ACCOUNT_STATE),
+            "kept": account_counts(session, name, ACCOUNT_HISTORY)}
 
 
 def delete_account(session: Session, actor: Actor, name: str) -> dict[str, int]:

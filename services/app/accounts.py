@@ -1,9 +1,10 @@
-"""Accounts as people see them (never a secret): the list with health, the overview with token
-expiry, one account's report, and turning one on or off. Adding, changing and deleting are in
+"""Accounts as people see them (never a secret): the list with health and token expiry, the overview,
+one account's report, turning one on or off and fetching one now. Adding, changing and deleting are in
 accountedits.py; connecting to the mailbox in accountchecks.py."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -12,10 +13,11 @@ from sqlalchemy.orm import Session
 from services.app.actors import Actor
 from services.app.errors import Conflict, NotFound
 from shared.accounts.edit import find_account
-from shared.accounts.overview import account_rows
+from shared.accounts.overview import account_rows, token_expiries
 from shared.accounts.progress import Progress, account_progress
 from shared.accounts.readers import Reader, second_readers
 from shared.accounts.report import account_report
+from shared.clock import as_utc
 from shared.db.models import Account, AccountHealth, OAuthToken, utcnow
 from shared.items.authentication import trust_summary
 from shared.items.mapping import DEFAULT_MAPPING
@@ -29,10 +31,15 @@ ITEM_SETTINGS = ("item_type", "project", "creator", "auto_reply", "field_mapping
                  "require_verified_sender_for_append", "auto_reply_same_thread")
 
 
-def _view(account: Account, health: AccountHealth | None, progress: Progress | None) -> dict[str, Any]:
+def _view(account: Account, health: AccountHealth | None, progress: Progress | None,
+          expiry: dict[str, datetime | None]) -> dict[str, Any]:
+    expires_at = as_utc(expiry.get(account.name))
     return {"name": account.name, "kind": account.kind, "address": account.address, "active": account.active,
             # the current import: done, to go, rate, time left (None before the first checkpoint)
             "progress": progress.as_dict() if progress else None,
+            # as in the overview: an OAuth account's sign-in lapses then (None: not signed in yet)
+            "has_token": account.name in expiry,
+            "token_expires_at": expires_at.isoformat(timespec="seconds") if expires_at else None,
             "item_type": account.item_type, "project": account.project, "auto_reply": account.auto_reply,
             "has_secrets": account.sealed_secrets is not None,
             "health": None if health is None else {
@@ -43,15 +50,17 @@ def _view(account: Account, health: AccountHealth | None, progress: Progress | N
 
 def _one(session: Session, account: Account) -> dict[str, Any]:
     return _view(account, session.get(AccountHealth, account.name),
-                 account_progress(session, [account.name]).get(account.name))
+                 account_progress(session, [account.name]).get(account.name),
+                 token_expiries(session, [account], token_expiry_readers()))
 
 
 def list_accounts(session: Session, actor: Actor) -> list[dict[str, Any]]:
     actor.require_admin("the accounts")
     health = {h.account: h for h in session.scalars(select(AccountHealth))}
     progress = account_progress(session)
-    return [_view(a, health.get(a.name), progress.get(a.name))
-            for a in session.scalars(select(Account).order_by(Account.name))]
+    found = session.scalars(select(Account).order_by(Account.name)).all()
+    expiry = token_expiries(session, found, token_expiry_readers())
+    return [_view(a, health.get(a.name), progress.get(a.name), expiry) for a in found]
 
 
 def view(session: Session, actor: Actor, name: str) -> dict[str, Any]:
@@ -132,6 +141,19 @@ def set_active(session: Session, actor: Actor, name: str, active: bool) -> dict[
     if active:
         wake(session, name)
     return _one(session, account) | {"changed": True}
+
+
+def refresh(session: Session, actor: Actor, name: str) -> dict[str, Any]:
+    """Fetch the active account now (``wake``), as after a fix; an inactive one is refused (the
+    fetcher reads active accounts only)."""
+    actor.require_admin("refreshing an account")
+    account = find_account(session, name)
+    if account is None:
+        raise NotFound(f"unknown account {name!r}")
+    if not account.active:
+        raise Conflict(f"{name} is inactive: activate it to fetch its mail")
+    wake(session, name)
+    return _one(session, account)
 
 
 def wake(session: Session, name: str) -> bool:

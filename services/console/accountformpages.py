@@ -16,7 +16,7 @@ from services.app.accountproviders import (FOLDER_FIELDS, SECRET_PROMPTS, SETTIN
                                            spec_of)
 from services.app.errors import AppError
 from services.console import accountpages
-from services.console.pages import PageRoute, Signed, Visit, see_other
+from services.console.pages import PageRoute, Signed, Visit
 from shared.secrets import SecretBox
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
@@ -78,12 +78,12 @@ def save_new_account(visit: Signed, submitted: Submitted) -> Response:
     except AppError as exc:
         return _page(visit, form, exc.status, values=accountforms.read_values(form["provider"], submitted),
                      refused=exc)
-    return _saved(visit, notes)
+    return _saved(visit, str(values["name"]), "added", notes)
 
 
-def _saved(visit: Visit, notes: list[str]) -> Response:
+def _saved(visit: Visit, name: str, what: str, notes: list[str]) -> Response:
     if not notes:
-        return see_other("/accounts")
+        return accountpages.done(name, what)
     # What could not be checked is said, on the list the person goes back to.
     response = accountpages.list_page(visit, notes=notes)
     response.headers["HX-Push-Url"] = "/accounts"
@@ -110,7 +110,7 @@ def save_edit(visit: Signed, name: str, submitted: Submitted) -> Response:
     except AppError as exc:
         return _page(visit, form, exc.status, editing=name,
                      values=accountforms.read_values(form["provider"], submitted) | {"name": name}, refused=exc)
-    return _saved(visit, notes)
+    return _saved(visit, name, "saved", notes)
 
 
 def _tried(visit: Visit, submitted: dict[str, list[str]], stored: str | None) -> dict[str, Any]:

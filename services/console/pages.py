@@ -22,6 +22,7 @@ from services.app import tokens
 from services.app.actors import Actor
 from services.app.errors import AppError
 from services.console import security
+from shared.accounts.progress import progress_text
 from shared.db.engine import transaction
 
 SIGN_IN = "/sign-in"
@@ -54,12 +55,21 @@ def _describe(value: Any) -> str:
     return "" if value is None else str(value)
 
 
+def _css_string(value: str) -> str:
+    """A CSS string of ``value`` (for an htmx selector naming an element by its id, which may hold any
+    character an account's name does)."""
+    escaped = value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\a ")
+    return f'"{escaped}"'
+
+
 @cache
 def templates() -> jinja2.Environment:
     env = jinja2.Environment(loader=jinja2.PackageLoader("services.console", "templates"),
                              autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
     env.filters["when"] = _when
     env.filters["describe"] = _describe
+    env.filters["css_string"] = _css_string
+    env.filters["progress"] = progress_text
     return env
 
 

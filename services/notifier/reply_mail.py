@@ -12,7 +12,7 @@ from email.policy import SMTP
 from email.utils import format_datetime
 
 from services.notifier.compose import LOOP_HEADER, Composed
-from services.notifier.headers import one_line
+from services.notifier.headers import header, one_line, references
 from shared.contracts import Address, SendReply
 from shared.db.models import utcnow
 from shared.risky import risk
@@ -39,10 +39,6 @@ def build_reply(reply: SendReply, *, from_address: str, token: str, message_id: 
         msg["Cc"] = [_address(a) for a in reply.cc]
     msg["Date"] = format_datetime(utcnow())
     msg["Message-ID"] = message_id
-    if reply.in_reply_to:
-        msg["In-Reply-To"] = one_line(reply.in_reply_to)
-    if reply.references:
-        msg["References"] = " ".join(one_line(r) for r in reply.references[-20:])
     msg[LOOP_HEADER] = loop_id
     msg.set_content(reply.text)
     if reply.html:
@@ -54,4 +50,12 @@ def build_reply(reply: SendReply, *, from_address: str, token: str, message_id: 
         msg.add_attachment(store.get(attachment.blob.key), maintype=maintype or "application",
                            subtype=subtype or "octet-stream", filename=one_line(attachment.filename))
     text = reply.text if reply.text.endswith("\n") else reply.text + "\n"
-    return Composed(subject, from_address, text, msg.as_bytes())
+    return Composed(subject, from_address, text, _threading(reply).encode("ascii") + msg.as_bytes())
+
+
+def _threading(reply: SendReply) -> str:
+    """In-Reply-To and References, folded between Message-IDs only. Not through the message API: the
+    standard library takes both for unstructured text and writes a Message-ID longer than a line (ours
+    carry the item's token) as encoded words, which no client threads on and no parser reads back."""
+    fields = header("In-Reply-To", reply.in_reply_to) if reply.in_reply_to else ""
+    return fields + references(reply.references[-20:])

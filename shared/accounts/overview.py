@@ -6,7 +6,7 @@ them); a kind without one has no token and shows "-".
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -28,6 +28,17 @@ def _iso(value: datetime | None) -> str | None:
     return moment.isoformat(timespec="seconds") if moment else None
 
 
+def token_expiries(session: Session, accounts: Sequence[Account],
+                   token_expiry: Mapping[str, TokenExpiryReader]) -> dict[str, datetime | None]:
+    """Name -> when the account's token expires (None: not signed in), for the accounts that have one."""
+    expiry: dict[str, datetime | None] = {}
+    for kind, reader in token_expiry.items():
+        names = [a.name for a in accounts if a.kind == kind]
+        if names:
+            expiry |= reader(session, names)
+    return expiry
+
+
 def account_rows(session: Session, token_expiry: Mapping[str, TokenExpiryReader]) -> list[dict[str, Any]]:
     accounts = session.scalars(select(Account).order_by(Account.name)).all()
     health = {h.account: h for h in session.scalars(select(AccountHealth))}
@@ -35,11 +46,7 @@ def account_rows(session: Session, token_expiry: Mapping[str, TokenExpiryReader]
     backlog = {account: total for account, total in session.execute(
         select(MailboxCursor.account, func.sum(MailboxCursor.backlog)).group_by(MailboxCursor.account))}
     progress = account_progress(session)
-    expiry: dict[str, datetime | None] = {}
-    for kind, reader in token_expiry.items():
-        names = [a.name for a in accounts if a.kind == kind]
-        if names:
-            expiry |= reader(session, names)
+    expiry = token_expiries(session, accounts, token_expiry)
     rows = []
     for account in accounts:
         h = health.get(account.name)

@@ -8,7 +8,7 @@ tracker's record: it stays. A new table keyed by an account belongs in exactly o
 
 from __future__ import annotations
 
-from sqlalchemy import delete
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from shared.clock import as_utc, now
@@ -39,3 +39,14 @@ def forget_account(session: Session, account: str) -> dict[str, int]:
         if result.rowcount:
             removed[model.__tablename__] = result.rowcount
     return removed
+
+
+def account_counts(session: Session, account: str, models: tuple[type[Base], ...]) -> dict[str, int]:
+    """The rows naming ``account`` per table of ``models`` (tables without any left out): what deleting
+    the account removes (``ACCOUNT_STATE``) or leaves (``ACCOUNT_HISTORY``)."""
+    counts = {}
+    for model in models:
+        column = model.account  # type: ignore[attr-defined]
+        if found := session.scalar(select(func.count()).select_from(model).where(column == account)):
+            counts[model.__tablename__] = found
+    return counts

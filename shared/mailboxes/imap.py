@@ -20,6 +20,7 @@ from shared.mailboxes.failures import FetchError, login_failed
 from shared.mailboxes.mailconfig import ImapConfig
 from shared.mailboxes.xoauth2 import XOAuth2Refused, imap_login
 from shared.mailboxes.tlsctx import client_context
+from shared.mailboxes.tlsmode import hinted
 from shared.logging import get_logger
 
 log = get_logger("postroom.fetcher.imap")
@@ -46,14 +47,20 @@ def open_imap(config: ImapConfig, password: str, factory: ClientFactory = defaul
               token: Callable[[], str] | None = None) -> Any:
     """Connect, secure and log in; a server that does not deliver the promised TLS never sees the password."""
     context = client_context(config.ca_file) if config.tls != "none" else None
-    client = factory(config.host, config.resolved_port, ssl=config.tls == "implicit", ssl_context=context,
-                     timeout=config.timeout)
+    try:
+        client = factory(config.host, config.resolved_port, ssl=config.tls == "implicit", ssl_context=context,
+                         timeout=config.timeout)
+    except OSError as exc:
+        raise hinted(config, exc) or exc from None
     imapclient_shim.quiet_trace(client)  # imaplib formats its trace whether or not it is logged
     try:
         if config.tls == "starttls":
             if not client.has_capability("STARTTLS"):
                 raise FetchError("tls", f"{config.host} does not offer STARTTLS: not sending credentials in clear")
-            client.starttls(context)
+            try:
+                client.starttls(context)
+            except ssl.SSLError as exc:
+                raise hinted(config, exc) or exc from None
         if token is not None:  # XOAUTH2: the token is fetched only now, after TLS is in place
             try:
                 imap_login(client, config.user, token())

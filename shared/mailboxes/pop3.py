@@ -13,6 +13,7 @@ from shared.mailboxes.failures import FetchError, login_failed
 from shared.mailboxes.mailconfig import Pop3Config
 from shared.mailboxes.xoauth2 import XOAuth2Refused, pop3_login
 from shared.mailboxes.tlsctx import client_context
+from shared.mailboxes.tlsmode import hinted
 
 Pop3Factory = Callable[..., Any]  # (host, port, *, ssl, ssl_context, timeout) -> poplib.POP3
 
@@ -32,8 +33,11 @@ def _text(exc: BaseException) -> str:
 def open_pop3(config: Pop3Config, password: str, factory: Pop3Factory = default_pop3_factory,
               token: Callable[[], str] | None = None) -> Pop3Mailbox:
     context = client_context(config.ca_file) if config.tls != "none" else None
-    conn = factory(config.host, config.resolved_port, ssl=config.tls == "implicit", ssl_context=context,
-                   timeout=config.timeout)
+    try:
+        conn = factory(config.host, config.resolved_port, ssl=config.tls == "implicit", ssl_context=context,
+                       timeout=config.timeout)
+    except OSError as exc:
+        raise hinted(config, exc) or exc from None
     try:
         if config.tls == "starttls":
             try:
@@ -42,7 +46,10 @@ def open_pop3(config: Pop3Config, password: str, factory: Pop3Factory = default_
                 capabilities = {}
             if "STLS" not in capabilities:
                 raise FetchError("tls", f"{config.host} does not offer STLS: not sending credentials in clear")
-            conn.stls(context)
+            try:
+                conn.stls(context)
+            except ssl.SSLError as exc:
+                raise hinted(config, exc) or exc from None
         if token is not None:
             try:
                 pop3_login(conn, config.user, token(), config.xoauth2_form)

@@ -20,7 +20,7 @@ from shared.mailboxes.imap import ClientFactory, close_quietly, default_factory,
 from shared.mailboxes.mailconfig import ImapConfig, Pop3Config, password_from
 from shared.mailboxes.pop3 import Pop3Factory, default_pop3_factory, open_pop3
 from shared.mailboxes.probe_oauth import AccountToken, ProbeFailed, read_gmail, read_graph, sign_in
-from shared.mailboxes.tlsmode import certificate_hint, plain_on_tls_port, tls_on_plain_port
+from shared.mailboxes.tlsmode import plain_on_tls_port
 
 
 @dataclass
@@ -92,12 +92,8 @@ def _where(config: ImapConfig | Pop3Config) -> str:
 
 
 def _failed(exc: BaseException, config: ImapConfig | Pop3Config, step: str) -> ProbeResult:
-    stage, text = failure_stage(exc)
-    hint = None
-    if stage == "tls":
-        hint = certificate_hint(exc) or (tls_on_plain_port(config) if config.tls == "implicit" else None)
-    return ProbeResult(False, f"{stage.upper()} error {step} {_where(config)}: {text}"
-                       + (f"; {hint}" if hint else ""), stage)
+    stage, text = failure_stage(exc)  # a connection's TLS hint is in the text (shared/mailboxes/tlsmode.py)
+    return ProbeResult(False, f"{stage.upper()} error {step} {_where(config)}: {text}", stage)
 
 
 def _mode_mismatch(config: ImapConfig | Pop3Config) -> ProbeResult | None:

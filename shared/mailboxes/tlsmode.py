@@ -1,7 +1,9 @@
 """Does the port speak the TLS mode the account says? A client that waits for an IMAP or POP3 greeting
 on an implicit-TLS port waits out its whole timeout (the server waits for a TLS handshake), and one
 that starts TLS on a plain port gets an obscure "wrong version number": ``postroom accounts test``
-asks the port directly, in a few seconds, and says which mode it expects.
+asks the port directly, in a few seconds, and says which mode it expects; the fetcher, whose
+connection failed that way, asks the port afterwards (``hinted``), so the account's health names
+the setting to change.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 import socket
 import ssl
 
+from shared.mailboxes.failures import FetchError
 from shared.mailboxes.mailconfig import ImapConfig, Pop3Config
 
 GREETING_WAIT = 3.0  # seconds a server has to greet before the port is asked for TLS instead
@@ -75,3 +78,19 @@ def certificate_hint(exc: BaseException) -> str | None:
         return ("the server's certificate is not trusted here: if it comes from a private CA (or is "
                 "self-signed), set ca_file: to the PEM file of that CA")
     return None
+
+
+def connection_hint(config: ImapConfig | Pop3Config, exc: BaseException) -> str | None:
+    """What a failed connection (or STARTTLS) says about the account's TLS settings: the private CA's
+    ``ca_file``, or the TLS mode the port expects."""
+    if isinstance(exc, ssl.SSLError | ssl.CertificateError):
+        return certificate_hint(exc) or (tls_on_plain_port(config) if config.tls == "implicit" else None)
+    if isinstance(exc, TimeoutError) and config.tls != "implicit":  # no greeting came: a TLS port?
+        return plain_on_tls_port(config)
+    return None
+
+
+def hinted(config: ImapConfig | Pop3Config, exc: BaseException) -> FetchError | None:
+    """``exc`` as a TLS error carrying the hint, or ``None`` when there is none to give."""
+    hint = connection_hint(config, exc)
+    return FetchError("tls", f"{type(exc).__name__}: {exc}; {hint}") if hint else None

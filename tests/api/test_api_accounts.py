@@ -3,13 +3,14 @@ secrets are write-only (taken in an account's fields, never in an answer, sealed
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import select
 
-from shared.db.models import Account
+from shared.db.models import Account, AccountHealth
 from shared.secrets import new_key
 from tests.api.conftest import Api
 
@@ -18,7 +19,7 @@ ROUTES = [("GET", "/api/v1/accounts/support"), ("POST", "/api/v1/accounts"),
           ("PATCH", "/api/v1/accounts/support"), ("POST", "/api/v1/accounts/support/copy"),
           ("DELETE", "/api/v1/accounts/support"), ("POST", "/api/v1/accounts/support/activate"),
           ("POST", "/api/v1/accounts/support/deactivate"), ("POST", "/api/v1/accounts/support/test"),
-          ("GET", "/api/v1/accounts/support/folders")]
+          ("GET", "/api/v1/accounts/support/folders"), ("POST", "/api/v1/accounts/support/refresh")]
 BODIES: dict[str, Any] = {"/api/v1/accounts": {"name": "x", "kind": "stdin", "address": "x@ours.example",
                                                "project": "Support"},
                           "/api/v1/accounts/support": {"set": {"project": "Other"}},
@@ -193,3 +194,20 @@ def test_an_accounts_report_tells_what_applies_to_its_mail(keyed: Api, admin: di
     assert settings["field_mapping"]["title"] == "reply" and settings["field_mapping"]["contact"] == "sender"
     assert settings["new_items"]["project"] == "Support" and settings["replies"]["reply_status"] == "waiting"
     assert settings["auto_reply"]["smtp"] == "default" and settings["templates"]["created"] == "built-in"
+
+
+def test_a_refresh_ends_the_back_off_at_once_and_an_inactive_account_is_refused(keyed: Api,
+                                                                                admin: dict[str, str]) -> None:
+    with keyed.sessions.begin() as session:
+        session.add(AccountHealth(account="support", last_error_kind="network", last_error="timed out",
+                                  consecutive_failures=4, next_attempt_at=datetime.now(UTC) + timedelta(hours=6)))
+    refreshed = keyed.client.post("/api/v1/accounts/support/refresh", headers=admin)
+    assert refreshed.status_code == 200, refreshed.text
+    assert refreshed.json()["name"] == "support"
+    with keyed.sessions() as session:
+        health = session.get(AccountHealth, "support")
+        assert health is not None and health.next_attempt_at is None and health.consecutive_failures == 0
+    assert keyed.client.post("/api/v1/accounts/support/deactivate", headers=admin).status_code == 200
+    refused = keyed.client.post("/api/v1/accounts/support/refresh", headers=admin)
+    assert refused.status_code == 409 and "inactive" in refused.json()["message"]
+    assert keyed.client.post("/api/v1/accounts/nobody/refresh", headers=admin).status_code == 404

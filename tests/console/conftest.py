@@ -19,11 +19,12 @@ from services.api.settings import ApiSettings
 from services.app import users
 from services.notifier.bootstrap import build as build_notifier
 from services.notifier.settings import NotifierSettings
-from shared.contracts import decode
+from shared.contracts import Envelope, decode
 from shared.db.engine import transaction
 from shared.health import HealthState
 from shared.service import broker_from, topology_from
 from tests.api.conftest import ADMIN, AGENT
+from tests.support.accountcli import declare_projects
 from tests.support.broker_admin import get_all
 from tests.support.items import TEST_SECRET, add_account, handle, mail
 from tests.support.servers import free_port, unavailable
@@ -47,18 +48,28 @@ class Console:
         """A customer's mail handled by the real itemwriter; the item's number."""
         return handle(self.sessions, mail(**kwargs)).item.number
 
+    def auto_replied_mail(self, smtp_port: int, **kwargs: Any) -> int:
+        """A customer's mail handled by the real itemwriter, then its item event by the real notifier:
+        the auto-reply sent to ``smtp_port`` and recorded on the item; the item's number."""
+        changed = handle(self.sessions, mail(**kwargs))
+        [result] = self._notifier(smtp_port).handle_batch([Envelope.first(changed)])  # type: ignore[union-attr]
+        assert not isinstance(result, Exception), result
+        return changed.item.number
+
     def deliver(self, smtp_port: int) -> None:
         """Publish what the console's work queued (as the relay does after a commit), then hand the
         notifier's queue to the real notifier, built by its composition root, sending to ``smtp_port``."""
         self.service.relay.publish_pending()
+        queue = topology_from(self.settings).queue("notifier")
+        envelopes = [decode(body) for body, _ in get_all(self.settings.amqp_url, queue)]
+        results = self._notifier(smtp_port).handle_batch(envelopes)  # type: ignore[union-attr]
+        assert envelopes and not [r for r in results if isinstance(r, Exception)], results
+
+    def _notifier(self, smtp_port: int) -> Any:
         settings = NotifierSettings(database_url=self.settings.database_url, amqp_url=self.settings.amqp_url,
                                     broker_namespace=self.settings.broker_namespace, store_dir=self.settings.store_dir,
                                     smtp_host="127.0.0.1", smtp_port=smtp_port, token_secret=TEST_SECRET)
-        notifier = build_notifier(settings, HealthState(), self.service.broker).handler
-        queue = topology_from(self.settings).queue("notifier")
-        envelopes = [decode(body) for body, _ in get_all(self.settings.amqp_url, queue)]
-        results = notifier.handle_batch(envelopes)  # type: ignore[union-attr]
-        assert envelopes and not [r for r in results if isinstance(r, Exception)], results
+        return build_notifier(settings, HealthState(), self.service.broker).handler
 
 
 @pytest.fixture
@@ -72,6 +83,7 @@ def console(database_url: str, sessions: sessionmaker[Session], amqp_url: str, n
     with transaction(sessions) as session:
         users.add_user(session, ADMIN[0], name="Root", role="admin", password=ADMIN[1])
         users.add_user(session, AGENT[0], name="Ann Agent", role="agent", password=AGENT[1])
+    declare_projects(sessions)  # every account names a declared project
     add_account(sessions)
     server = server_for(service, settings)
     thread = threading.Thread(target=server.run, name="console-server", daemon=True)
@@ -111,7 +123,8 @@ class Tab:
         self.page.get_by_label("Email").fill(who[0])
         self.page.get_by_label("Password").fill(who[1])
         self.page.get_by_role("button", name="Sign in").click()
-        self.page.get_by_role("button", name="Sign out").wait_for()
+        # Hashing the password (argon2id) is slow on purpose; more so on a loaded machine.
+        self.page.get_by_role("button", name="Sign out").wait_for(timeout=30_000)
 
 
 # Seen before any page script runs (an init script is not bound by the page's policy): every

@@ -79,8 +79,9 @@ def test_an_admin_adds_an_imap_account_picking_a_folder_loaded_from_the_mailbox_
     expect(page.locator("#test-outcome")).to_contain_text("Connection works: helpdesk: connected and logged in")
     assert _stored(keyed, "helpdesk") is None  # trying is not saving
     page.get_by_role("button", name="Save").click()
-    expect(page).to_have_url(f"{keyed.url}/accounts")
+    expect(page).to_have_url(f"{keyed.url}/accounts?done=added&account=helpdesk")
     expect(page.locator("#account-helpdesk")).to_contain_text("helpdesk@ours.example")
+    expect(page.locator("#account-helpdesk")).to_contain_text("added")
     account = _stored(keyed, "helpdesk")
     assert account is not None and account.kind == "imap" and account.project == "IT"
     assert account.config["folder"] == "Support" and account.config["after_fetch"] == "mark_read"
@@ -136,7 +137,7 @@ def test_an_edit_changes_a_field_and_keeps_the_stored_password_never_shown(
     _fill_imap(tab, mail_user, mail_user.password)
     page = tab.page
     page.get_by_role("button", name="Save").click()
-    expect(page).to_have_url(f"{keyed.url}/accounts")
+    expect(page).to_have_url(f"{keyed.url}/accounts?done=added&account=helpdesk")
     page.get_by_role("link", name="Edit helpdesk").click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("Edit helpdesk")
     expect(page.get_by_label("IMAP server")).to_have_value("127.0.0.1")
@@ -150,7 +151,7 @@ def test_an_edit_changes_a_field_and_keeps_the_stored_password_never_shown(
     expect(page.locator("#test-outcome")).to_contain_text("Connection works")
     page.get_by_label("Send it to the mail's Cc too").check()
     page.get_by_role("button", name="Save").click()
-    expect(page).to_have_url(f"{keyed.url}/accounts")
+    expect(page).to_have_url(f"{keyed.url}/accounts?done=saved&account=helpdesk")
     account = _stored(keyed, "helpdesk")
     assert account is not None and account.config["folder"] == "Support" and account.config["auto_reply_cc"] is True
     box = SecretBox(keyed.settings.resolved_secret_keys)
@@ -174,7 +175,7 @@ def test_an_agent_s_or_a_forged_post_to_the_account_forms_is_refused_and_an_admi
     assert _stored(keyed, "drop") is None
     # With the token it is saved; the folder left empty is the recommended one, named after the account.
     saved = admin.post("/accounts/new", data=form | {"path": "", "csrf": admin_token})
-    assert saved.status_code == 303 and saved.headers["location"] == "/accounts"
+    assert saved.status_code == 303 and saved.headers["location"] == "/accounts?done=added&account=drop"
     account = _stored(keyed, "drop")
     assert account is not None and account.config["path"].endswith("var/inbox/drop")
 

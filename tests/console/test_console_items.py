@@ -42,6 +42,21 @@ def test_an_agent_signs_in_opens_an_item_and_replies_and_the_reply_shows_as_queu
     assert tab.violations == []
 
 
+def test_an_item_whose_auto_reply_went_shows_the_auto_reply_in_its_thread(
+        tab: Tab, smtp_server: tuple[RecordingHandler, int]) -> None:
+    smtp, port = smtp_server
+    number = tab.console.auto_replied_mail(port, sender="alice@customer.example", subject="Printer on fire")
+    assert [r.rcpt_tos for r in smtp.received] == [["alice@customer.example"]]
+    tab.sign_in(AGENT)
+    tab.open(f"/items/incident/{number}")
+    mails = tab.page.locator("#mails article.mail")
+    expect(mails).to_have_count(2)
+    expect(mails.nth(0).locator("details.decision")).to_contain_text("Why it is here")
+    expect(mails.nth(1)).to_have_class("mail out")  # our own mail: no decision to explain
+    expect(mails.nth(1).locator("details.decision")).to_have_count(0)
+    expect(mails.nth(1).locator(".subject")).to_contain_text(f"[#{number}]")
+
+
 def test_an_agent_changes_the_status_step_and_assignee_and_the_page_shows_it(tab: Tab) -> None:
     number = tab.console.customer_mail()
     tab.sign_in(AGENT)

@@ -180,3 +180,4 @@ def test_only_a_signed_in_person_gets_a_mails_html(tab: Tab, web: Web, browser: 
         assert "img-src data: http: https:;" in remote.headers["content-security-policy"]
         assert f'src="{web.url}/tracker.png"' in remote.text()
         tab.page.get_by_role("button", name="Sign out").click()
+        tab.page.get_by_role("button", name="Sign in").wait_for()  # signed out before the next signs in

@@ -193,7 +193,7 @@ def test_the_readme_operator_commands_include_the_broker_tools_and_the_exec_line
     """The list below is read from the docs; if their wording changes, the checks must not go empty."""
     commands = {(image, " ".join(command)) for image, command, _ in readme_operator_commands()}
     assert {("cli", "queues"), ("cli", "dlq list"), ("fetcher", "queues"), ("fetcher", "dlq show 0123abcd"),
-            ("fetcher", "accounts apply -f /dev/stdin"), ("fetcher", "items list"), ("api", "queues"),
+            ("fetcher", "config apply -f /dev/stdin"), ("fetcher", "items list"), ("api", "queues"),
             ("fetcher", "accounts connect support"), ("api", "users add ann@example.com --role admin")} <= commands
 
 

@@ -4,7 +4,6 @@ inspect, against accounts applied the way ``postroom accounts apply`` does."""
 from __future__ import annotations
 
 import json
-import threading
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -15,6 +14,7 @@ from shared.broker.memory import MemoryBroker
 from shared.broker.port import Broker
 from shared.health import HealthState
 from shared.secrets import SecretBox
+from tests.support.pipeline import running
 
 
 def apply_account(sessions: Any, box: SecretBox, **spec: Any) -> None:
@@ -69,12 +69,5 @@ def running_fetcher(settings: Any, broker: Broker, **factories: Any) -> Iterator
     from services.fetcher.bootstrap import build
 
     service = build(settings, HealthState(), broker, **factories)
-    stop = threading.Event()
-    thread = threading.Thread(target=service.run, args=(stop,), daemon=True)
-    thread.start()
-    try:
+    with running(service):
         yield service
-    finally:
-        stop.set()
-        thread.join(timeout=30)
-        assert not thread.is_alive(), "the fetcher did not stop"

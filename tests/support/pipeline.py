@@ -1,4 +1,5 @@
-"""Building blocks for tests: sample contracts and a consumer running in a thread."""
+"""Building blocks for tests: sample contracts, a consumer running in a thread, services running in
+threads."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 from shared.broker.port import Broker
 from shared.contracts import BlobRef, Envelope, MailFetched
@@ -41,3 +42,28 @@ def consuming(broker: Broker, consumer: str, handler: Handler | BatchHandler, *,
     finally:
         stop.set()
         thread.join(timeout=15)
+
+
+class Runnable(Protocol):
+    """A service as its composition root builds it: the fetcher, a consumer stage."""
+
+    def run(self, stop: threading.Event) -> None: ...
+
+
+@contextmanager
+def running(*services: Runnable) -> Iterator[threading.Event]:
+    """Each service's ``run`` in a thread until the block ends, then stopped as on SIGTERM (the
+    event set) and waited for."""
+    stop = threading.Event()
+    threads = [threading.Thread(target=service.run, args=(stop,), daemon=True) for service in services]
+    for thread in threads:
+        thread.start()
+    try:
+        yield stop
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join(timeout=30)
+        alive = [type(service).__name__ for service, thread in zip(services, threads, strict=True)
+                 if thread.is_alive()]
+        assert not alive, f"did not stop: {alive}"
