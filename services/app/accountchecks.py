@@ -8,6 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -16,7 +17,7 @@ from services.app.actors import Actor
 from services.app.errors import AppError, Conflict, Invalid, NotFound
 from shared.accounts.edit import find_account
 from shared.mailboxes.failures import classify
-from shared.accounts.specs import AccountSpec
+from shared.accounts.specs import NOTIFIER_FIELDS, SECRET_FIELDS, AccountSpec
 from shared.db.models import ApiCursor, MailboxCursor
 from shared.mailboxes.folders import folder_names, gmail_labels, graph_folders, imap_folders, named_folders
 from shared.mailboxes.mailconfig import ImapConfig, RemoteConfig, password_from
@@ -34,7 +35,8 @@ def _read(sessions: sessionmaker[Session], name: str, box: SecretBox) -> tuple[s
         account = find_account(session, name)
         if account is None:
             raise NotFound(f"unknown account {name!r}")
-        kind, config = account.kind, dict(account.config)
+        # The notifier's settings (auto_reply_cc, smtp, templates) are no part of the mailbox's.
+        kind, config = account.kind, {k: v for k, v in account.config.items() if k not in NOTIFIER_FIELDS}
         try:
             return kind, config, box.open(account.sealed_secrets)
         except SecretsUnavailable as exc:
@@ -47,23 +49,64 @@ def account_token(sessions: sessionmaker[Session], box: SecretBox, name: str) ->
     return AccountToken(name, TokenProvider(store, AccountAuthenticators(sessions, box)), store)
 
 
-def probe_account(sessions: sessionmaker[Session], actor: Actor, name: str, box: SecretBox) -> dict[str, Any]:
-    """Connect and log in as the account (an OAuth account with its stored sign-in). ``ok``, a one-line
-    ``summary``, on failure the ``stage``; the ``folders`` (labels), and the ``messages`` counted in
-    ``counted_in``. When it works, the fetcher need not wait out its back-off."""
-    actor.require_admin("testing an account")
-    kind, config, secrets = _read(sessions, name, box)
+# The step of the connection that failed, as a person reads it (ProbeResult.stage).
+STEPS = {"dns": "looking up the server's name (DNS)", "tcp": "connecting (TCP)", "tls": "TLS",
+         "auth": "login", "quota": "the mailbox's quota", "protocol": "reading the mailbox", "config": "the settings"}
+
+
+def _probed(sessions: sessionmaker[Session], box: SecretBox, name: str, kind: str, config: dict[str, Any],
+            secrets: dict[str, Any]) -> dict[str, Any]:
     result = probe(kind, config, secrets, account=name,
                    token=account_token(sessions, box, name) if config.get("oauth") else None)
-    if result.ok:
-        with sessions() as session, session.begin():
-            wake(session, name)
     where = result.counted_in or (config.get("folder", "INBOX") if kind == "imap"
                                   else "maildrop" if kind == "pop3" else "folder")
     return {"name": name, "kind": kind, "ok": result.ok, "summary": mask_secrets(f"{name}: {result.summary}", secrets),
-            "stage": result.stage, "folders": result.folders, "messages": result.messages,
-            "counted_in": where if result.messages is not None else None,
-            "first_sync": _first_sync(sessions, name, kind, config)}
+            "stage": result.stage, "step": STEPS.get(result.stage or "", result.stage), "folders": result.folders,
+            "messages": result.messages, "counted_in": where if result.messages is not None else None}
+
+
+def probe_account(sessions: sessionmaker[Session], actor: Actor, name: str, box: SecretBox) -> dict[str, Any]:
+    """Connect and log in as the account (an OAuth account with its stored sign-in). ``ok``, a one-line
+    ``summary``, on failure the ``stage`` (and the ``step`` as a person says it); the ``folders``
+    (labels), and the ``messages`` counted in ``counted_in``. When it works, the fetcher need not wait
+    out its back-off."""
+    actor.require_admin("testing an account")
+    kind, config, secrets = _read(sessions, name, box)
+    found = _probed(sessions, box, name, kind, config, secrets)
+    if found["ok"]:
+        with sessions() as session, session.begin():
+            wake(session, name)
+    return found | {"first_sync": _first_sync(sessions, name, kind, config)}
+
+
+def _unsaved(sessions: sessionmaker[Session], values: dict[str, Any], box: SecretBox,
+             stored: str | None) -> tuple[str, str, dict[str, Any], dict[str, Any]]:
+    """(name, kind, config, secrets) of an account's values as a form holds them, validated as
+    ``AccountSpec`` (``Invalid`` naming the field otherwise); for a ``stored`` account, a secret not
+    given is the stored one."""
+    from services.app.accountedits import invalid
+
+    if stored is not None:
+        _, _, kept = _read(sessions, stored, box)
+        values = {k: v for k, v in kept.items() if not values.get(k)} | {k: v for k, v in values.items()
+                                                                          if k not in SECRET_FIELDS or v}
+    name = str(values.get("name") or stored or "new account")
+    try:
+        spec = AccountSpec.model_validate(values | {"name": name})
+    except ValidationError as exc:
+        raise invalid(name, exc, {k: v for k, v in values.items() if k in SECRET_FIELDS}) from None
+    config = {k: v for k, v in spec.config(Path.cwd()).items() if k not in NOTIFIER_FIELDS}
+    return name, spec.kind, config, spec.secrets()
+
+
+def probe_values(sessions: sessionmaker[Session], actor: Actor, values: dict[str, Any], box: SecretBox,
+                 stored: str | None = None) -> dict[str, Any]:
+    """``probe_account`` for an account's values before they are stored (a form's Test connection);
+    ``stored``: the account being changed, whose secrets stand in for those not given. An OAuth
+    account is tried with the sign-in stored under its name (none for a new one)."""
+    actor.require_admin("testing an account")
+    name, kind, config, secrets = _unsaved(sessions, values, box, stored)
+    return _probed(sessions, box, name, kind, config, secrets)
 
 
 def _first_sync(sessions: sessionmaker[Session], name: str, kind: str, config: dict[str, Any]) -> str | None:
@@ -89,6 +132,20 @@ def folders(sessions: sessionmaker[Session], actor: Actor, name: str, box: Secre
     sign-in for Graph, Gmail and XOAUTH2)."""
     actor.require_admin("an account's folders")
     kind, config, secrets = _read(sessions, name, box)
+    return _folders(sessions, box, name, kind, config, secrets)
+
+
+def folders_of_values(sessions: sessionmaker[Session], actor: Actor, values: dict[str, Any], box: SecretBox,
+                      stored: str | None = None) -> list[dict[str, Any]]:
+    """``folders`` for an account's values before they are stored (a form's Refresh Folders); ``stored``
+    as for ``probe_values``."""
+    actor.require_admin("an account's folders")
+    name, kind, config, secrets = _unsaved(sessions, values, box, stored)
+    return _folders(sessions, box, name, kind, config, secrets)
+
+
+def _folders(sessions: sessionmaker[Session], box: SecretBox, name: str, kind: str, config: dict[str, Any],
+             secrets: dict[str, Any]) -> list[dict[str, Any]]:
     if kind not in FOLDER_KINDS:
         raise Invalid(f"{name} is a {kind} account: only IMAP, Graph and Gmail accounts have folders")
     try:

@@ -4,6 +4,7 @@ same way); answers and refusals never carry a secret's value."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +23,7 @@ from shared.accounts.state import ACCOUNT_HISTORY, ACCOUNT_STATE, account_counts
 from shared.clock import as_utc
 from shared.db.models import Account
 from shared.items.declare import CatalogSpec, apply_catalog
-from shared.items.validation import account_problems
+from shared.items.validation import account_field_problems
 from shared.secrets import SecretBox, SecretsUnavailable, mask_secrets
 
 
@@ -38,28 +39,51 @@ def with_sets(values: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]
     return merged
 
 
-def spec_problems(exc: ValidationError) -> list[str]:
-    """Each problem of an account spec on one line, the field first, without the values that were
-    given (one may be a password)."""
-    lines = []
+# A problem the spec's own checks raise for the whole account, by the field it is about.
+_LEADING_FIELD = re.compile(r"^([a-z_]+(?:\.[a-z_]+)*): ")
+_NEEDS = {"needs password": "password", "needs an oauth": "oauth.client_id", "needs the app's client secret":
+          "client_secret", "signs in with": "oauth.provider"}
+
+
+def _field_of(where: str, message: str) -> str | None:
+    if where:
+        return where
+    if found := _LEADING_FIELD.match(message):
+        return found.group(1)
+    return next((field for words, field in _NEEDS.items() if words in message), None)
+
+
+def spec_field_problems(exc: ValidationError) -> list[tuple[str | None, str]]:
+    """(field, problem) of each problem of an account spec, the problem naming the field first, without
+    the values that were given (one may be a password)."""
+    problems: list[tuple[str | None, str]] = []
     for error in exc.errors(include_input=False, include_url=False):
         message, where = error["msg"].removeprefix("Value error, "), ".".join(map(str, error["loc"]))
-        lines.append(f"{where}: {message}" if where else message)
-    return lines
+        problems.append((_field_of(where, message), f"{where}: {message}" if where else message))
+    return problems
+
+
+def spec_problems(exc: ValidationError) -> list[str]:
+    """Each problem of an account spec on one line, the field first, without the values given."""
+    return [line for _, line in spec_field_problems(exc)]
 
 
 def invalid(name: str, exc: ValidationError, secrets: dict[str, Any]) -> Invalid:
-    """The problems of an account spec on one line, without the values that were given."""
-    problems = spec_problems(exc)
-    named = all(f"account {name!r}" in line for line in problems)
-    return Invalid(mask_secrets(("" if named else f"account {name!r} not valid: ") + "; ".join(problems), secrets))
+    """The problems of an account spec on one line (and each with its field), without the values that
+    were given."""
+    problems = [(field, mask_secrets(line, secrets)) for field, line in spec_field_problems(exc)]
+    named = all(f"account {name!r}" in line for _, line in problems)
+    message = ("" if named else f"account {name!r} not valid: ") + "; ".join(line for _, line in problems)
+    return Invalid(message, field=problems[0][0] if problems else None, field_problems=tuple(problems))
 
 
 def refuse_unfit(session: Session, specs: list[AccountSpec], where: str = "") -> None:
-    """Refuse, storing nothing, accounts whose item settings do not fit the catalog (one line)."""
-    problems = account_problems(session, specs)
+    """Refuse, storing nothing, accounts whose item settings do not fit the catalog (one line, and
+    each problem with its field)."""
+    problems = account_field_problems(session, specs)
     if problems:
-        raise Invalid(f"{where}nothing stored: " + "; ".join(problems))
+        raise Invalid(f"{where}nothing stored: " + "; ".join(p for _, p in problems), field=problems[0][0],
+                      field_problems=tuple(problems))
 
 
 def _found(session: Session, name: str) -> Account:
@@ -104,7 +128,8 @@ def add_account(session: Session, actor: Actor, values: dict[str, Any], box: Sec
     actor.require_admin("adding an account")
     name = values.get("name")
     if name and find_account(session, name) is not None:
-        raise Conflict(f"account {name!r} exists already: change it with 'postroom accounts edit {name}'")
+        raise Conflict(f"account {name!r} exists already: change it with 'postroom accounts edit {name}'",
+                       field="name")
     return _store(session, values, box, str(name), {k: v for k, v in values.items() if k in SECRET_FIELDS},
                   [] if notes is None else notes)
 

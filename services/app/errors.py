@@ -7,9 +7,12 @@ from __future__ import annotations
 class AppError(Exception):
     status = 400
 
-    def __init__(self, message: str, *, field: str | None = None) -> None:
+    def __init__(self, message: str, *, field: str | None = None,
+                 field_problems: tuple[tuple[str | None, str], ...] = ()) -> None:
         super().__init__(message)
         self.message, self.field = message, field
+        # Each problem with the field it is about (None: the whole), for a form to show beside its field.
+        self.field_problems = field_problems or ((field, message),)
 
 
 class Invalid(AppError):

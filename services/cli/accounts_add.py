@@ -9,8 +9,8 @@ from typing import Any
 import click
 
 from services.cli.accountinput import parse_sets, refused, secret_from_stdin
-from services.cli.accounts_providers import (
-    PROVIDERS, SECRET_PROMPTS, SIGN_IN, Field, Provider, fields_of, needed_secret, providers, spec_of, xoauth2)
+from services.app.accountproviders import (
+    PROVIDERS, SECRET_PROMPTS, SIGN_IN, Field, Provider, fields_of, needed_secret, providers, spec_of, start, xoauth2)
 from services.cli.context import CliContext
 
 
@@ -36,15 +36,6 @@ def _mapping_overrides(text: str) -> dict[str, str]:
     return {k: v for k, v in pairs.items() if DEFAULT_MAPPING.get(k) != v}
 
 
-def _start(provider: Provider, oauth: str | None) -> dict[str, Any]:
-    answers: dict[str, Any] = {"kind": provider.kind}
-    if provider.oauth:
-        answers["oauth.provider"] = provider.oauth
-    elif xoauth2(provider, oauth):
-        answers |= {"oauth.provider": oauth, "auth": "xoauth2"}
-    return answers
-
-
 def _interactive(given: dict[str, Any]) -> tuple[Provider, dict[str, Any], dict[str, str]]:
     from shared.items.mapping import DEFAULT_MAPPING
 
@@ -53,7 +44,7 @@ def _interactive(given: dict[str, Any]) -> tuple[Provider, dict[str, Any], dict[
         click.echo(f"  {number}) {p.label}")
     choice = click.prompt("Provider", type=click.IntRange(1, len(offered)), default=1)
     provider = offered[choice - 1]
-    answers = _start(provider, given.get("oauth_provider"))
+    answers = start(provider, given.get("oauth_provider"))
     for field in fields_of(provider, given.get("oauth_provider")):
         answer = given[field.option] if given.get(field.option) is not None else _ask(field, answers)
         answers[field.key] = _value(field, answer)
@@ -72,7 +63,7 @@ def _scripted(given: dict[str, Any], kind: str) -> tuple[Provider, dict[str, Any
     if oauth and not xoauth2(provider, oauth):
         raise click.UsageError(f"--oauth-provider is for IMAP and POP3 accounts; a {kind} account signs in "
                                f"with {provider.oauth or 'nothing'} already")
-    answers = _start(provider, oauth)
+    answers = start(provider, oauth)
     for field in fields_of(provider, oauth):
         if given.get(field.option) is not None:
             answers[field.key] = _value(field, given[field.option])

@@ -1,6 +1,6 @@
 """The accounts page (admin only, as in the application layer): each account with its health, and per
 row Activate / Deactivate, Refresh (fetch now), Copy (asks the new name) and Delete (after a page that
-says what goes and what stays).
+says what goes and what stays); the links to Add and Edit (accountformpages.py).
 
 Each form runs one function of ``services/app`` in its own unit of work, then redirects to the list
 with what was done (post/redirect/get). The row's buttons also post through htmx, which follows the
@@ -18,6 +18,7 @@ from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 
 from services.app import accountedits, accounts
+from services.app.accountproviders import providers
 from services.app.errors import Conflict, Invalid
 from services.console.pages import PageRoute, Signed, Visit, see_other
 from shared.secrets import SecretBox
@@ -27,7 +28,7 @@ router = APIRouter(route_class=PageRoute, include_in_schema=False)
 # the words, so a link from elsewhere cannot put text of its own on the page.
 DONE = {"activated": "activated", "deactivated": "deactivated",
         "refreshed": "refresh asked: the fetcher reads it again at its next tick (within seconds)",
-        "copied": "copied: inactive until activated",
+        "copied": "copied: inactive until activated", "added": "added", "saved": "saved",
         "deleted": "deleted with its fetch state; its items and mails stay"}
 
 
@@ -35,20 +36,24 @@ def _box(visit: Visit) -> SecretBox:
     return SecretBox(visit.ctx.settings.resolved_secret_keys)
 
 
-def _list(visit: Visit, status: int = 200, notice: dict[str, Any] | None = None) -> HTMLResponse:
+def list_page(visit: Visit, status: int = 200, notice: dict[str, Any] | None = None,
+              notes: list[str] | None = None) -> HTMLResponse:
+    """The list; ``notice``: what was done to a row, or why not; ``notes``: what a saved change could
+    not check. Edit is offered for the kinds a form is for."""
     with visit.unit() as session:
         found = accounts.list_accounts(session, visit.actor)
-    return visit.render("accounts.html", status, accounts=found, notice=notice)
+    return visit.render("accounts.html", status, accounts=found, notice=notice, notes=notes or [],
+                        editable=[p.kind for p in providers()])
 
 
-def _done(name: str, what: str) -> Response:
+def done(name: str, what: str) -> Response:
     return see_other("/accounts?" + urlencode({"done": what, "account": name}))
 
 
 @router.get("/accounts")
-def account_list(visit: Signed, done: str = "", account: str = "") -> HTMLResponse:
+def accountlist_page(visit: Signed, done: str = "", account: str = "") -> HTMLResponse:
     notice = {"account": account, "text": DONE[done], "error": False} if done in DONE and account else None
-    return _list(visit, notice=notice)
+    return list_page(visit, notice=notice)
 
 
 def _in_row(visit: Visit, name: str, what: str, action: Callable[[Session], Any]) -> Response:
@@ -58,8 +63,8 @@ def _in_row(visit: Visit, name: str, what: str, action: Callable[[Session], Any]
         with visit.unit() as session:
             action(session)
     except Conflict as exc:
-        return _list(visit, exc.status, {"account": name, "text": exc.message, "error": True})
-    return _done(name, what)
+        return list_page(visit, exc.status, {"account": name, "text": exc.message, "error": True})
+    return done(name, what)
 
 
 @router.post("/accounts/{name}/activate")
@@ -101,7 +106,7 @@ def copy(visit: Signed, name: str, new: Annotated[str, Form(alias="name")] = "",
     except (Conflict, Invalid) as exc:
         where = "address" if exc.field == "address" else "name"
         return _copy_page(visit, name, {"name": new, "address": address}, {where: exc.message}, exc.status)
-    return _done(copied.name, "copied")
+    return done(copied.name, "copied")
 
 
 def _delete_page(visit: Visit, name: str, problem: str = "", status: int = 200) -> HTMLResponse:
@@ -126,4 +131,4 @@ def delete(visit: Signed, name: str) -> Response:
             accountedits.delete_account(session, visit.actor, name)
     except Conflict as exc:
         return _delete_page(visit, name, exc.message, exc.status)
-    return _done(name, "deleted")
+    return done(name, "deleted")

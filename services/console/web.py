@@ -8,15 +8,17 @@ from pathlib import Path
 from fastapi import APIRouter
 from fastapi.staticfiles import StaticFiles
 
-from services.console import accountpages, heldpages, itempages, oauthpages, operationpages, signin, templatepages
+from services.console import (accountformpages, accountpages, heldpages, itempages, oauthpages, operationpages, signin,
+                              templatepages)
 
 STATIC_PATH = "/static"
 
 
 def router() -> APIRouter:
     pages = APIRouter(include_in_schema=False)
-    for part in (signin.router, itempages.router, accountpages.router, oauthpages.router, templatepages.router,
-                 operationpages.router, heldpages.router):
+    # The account forms before the account pages: /accounts/new is not an account's page.
+    for part in (signin.router, itempages.router, accountformpages.router, accountpages.router, oauthpages.router,
+                 templatepages.router, operationpages.router, heldpages.router):
         pages.include_router(part)
     return pages
 

@@ -58,39 +58,48 @@ def _default_problem(name: str, value: Any, catalog: _Catalog) -> str | None:
     return None
 
 
-def _problems(catalog: _Catalog, spec: Any) -> list[str]:
-    problems = []
+def _problems(catalog: _Catalog, spec: Any) -> list[tuple[str, str]]:
+    """(field, problem) of each setting that does not fit the catalog."""
+    problems: list[tuple[str, str]] = []
     if spec.item_type not in catalog.item_types:
-        problems.append(_missing("item_type", spec.item_type, catalog.item_types, "item type", "item_types"))
+        problems.append(("item_type", _missing("item_type", spec.item_type, catalog.item_types, "item type",
+                                               "item_types")))
     if spec.project not in catalog.projects:
-        problems.append(_missing("project", spec.project, catalog.projects, "project", "projects"))
+        problems.append(("project", _missing("project", spec.project, catalog.projects, "project", "projects")))
     if spec.creator and spec.creator.lower() not in catalog.users:
-        problems.append(_missing("creator", spec.creator, catalog.users, "user", "users"))
+        problems.append(("creator", _missing("creator", spec.creator, catalog.users, "user", "users")))
     targets = [*DEFAULT_MAPPING, *catalog.fields]
     for target, source in spec.field_mapping.items():
         if target not in targets:
-            problems.append(f"field_mapping: {target!r} is no item field{did_you_mean(target, targets)} "
-                            f"(item fields: {', '.join(targets)})")
+            problems.append(("field_mapping", f"field_mapping: {target!r} is no item field"
+                             f"{did_you_mean(target, targets)} (item fields: {', '.join(targets)})"))
         if source not in MAIL_FIELDS:
-            problems.append(f"field_mapping.{target}: {source!r} is no mail field{did_you_mean(source, MAIL_FIELDS)}"
-                            f" (mail fields: {', '.join(MAIL_FIELDS)})")
+            problems.append(("field_mapping", f"field_mapping.{target}: {source!r} is no mail field"
+                             f"{did_you_mean(source, MAIL_FIELDS)} (mail fields: {', '.join(MAIL_FIELDS)})"))
     for name, value in spec.default_values.items():
         if (problem := _default_problem(name, value, catalog)) is not None:
-            problems.append(problem)
+            problems.append(("default_values", problem))
     if spec.reply_status and spec.reply_status not in catalog.statuses:
-        problems.append(_missing("reply_status", spec.reply_status, catalog.statuses, "status", "statuses"))
-    return [f"account {spec.name!r}: {p}" for p in problems]
+        problems.append(("reply_status", _missing("reply_status", spec.reply_status, catalog.statuses, "status",
+                                                  "statuses")))
+    return problems
 
 
-def account_problems(session: Session, specs: list[Any]) -> list[str]:
-    """What is wrong with each AccountSpec's item settings, one line each naming the account, the field
-    and the fix; empty when all of them may be stored. Two entries of one name are a problem too."""
+def account_field_problems(session: Session, specs: list[Any]) -> list[tuple[str, str]]:
+    """(field, problem) for each AccountSpec's item settings that do not fit the catalog, the problem
+    naming the account, the field and the fix; empty when all of them may be stored. Two entries of one
+    name are a problem too (of its ``name``)."""
     catalog = _Catalog(session)
     seen: set[str] = set()
     problems = []
     for spec in specs:
         if spec.name in seen:
-            problems.append(f"account {spec.name!r} is declared twice: keep one")
+            problems.append(("name", f"account {spec.name!r} is declared twice: keep one"))
         seen.add(spec.name)
-        problems += _problems(catalog, spec)
+        problems += [(field, f"account {spec.name!r}: {p}") for field, p in _problems(catalog, spec)]
     return problems
+
+
+def account_problems(session: Session, specs: list[Any]) -> list[str]:
+    """The problems of ``account_field_problems``, one line each."""
+    return [problem for _, problem in account_field_problems(session, specs)]

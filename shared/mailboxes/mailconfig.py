@@ -18,7 +18,7 @@ class RemoteConfig(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     host: str
-    port: int | None = None  # the protocol's default for the TLS mode
+    port: int | None = Field(None, ge=1, le=65535)  # None: the protocol's default for the TLS mode
     user: str
     # implicit: TLS from the first byte (993/995); starttls: upgrade before login, refused if the
     # server does not offer it; none: clear text, only for a server on a trusted network.

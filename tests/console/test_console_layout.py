@@ -53,7 +53,8 @@ def _pages(tab: Tab) -> dict[str, str]:
     add(console.sessions, held)
     return {"items": "/items", "item": f"/items/incident/{first}", "accounts": "/accounts",
             "queues": "/operations/queues", "dead-letters": "/operations/dead-letters",
-            "held": "/operations/held", "held-mail": f"/operations/held/{held.id}",
+            "account-form": "/accounts/new?kind=imap", "held": "/operations/held",
+            "held-mail": f"/operations/held/{held.id}",
             "breakers": "/operations/breakers", "contacts": "/operations/contacts", "people": "/operations/people"}
 
 

@@ -1,6 +1,7 @@
-"""What ``postroom accounts add`` offers: each provider with only the fields it needs and the
-recommended defaults, the OAuth sign-in fields of Microsoft 365 and Google (the account's ``oauth:``
-block), and the secret each needs."""
+"""What adding an account offers, in ``postroom accounts add`` and the console's form alike: each
+provider with only the fields it needs and the recommended defaults, the OAuth sign-in fields of
+Microsoft 365 and Google (the account's ``oauth:`` block), the secret each needs, and the item
+settings every account carries (``AccountSpec``), in the form's sections."""
 
 from __future__ import annotations
 
@@ -20,6 +21,9 @@ class Field:
     choices: tuple[str, ...] = ()
     number: bool = False
     many: bool = False  # a comma-separated answer is a list
+    boolean: bool = False  # on or off (a checkbox)
+    catalog: str = ""  # chosen from the declared catalog: item_types, projects, users, statuses
+    optional: bool = False  # may be left empty (then not set)
 
     @property
     def option(self) -> str:
@@ -100,6 +104,40 @@ SECRET_PROMPTS = {"password": "Password (an app password if the account uses two
                   "client_secret": "Client secret of the app (kept sealed)"}
 
 
+def _spec_default(key: str) -> Default:
+    from shared.accounts.specs import AccountSpec
+
+    field = AccountSpec.model_fields.get(key)
+    return lambda a: field.default if field is not None else False
+
+
+# The item settings of every account (AccountSpec and the notifier's auto_reply_cc), by section.
+SETTINGS: tuple[tuple[str, tuple[Field, ...]], ...] = (
+    ("Creating items", (
+        Field("item_type", "Item type", lambda a: "incident", catalog="item_types"),
+        Field("project", "Project (items are created in it)", catalog="projects"),
+        Field("creator", "Creator (the user listed as the items' creator)", catalog="users", optional=True),
+        Field("save_attachments", "Save attachments", _spec_default("save_attachments"), boolean=True),
+        Field("add_sender_to_notify", "Add the sender to the notification list",
+              _spec_default("add_sender_to_notify"), boolean=True),
+    )),
+    ("Email account actions", (
+        Field("reply_status", "A reply to an item sets its status to", catalog="statuses", optional=True),
+        Field("reply_moves_step", "A reply moves the item to its step's \"on new mail\" step",
+              _spec_default("reply_moves_step"), boolean=True),
+    )),
+    ("Auto-reply", (
+        Field("auto_reply", "Send an auto-reply to a new item's sender", _spec_default("auto_reply"), boolean=True),
+        Field("auto_reply_cc", "Send it to the mail's Cc too", _spec_default("auto_reply_cc"), boolean=True),
+        Field("auto_reply_same_thread", "Auto-reply also to a mail that answers one of ours",
+              _spec_default("auto_reply_same_thread"), boolean=True),
+    )),
+)
+SETTING_KEYS = frozenset(f.key for _, fields in SETTINGS for f in fields)
+# The field whose value is one of the mailbox's folders (Gmail: labels), loaded by "Refresh Folders".
+FOLDER_FIELDS = ("folder", "labels")
+
+
 def providers() -> list[Provider]:
     """The providers whose kind the accounts model knows."""
     from shared.accounts.specs import KINDS
@@ -114,6 +152,37 @@ def needed_secret(kind: str, answers: dict[str, Any]) -> str | None:
     if oauth == "google" or answers.get("oauth.flow") == "client_credentials":
         return "client_secret"
     return "password" if oauth is None and kind in XOAUTH2_KINDS else None
+
+
+def provider_of(kind: str) -> Provider:
+    """The provider of an account of ``kind`` (KeyError for a kind no provider offers, such as stdin)."""
+    found = {p.kind: p for p in providers()}
+    return found[kind]
+
+
+def start(provider: Provider, oauth: str | None = None) -> dict[str, Any]:
+    """The answers every account of ``provider`` begins with: its kind, the OAuth provider it signs in
+    with (IMAP/POP3 with ``oauth``: XOAUTH2)."""
+    answers: dict[str, Any] = {"kind": provider.kind}
+    if provider.oauth:
+        answers["oauth.provider"] = provider.oauth
+    elif xoauth2(provider, oauth):
+        answers |= {"oauth.provider": oauth, "auth": "xoauth2"}
+    return answers
+
+
+def form_fields(provider: Provider) -> tuple[Field, ...]:
+    """The connection part of the console's form: name, address, the provider's own fields (the item
+    settings are in ``SETTINGS``)."""
+    return tuple(f for f in fields_of(provider, None) if f.key not in SETTING_KEYS)
+
+
+def form_secrets(provider: Provider) -> tuple[str, ...]:
+    """The secrets the form takes (write-only): a password (IMAP/POP3), the app's client secret (Google's
+    clients; Microsoft's app-only sign-in)."""
+    if provider.oauth:
+        return ("client_secret",)
+    return ("password",) if provider.kind in XOAUTH2_KINDS else ()
 
 
 def xoauth2(provider: Provider, oauth: str | None) -> bool:
