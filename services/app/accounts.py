@@ -39,6 +39,8 @@ def _view(account: Account, health: AccountHealth | None, progress: Progress | N
             "progress": progress.as_dict() if progress else None,
             # as in the overview: an OAuth account's sign-in lapses then (None: not signed in yet)
             "has_token": account.name in expiry,
+            # it signs in with Microsoft or Google (Graph, Gmail, IMAP/POP3 with XOAUTH2)
+            "oauth": account.kind in ("graph", "gmail") or bool((account.config or {}).get("oauth")),
             "token_expires_at": expires_at.isoformat(timespec="seconds") if expires_at else None,
             "item_type": account.item_type, "project": account.project, "auto_reply": account.auto_reply,
             "has_secrets": account.sealed_secrets is not None,

@@ -13,6 +13,8 @@ import httpx
 import pytest
 
 from shared.oauth.store import TokenStore
+from playwright.sync_api import expect
+
 from tests.console.conftest import ADMIN, AGENT, Console, Tab
 from tests.support.fake_authority import tokens
 from tests.support.fake_google import google_tokens
@@ -58,7 +60,10 @@ def _signed_in(tab: Tab, oauth_cli: OAuthCli, name: str, provider: str) -> str:
     tab.page.on("request", lambda r: sent.append(r.all_headers().get("cookie", "")) if "/oauth/callback" in r.url
                 else None)
     tab.sign_in(ADMIN)
-    tab.open(f"/accounts/{name}/sign-in")
+    tab.open("/accounts")  # the sign-in is offered where there is one to make
+    expect(tab.page.locator("#account-support").get_by_role("link", name="sign-in")).to_have_count(0)
+    tab.page.locator(f"#account-{name}").get_by_role("link", name="sign-in").click()
+    expect(tab.page).to_have_url(f"{tab.console.url}/accounts/{name}/sign-in")
     assert "not signed in" in tab.page.locator("#token-state").inner_text()
     tab.page.get_by_role("button", name=f"Sign in with {provider}").click()
     tab.page.get_by_role("link", name="Accept").click()  # the provider's consent page
