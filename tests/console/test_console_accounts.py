@@ -179,10 +179,13 @@ def test_an_agent_s_or_a_forged_post_to_the_account_forms_is_refused_and_an_admi
     assert admin.post("/accounts/new", data=form).status_code == 403
     assert _stored(keyed, "drop") is None
     # With the token it is saved; the folder left empty is the recommended one, named after the account.
-    saved = admin.post("/accounts/new", data=form | {"path": "", "csrf": admin_token})
+    # A mapping row left at the recommended mail field stores nothing.
+    saved = admin.post("/accounts/new", data=form | {"path": "", "csrf": admin_token, "field_mapping.title": "subject",
+                                                     "field_mapping.description": "reply"})
     assert saved.status_code == 303 and saved.headers["location"] == "/accounts?done=added&account=drop"
     account = _stored(keyed, "drop")
     assert account is not None and account.config["path"].endswith("var/inbox/drop")
+    assert account.field_mapping == {"description": "reply"}
 
 
 @pytest.mark.parametrize("path", ["/accounts/new", "/accounts/new?kind=imap", "/accounts/support/edit"])
@@ -278,3 +281,21 @@ def test_a_default_value_the_catalog_refuses_is_shown_beside_the_table_and_nothi
     expect(page.get_by_label("description", exact=True)).to_have_value("reply")
     account = _stored(drop, "helpdesk")
     assert account is not None and account.default_values == {"priority": "low"} and account.field_mapping == {}
+
+
+def test_a_stored_mapping_of_an_undeclared_field_is_its_own_row_refused_until_it_is_unmapped(
+        tab: Tab, drop: Console) -> None:
+    with transaction(drop.sessions) as session:  # stored before its custom field was renamed, say
+        session.scalars(select(Account).where(Account.name == "helpdesk")).one().field_mapping = {"ticket": "subject"}
+    tab.sign_in(ADMIN)
+    tab.open("/accounts/helpdesk/edit")
+    page = tab.page
+    stale = page.get_by_label("ticket (not declared)")
+    expect(stale).to_have_value("subject")
+    page.get_by_role("button", name="Save").click()
+    expect(page.locator("#error-field_mapping")).to_contain_text("field_mapping: 'ticket' is no item field")
+    page.get_by_label("ticket (not declared)").select_option("")  # "(not mapped)": removed
+    page.get_by_role("button", name="Save").click()
+    expect(page).to_have_url(f"{drop.url}/accounts?done=saved&account=helpdesk")
+    account = _stored(drop, "helpdesk")
+    assert account is not None and account.field_mapping == {} and account.default_values == {"priority": "low"}
