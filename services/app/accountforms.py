@@ -1,11 +1,13 @@
 """An account as a form holds it (the console's Add and Edit): the fields its provider offers with the
 recommended defaults or the stored values (never a secret), the catalog's names to choose from, and
 the typed-in text read back as the values ``add_account`` and ``edit_account`` take. The fields are
-``accountproviders``' (the CLI asks the same ones)."""
+``accountproviders``' (the CLI asks the same ones); the field mapping and the default values are two
+tables over the names of ``shared/items/mapping.py`` and the catalog's custom fields."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
@@ -16,7 +18,8 @@ from services.app.actors import Actor
 from services.app.errors import Conflict, Invalid, NotFound
 from shared.accounts.edit import find_account, spec_values
 from shared.accounts.specs import SECRET_FIELDS
-from shared.db.models import ItemType, Project, Status, User
+from shared.db.models import CustomField, ItemType, Project, Status, User
+from shared.items.mapping import BUILTIN_DEFAULTS, DEFAULT_MAPPING
 from shared.secrets import SecretBox, SecretsUnavailable
 
 Form = Mapping[str, list[str]]  # each field's values as submitted
@@ -33,6 +36,74 @@ def choices(session: Session) -> dict[str, list[str]]:
             "projects": list(session.scalars(select(Project.name).order_by(Project.name))),
             "users": list(session.scalars(select(User.email).where(User.active.is_(True)).order_by(User.email))),
             "statuses": list(session.scalars(select(Status.name).order_by(Status.position, Status.name)))}
+
+
+@dataclass(frozen=True)
+class ItemTable:
+    """What the "Field mapping" and "Default values" tables offer: the item fields (the recommended
+    ones, then the catalog's custom fields) and each custom field's kind (text, number, bool, choice)."""
+
+    kinds: Mapping[str, str]
+
+    @property
+    def targets(self) -> tuple[str, ...]:
+        """The item fields a mail field can be mapped to."""
+        return (*DEFAULT_MAPPING, *self.kinds)
+
+    @property
+    def defaulted(self) -> tuple[str, ...]:
+        """The fields a new item's value can be set for."""
+        return (*BUILTIN_DEFAULTS, *self.kinds)
+
+
+def item_table(session: Session) -> ItemTable:
+    return ItemTable({f.name: f.kind for f in session.scalars(select(CustomField).order_by(CustomField.name))})
+
+
+MAPPED, DEFAULT_FIELD, DEFAULT_VALUE = "field_mapping.", "default_values.field", "default_values.value"
+
+
+def _default_text(value: Any) -> str:
+    return ("true" if value else "false") if isinstance(value, bool) else str(value)
+
+
+def _default_typed(kind: str | None, text: str) -> Any:
+    """A default value's text as its field takes it (a number field's number, a bool field's true or
+    false); what does not parse is left as typed for ``account_problems`` to name."""
+    if kind == "number":
+        for parse in (int, float):
+            try:
+                return parse(text)
+            except ValueError:
+                pass
+    if kind == "bool" and text.lower() in ("true", "yes", "on", "false", "no", "off"):
+        return text.lower() in ("true", "yes", "on")
+    return text
+
+
+def default_rows(form: Form) -> list[tuple[str, str]]:
+    """The default-value rows as typed, (field, value), empty rows left out."""
+    pairs = zip(form.get(DEFAULT_FIELD, []), form.get(DEFAULT_VALUE, []), strict=False)
+    return [(f.strip(), v.strip()) for f, v in pairs if f.strip() or v.strip()]
+
+
+def read_items(table: ItemTable, form: Form) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+    """(``field_mapping`` and ``default_values`` of a submitted form, problems): a mapping row set to
+    the recommended mail field (or "not mapped") stores nothing; a default row with no value is left
+    out (emptying a row removes it), one with a value but no field, or a field given twice, is refused."""
+    mapping = {key.removeprefix(MAPPED): given[-1] for key, given in form.items()
+               if key.startswith(MAPPED) and given and given[-1]
+               and given[-1] != DEFAULT_MAPPING.get(key.removeprefix(MAPPED))}
+    defaults: dict[str, Any] = {}
+    problems: list[tuple[str, str]] = []
+    for name, text in default_rows(form):
+        if not name:
+            problems.append(("default_values", f"default_values: {text!r} has no field: choose the field it is for"))
+        elif name in defaults:
+            problems.append(("default_values", f"default_values: {name} is given twice: keep one row"))
+        elif text:
+            defaults[name] = _default_typed(table.kinds.get(name), text)
+    return {"field_mapping": mapping, "default_values": defaults}, problems
 
 
 def _provider(kind: str) -> Provider:
@@ -57,7 +128,8 @@ def new_form(session: Session, actor: Actor, kind: str) -> dict[str, Any]:
         known = offered.get(field.catalog)
         if known and not field.optional and values.get(field.key) not in known:
             values[field.key] = known[0]
-    return {"provider": provider, "values": values, "choices": offered, "secrets": form_secrets(provider)}
+    return {"provider": provider, "values": values, "choices": offered, "secrets": form_secrets(provider),
+            "items": item_table(session)}
 
 
 def edit_form(session: Session, actor: Actor, name: str, box: SecretBox) -> dict[str, Any]:
@@ -73,7 +145,9 @@ def edit_form(session: Session, actor: Actor, name: str, box: SecretBox) -> dict
         raise Conflict(f"{name}: {exc}") from None
     values = {k: v for k, v in stored.items() if k not in SECRET_FIELDS and k != "oauth"}
     values |= {f"oauth.{k}": v for k, v in (stored.get("oauth") or {}).items()}
-    return {"provider": provider, "values": values, "choices": choices(session), "secrets": form_secrets(provider)}
+    values["default_rows"] = [(k, _default_text(v)) for k, v in (stored.get("default_values") or {}).items()]
+    return {"provider": provider, "values": values, "choices": choices(session), "secrets": form_secrets(provider),
+            "items": item_table(session)}
 
 
 def _typed(field: Field, given: list[str]) -> Any:
@@ -91,14 +165,18 @@ def _typed(field: Field, given: list[str]) -> Any:
 
 def read_values(provider: Provider, form: Form) -> dict[str, Any]:
     """What was typed, to show again on a refused form (never a secret)."""
-    return start(provider) | {f.key: _typed(f, form.get(f.key, [])) for f in fields(provider)}
+    mapping = {key.removeprefix(MAPPED): given[-1] for key, given in form.items() if key.startswith(MAPPED) and given}
+    return (start(provider) | {f.key: _typed(f, form.get(f.key, [])) for f in fields(provider)}
+            | {"field_mapping": mapping, "default_rows": default_rows(form)})
 
 
-def read_form(provider: Provider, form: Form) -> tuple[dict[str, Any], dict[str, str], tuple[str, ...]]:
+def read_form(provider: Provider, form: Form, table: ItemTable | None = None
+              ) -> tuple[dict[str, Any], dict[str, str], tuple[str, ...]]:
     """(values, secrets, left empty) of a submitted form: the values with ``oauth.KEY`` keys (as
     ``with_sets`` and ``spec_of`` take them), the secrets typed in (an empty one is not given), the
-    optional fields left empty. A field with a recommended default left empty takes it; a required one
-    left empty is refused, naming it."""
+    optional fields left empty; with ``table``, the ``field_mapping`` and ``default_values`` its rows
+    give (``read_items``). A field with a recommended default left empty takes it; a required one left
+    empty is refused, naming it."""
     values, empty, problems = start(provider), [], []
     for field in fields(provider):
         value = _typed(field, form.get(field.key, []))
@@ -114,6 +192,10 @@ def read_form(provider: Provider, form: Form) -> tuple[dict[str, Any], dict[str,
                 problems.append((field.key, f"{field.key}: required"))
             continue
         values[field.key] = value
+    if table is not None:
+        items, refused = read_items(table, form)
+        values |= items
+        problems += refused
     if problems:
         raise Invalid("; ".join(p for _, p in problems), field=problems[0][0], field_problems=tuple(problems))
     secrets = {key: form[key][-1] for key in form_secrets(provider) if form.get(key) and form[key][-1]}

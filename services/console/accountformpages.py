@@ -1,7 +1,8 @@
 """Adding and changing an account (admin only, as in the application layer): the provider chosen
 first, then only its fields with the recommended defaults (Edit: the stored values; secrets are
-write-only, an empty one keeps the stored one), each refusal beside its field with what was typed
-kept. "Refresh Folders" and "Test connection" (htmx) try the form's values as they are, saved or not."""
+write-only, an empty one keeps the stored one), the field mapping and default values as two tables of
+rows, each refusal beside its field with what was typed kept. "Refresh Folders" and "Test connection"
+(htmx) try the form's values as they are, saved or not."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from services.app.accountproviders import (FOLDER_FIELDS, SECRET_PROMPTS, SETTIN
 from services.app.errors import AppError
 from services.console import accountpages
 from services.console.pages import PageRoute, Signed, Visit
+from shared.items.mapping import DEFAULT_MAPPING, MAIL_FIELDS
 from shared.secrets import SecretBox
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
@@ -44,12 +46,14 @@ def _problems(exc: AppError) -> dict[str | None, list[str]]:
 def _page(visit: Visit, form: dict[str, Any], status: int = 200, *, editing: str | None = None,
           values: dict[str, Any] | None = None, refused: AppError | None = None) -> HTMLResponse:
     errors = _problems(refused) if refused else {}
-    known = {f.key for f in accountforms.fields(form["provider"])} | set(form["secrets"])
+    known = {f.key for f in accountforms.fields(form["provider"])} | set(form["secrets"]) | {"field_mapping",
+                                                                                            "default_values"}
     return visit.render("account_form.html", status, f=form, values=values if values is not None else form["values"],
                         editing=editing, errors=errors, unplaced=[m for k, ms in errors.items() if k not in known
                                                                  for m in ms],
                         folder_fields=FOLDER_FIELDS, folder_kinds=accountchecks.FOLDER_KINDS,
-                        connection=form_fields(form["provider"]), settings=SETTINGS, secret_prompts=SECRET_PROMPTS)
+                        connection=form_fields(form["provider"]), settings=SETTINGS, secret_prompts=SECRET_PROMPTS,
+                        mail_fields=MAIL_FIELDS, recommended=DEFAULT_MAPPING)
 
 
 @router.get("/accounts/new")
@@ -72,7 +76,7 @@ def save_new_account(visit: Signed, submitted: Submitted) -> Response:
         form = accountforms.new_form(session, visit.actor, _kind(submitted))
     notes: list[str] = []
     try:
-        values, secrets, _ = accountforms.read_form(form["provider"], submitted)
+        values, secrets, _ = accountforms.read_form(form["provider"], submitted, form["items"])
         with visit.unit() as session:
             add_account(session, visit.actor, spec_of(values) | secrets, _box(visit), notes)
     except AppError as exc:
@@ -103,7 +107,7 @@ def save_edit(visit: Signed, name: str, submitted: Submitted) -> Response:
         form = accountforms.edit_form(session, visit.actor, name, _box(visit))
     notes: list[str] = []
     try:
-        values, secrets, empty = accountforms.read_form(form["provider"], submitted)
+        values, secrets, empty = accountforms.read_form(form["provider"], submitted, form["items"])
         changes = {k: v for k, v in values.items() if k != "name"}
         with visit.unit() as session:
             edit_account(session, visit.actor, name, changes, _box(visit), empty, secrets, notes)

@@ -1,6 +1,7 @@
 """Adding and changing an account in the console, in a real Chromium against a real Dovecot: the
 provider's form with its defaults, Refresh Folders and Test connection on what is typed (saved or
-not), each refusal beside its field with what was typed kept, secrets write-only, admins only."""
+not), the field mapping and default values tables, each refusal beside its field with what was typed
+kept, secrets write-only, admins only."""
 
 from __future__ import annotations
 
@@ -10,13 +11,17 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
+from services.app.accountedits import add_account
+from services.app.actors import Actor
 from shared.db.engine import transaction
 from shared.db.models import Account
+from shared.items.declare import CatalogSpec, FieldSpec, StatusSpec, apply_catalog
 from shared.secrets import SecretBox, new_key
 from tests.console.conftest import ADMIN, AGENT, Console, Tab
 from tests.console.test_console_forms import _signed_in
 from tests.support.accountcli import declare_projects
 from tests.support.dovecot import MailUser
+from tests.support.items import handle, item, mail
 
 
 @pytest.fixture
@@ -174,10 +179,13 @@ def test_an_agent_s_or_a_forged_post_to_the_account_forms_is_refused_and_an_admi
     assert admin.post("/accounts/new", data=form).status_code == 403
     assert _stored(keyed, "drop") is None
     # With the token it is saved; the folder left empty is the recommended one, named after the account.
-    saved = admin.post("/accounts/new", data=form | {"path": "", "csrf": admin_token})
+    # A mapping row left at the recommended mail field stores nothing.
+    saved = admin.post("/accounts/new", data=form | {"path": "", "csrf": admin_token, "field_mapping.title": "subject",
+                                                     "field_mapping.description": "reply"})
     assert saved.status_code == 303 and saved.headers["location"] == "/accounts?done=added&account=drop"
     account = _stored(keyed, "drop")
     assert account is not None and account.config["path"].endswith("var/inbox/drop")
+    assert account.field_mapping == {"description": "reply"}
 
 
 @pytest.mark.parametrize("path", ["/accounts/new", "/accounts/new?kind=imap", "/accounts/support/edit"])
@@ -207,3 +215,87 @@ def test_each_provider_s_form_offers_only_its_own_fields_with_their_defaults(tab
             assert tab.page.get_by_role("button", name="Refresh Folders").count() == 0
         assert tab.page.get_by_label("IMAP server").count() == 0
     assert tab.violations == []
+
+
+@pytest.fixture
+def drop(keyed: Console) -> Console:
+    """A drop folder account "helpdesk" with a default value and a setting the form does not show, and a
+    catalog with statuses and custom fields to map and default."""
+    with transaction(keyed.sessions) as session:
+        apply_catalog(session, CatalogSpec(statuses=[StatusSpec(name="new"), StatusSpec(name="open")],
+                                           custom_fields=[FieldSpec(name="minutes", kind="number"),
+                                                          FieldSpec(name="priority", kind="choice",
+                                                                    choices=["low", "high"])]))
+        admin = Actor(user_id=0, email=ADMIN[0], role="admin", name="Root")
+        add_account(session, admin, {"name": "helpdesk", "kind": "dropfolder", "address": "helpdesk@ours.example",
+                                     "path": str(Path(keyed.settings.var_dir) / "inbox" / "helpdesk"),
+                                     "project": "Support", "quiet_on_create": True,
+                                     "default_values": {"priority": "low"}},
+                    SecretBox(keyed.settings.resolved_secret_keys))
+    return keyed
+
+
+def test_an_admin_maps_an_item_field_and_sets_default_values_which_new_items_then_get(tab: Tab, drop: Console) -> None:
+    tab.sign_in(ADMIN)
+    tab.open("/accounts/helpdesk/edit")
+    page = tab.page
+    title = page.get_by_label("title", exact=True)
+    expect(title).to_have_value("subject")  # the recommended one, marked
+    expect(title.locator("option:checked")).to_have_text("subject (recommended)")
+    expect(page.get_by_label("minutes", exact=True)).to_have_value("")  # a custom field: not mapped
+    expect(page.get_by_label("Default value 1: field")).to_have_value("priority")  # the stored one
+    expect(page.get_by_label("Default value 1: value")).to_have_value("low")
+    expect(page.get_by_label("Default value 4: value")).to_have_value("")  # three empty rows to add to
+    title.select_option("sender")
+    page.get_by_label("Default value 1: value").fill("")  # emptied: removed
+    page.get_by_label("Default value 2: field").select_option("status")
+    page.get_by_label("Default value 2: value").fill("open")
+    page.get_by_label("Default value 3: field").select_option("minutes")
+    page.get_by_label("Default value 3: value").fill("15")
+    page.get_by_role("button", name="Save").click()
+    expect(page).to_have_url(f"{drop.url}/accounts?done=saved&account=helpdesk")
+    account = _stored(drop, "helpdesk")
+    assert account is not None and account.field_mapping == {"title": "sender"}
+    assert account.default_values == {"status": "open", "minutes": 15}
+    assert account.quiet_on_create is True  # a setting the form does not show is kept
+    number = handle(drop.sessions, mail(account="helpdesk", sender="alice@customer.example")).item.number
+    created = item(drop.sessions, number)
+    assert (created.title, created.status, created.fields) == ("alice@customer.example", "open", {"minutes": 15})
+    tab.open("/accounts/helpdesk/edit")
+    expect(page.get_by_label("title", exact=True)).to_have_value("sender")
+    expect(page.get_by_label("Default value 2: value")).to_have_value("15")
+    assert tab.violations == []
+
+
+def test_a_default_value_the_catalog_refuses_is_shown_beside_the_table_and_nothing_is_stored(
+        tab: Tab, drop: Console) -> None:
+    tab.sign_in(ADMIN)
+    tab.open("/accounts/helpdesk/edit")
+    page = tab.page
+    page.get_by_label("description", exact=True).select_option("reply")
+    page.get_by_label("Default value 2: field").select_option("minutes")
+    page.get_by_label("Default value 2: value").fill("soon")
+    page.get_by_role("button", name="Save").click()
+    expect(page.locator("#error-default_values")).to_contain_text("default_values.minutes: 'soon' is not a number")
+    expect(page.get_by_label("Default value 2: value")).to_have_value("soon")  # what was typed is kept
+    expect(page.get_by_label("description", exact=True)).to_have_value("reply")
+    account = _stored(drop, "helpdesk")
+    assert account is not None and account.default_values == {"priority": "low"} and account.field_mapping == {}
+
+
+def test_a_stored_mapping_of_an_undeclared_field_is_its_own_row_refused_until_it_is_unmapped(
+        tab: Tab, drop: Console) -> None:
+    with transaction(drop.sessions) as session:  # stored before its custom field was renamed, say
+        session.scalars(select(Account).where(Account.name == "helpdesk")).one().field_mapping = {"ticket": "subject"}
+    tab.sign_in(ADMIN)
+    tab.open("/accounts/helpdesk/edit")
+    page = tab.page
+    stale = page.get_by_label("ticket (not declared)")
+    expect(stale).to_have_value("subject")
+    page.get_by_role("button", name="Save").click()
+    expect(page.locator("#error-field_mapping")).to_contain_text("field_mapping: 'ticket' is no item field")
+    page.get_by_label("ticket (not declared)").select_option("")  # "(not mapped)": removed
+    page.get_by_role("button", name="Save").click()
+    expect(page).to_have_url(f"{drop.url}/accounts?done=saved&account=helpdesk")
+    account = _stored(drop, "helpdesk")
+    assert account is not None and account.field_mapping == {} and account.default_values == {"priority": "low"}

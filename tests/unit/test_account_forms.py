@@ -7,7 +7,7 @@ import pytest
 from pydantic import ValidationError
 
 from services.app.accountedits import invalid
-from services.app.accountforms import read_form, read_values
+from services.app.accountforms import ItemTable, read_form, read_items, read_values
 from services.app.accountproviders import form_fields, form_secrets, provider_of, spec_of
 from services.app.errors import Invalid
 from shared.accounts.specs import AccountSpec
@@ -60,3 +60,50 @@ def test_a_spec_refusal_names_each_problems_field_and_never_the_password() -> No
     with pytest.raises(ValidationError) as no_password:
         AccountSpec.model_validate({k: v for k, v in given.items() if k not in ("password", "port")})
     assert invalid("x", no_password.value, {}).field == "password"
+
+
+TABLE = ItemTable({"severity": "choice", "minutes": "number", "urgent": "bool"})
+
+
+def test_the_tables_offer_the_recommended_item_fields_then_the_catalog_s_custom_fields() -> None:
+    assert TABLE.targets == ("title", "description", "contact", "date", "severity", "minutes", "urgent")
+    assert TABLE.defaulted == ("status", "step", "customer", "severity", "minutes", "urgent")
+
+
+def test_mapping_rows_store_only_what_differs_from_the_recommended_mail_field() -> None:
+    form = {"field_mapping.title": ["subject"], "field_mapping.description": ["reply"],
+            "field_mapping.contact": ["reply_to"], "field_mapping.severity": [""], "field_mapping.minutes": ["none"]}
+    items, problems = read_items(TABLE, form)
+    assert items["field_mapping"] == {"description": "reply", "contact": "reply_to", "minutes": "none"}
+    assert problems == []
+
+
+def test_default_rows_are_typed_by_their_field_s_kind_and_empty_rows_are_ignored() -> None:
+    form = {"default_values.field": ["status", "minutes", "urgent", "severity", "", "step"],
+            "default_values.value": [" open ", "15", "yes", "high", "", ""]}
+    items, problems = read_items(TABLE, form)
+    assert items["default_values"] == {"status": "open", "minutes": 15, "urgent": True, "severity": "high"}
+    assert problems == []  # the emptied "step" row is removed, the empty one ignored
+    typed = read_items(TABLE, {"default_values.field": ["minutes", "urgent"],
+                               "default_values.value": ["1.5", "maybe"]})[0]["default_values"]
+    assert typed == {"minutes": 1.5, "urgent": "maybe"}  # left as typed for account_problems to name
+
+
+def test_a_value_without_a_field_or_a_field_given_twice_is_refused_as_a_default_values_problem() -> None:
+    form = {"default_values.field": ["", "status", "status"], "default_values.value": ["high", "open", "new"]}
+    _, problems = read_items(TABLE, form)
+    assert [field for field, _ in problems] == ["default_values", "default_values"]
+    assert "'high' has no field" in problems[0][1] and "status is given twice" in problems[1][1]
+    with pytest.raises(Invalid) as refused:
+        read_form(provider_of("imap"), IMAP_FORM | form, TABLE)
+    assert refused.value.field == "default_values"
+
+
+def test_the_form_s_values_carry_the_tables_and_without_a_table_none() -> None:
+    form = IMAP_FORM | {"field_mapping.title": ["body"], "default_values.field": ["status"],
+                        "default_values.value": ["open"]}
+    values, _, _ = read_form(provider_of("imap"), form, TABLE)
+    spec = AccountSpec.model_validate(spec_of(values) | {"password": "x"})
+    assert spec.field_mapping == {"title": "body"} and spec.default_values == {"status": "open"}
+    assert "field_mapping" not in read_form(provider_of("imap"), form)[0]
+    assert read_values(provider_of("imap"), form)["default_rows"] == [("status", "open")]
