@@ -51,7 +51,9 @@ def open_imap(config: ImapConfig, password: str, factory: ClientFactory = defaul
         client = factory(config.host, config.resolved_port, ssl=config.tls == "implicit", ssl_context=context,
                          timeout=config.timeout)
     except OSError as exc:
-        raise hinted(config, exc) or exc from None
+        if (error := hinted(config, exc)) is None:
+            raise
+        raise error from exc
     imapclient_shim.quiet_trace(client)  # imaplib formats its trace whether or not it is logged
     try:
         if config.tls == "starttls":
@@ -60,7 +62,9 @@ def open_imap(config: ImapConfig, password: str, factory: ClientFactory = defaul
             try:
                 client.starttls(context)
             except ssl.SSLError as exc:
-                raise hinted(config, exc) or exc from None
+                if (error := hinted(config, exc)) is None:
+                    raise
+                raise error from exc
         if token is not None:  # XOAUTH2: the token is fetched only now, after TLS is in place
             try:
                 imap_login(client, config.user, token())

@@ -37,7 +37,9 @@ def open_pop3(config: Pop3Config, password: str, factory: Pop3Factory = default_
         conn = factory(config.host, config.resolved_port, ssl=config.tls == "implicit", ssl_context=context,
                        timeout=config.timeout)
     except OSError as exc:
-        raise hinted(config, exc) or exc from None
+        if (error := hinted(config, exc)) is None:
+            raise
+        raise error from exc
     try:
         if config.tls == "starttls":
             try:
@@ -49,7 +51,9 @@ def open_pop3(config: Pop3Config, password: str, factory: Pop3Factory = default_
             try:
                 conn.stls(context)
             except ssl.SSLError as exc:
-                raise hinted(config, exc) or exc from None
+                if (error := hinted(config, exc)) is None:
+                    raise
+                raise error from exc
         if token is not None:
             try:
                 pop3_login(conn, config.user, token(), config.xoauth2_form)

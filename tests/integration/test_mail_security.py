@@ -30,9 +30,10 @@ def _imap(server, user, **config) -> ImapConfig:  # type: ignore[no-untyped-def]
 def test_an_implicit_tls_server_with_a_self_signed_certificate_is_refused(dovecot_tls):
     """Trusting the system's CAs only (the default), the handshake fails: a tls error, no login."""
     user, faults = dovecot_tls.add_user(), FaultyFactory()
-    with pytest.raises(ssl.SSLCertVerificationError) as caught:
+    with pytest.raises(FetchError) as caught:
         open_imap(_imap(dovecot_tls, user, port=dovecot_tls.imaps_port, tls="implicit"), user.password, faults)
-    assert classify(caught.value).kind == "tls"
+    assert isinstance(caught.value.__cause__, ssl.SSLCertVerificationError)
+    assert classify(caught.value).kind == "tls" and "set ca_file:" in str(caught.value)  # the hint, too
     assert faults.calls["login"] == 0
 
 
@@ -60,9 +61,10 @@ def test_pop3_refuses_a_server_without_stls_and_an_untrusted_certificate(dovecot
         open_pop3(Pop3Config(host="127.0.0.1", port=dovecot.pop3_port, tls="starttls", user=mail_user.name),
                   mail_user.password)
     assert caught.value.kind == "tls"
-    with pytest.raises(ssl.SSLCertVerificationError):
+    with pytest.raises(FetchError) as caught:
         open_pop3(Pop3Config(host="127.0.0.1", port=dovecot_tls.pop3s_port, tls="implicit", user=mail_user.name),
                   mail_user.password)
+    assert isinstance(caught.value.__cause__, ssl.SSLCertVerificationError) and caught.value.kind == "tls"
     trusted = Pop3Config(host="127.0.0.1", port=dovecot_tls.pop3_port, tls="starttls", user=mail_user.name,
                          ca_file=str(dovecot_tls.tls.cert))
     user = dovecot_tls.add_user()
