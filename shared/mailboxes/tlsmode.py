@@ -94,4 +94,3 @@ def hinted(config: ImapConfig | Pop3Config, exc: BaseException) -> FetchError | 
     """``exc`` as a TLS error carrying the hint, or ``None`` when there is none to give."""
     hint = connection_hint(config, exc)
     return FetchError("tls", f"{type(exc).__name__}: {exc}; {hint}") if hint else None
-
