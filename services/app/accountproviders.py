@@ -120,6 +120,10 @@ SETTINGS: tuple[tuple[str, tuple[Field, ...]], ...] = (
         Field("save_attachments", "Save attachments", _spec_default("save_attachments"), boolean=True),
         Field("add_sender_to_notify", "Add the sender to the notification list",
               _spec_default("add_sender_to_notify"), boolean=True),
+        Field("map_senders", "Map senders to the known customers and users",
+              _spec_default("map_senders"), boolean=True),
+        Field("quiet_on_create", "No separate notification when an item is created from a mail",
+              _spec_default("quiet_on_create"), boolean=True),
     )),
     ("Email account actions", (
         Field("reply_status", "A reply to an item sets its status to", catalog="statuses", optional=True),

@@ -214,6 +214,9 @@ def test_each_provider_s_form_offers_only_its_own_fields_with_their_defaults(tab
         else:
             assert tab.page.get_by_role("button", name="Refresh Folders").count() == 0
         assert tab.page.get_by_label("IMAP server").count() == 0
+        # the item settings every kind has, ticked as the spec's defaults are
+        expect(tab.page.get_by_label("Map senders to the known customers and users")).to_be_checked()
+        expect(tab.page.get_by_label("No separate notification when an item is created from a mail")).to_be_checked()
     assert tab.violations == []
 
 

@@ -27,6 +27,9 @@ def test_an_imap_form_reads_as_the_spec_with_its_secret_apart_and_empty_optional
     spec = AccountSpec.model_validate(spec_of(values) | secrets)
     assert spec.kind == "imap" and spec.secrets() == {"password": "s3cret-pass"}
     assert spec.project == "Support" and spec.add_sender_to_notify is False
+    assert spec.map_senders is False and spec.quiet_on_create is False  # unticked boxes are not sent
+    ticked, _, _ = read_form(provider_of("imap"), IMAP_FORM | {"map_senders": ["true"], "quiet_on_create": ["true"]})
+    assert ticked["map_senders"] is True and ticked["quiet_on_create"] is True
 
 
 def test_an_empty_secret_is_not_given_and_an_empty_required_field_is_refused_by_name() -> None:
