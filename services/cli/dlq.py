@@ -59,7 +59,7 @@ def list_command(ctx: CliContext, stage: str | None, limit: int | None, as_json:
     for r in rows:
         attempts = "-" if r["attempts"] is None else r["attempts"]
         click.echo(f"{r['id']:<36}  {r['stage']:<10} {attempts!s:>3}x  {(r['dead_at'] or '-')[:19]}  "
-                   f"{r['reason'][:100]}")
+                   f"{r['reason'][:100]}" + (f" ({r['copies']} copies)" if r["copies"] > 1 else ""))
     click.echo(f"{len(rows)} dead letter(s)" if rows else "no dead letters")
 
 
@@ -103,6 +103,9 @@ def show_command(ctx: CliContext, ident: str, stage: str | None, raw: bool, with
                 "reason", "exception", "mail_message_id", "subject", "raw", "raw_size"):
         if info.get(key) is not None:
             click.echo(f"{key + ':':<16} {info[key]}")
+    if info["copies"] > 1:
+        click.echo(f"{'copies:':<16} {info['copies']} (dead-lettered again before the first was settled: "
+                   "one replay or discard takes them all)")
     if not info["decodable"]:
         click.echo(f"{'body:':<16} {letter.body[:500]!r}")
     if preview is not None:

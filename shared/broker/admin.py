@@ -15,7 +15,7 @@ import pika
 from pika.adapters.blocking_connection import BlockingChannel
 from pika.exceptions import ChannelClosedByBroker, NackError, UnroutableError
 
-from shared.broker.deadletters import DeadLetter, letter_id, replay_body, replay_headers
+from shared.broker.deadletters import DeadLetter, collapse, letter_id, replay_body, replay_headers
 from shared.broker.topology import Topology
 
 
@@ -87,6 +87,8 @@ class DeadLetterInbox:
         return self._channels[consumer]
 
     def read(self, consumer: str, limit: int | None = None) -> list[DeadLetter]:
+        """The letters of ``consumer``'s dead-letter queue, copies of one letter read as one
+        (``collapse``); ``limit`` counts the messages read."""
         dlq = self._topology.dead_letter_queue(consumer)
         channel = self._channel(consumer)
         try:
@@ -107,7 +109,7 @@ class DeadLetterInbox:
             letters.append(DeadLetter(id=letter_id(body), consumer=consumer, dlq=dlq, body=body,
                                       headers=dict(props.headers or {}), message_id=props.message_id,
                                       correlation_id=props.correlation_id, tag=method.delivery_tag))
-        return letters
+        return collapse(letters)
 
     def replay(self, letter: DeadLetter) -> str:
         """Send the letter back to its consumer's own work queue (confirmed), then remove it."""
@@ -131,8 +133,9 @@ class DeadLetterInbox:
         self._settle(letter)
 
     def _settle(self, letter: DeadLetter) -> None:
-        self._channels[letter.consumer].basic_ack(letter.tag)
-        self._unsettled[letter.consumer].remove(letter.tag)
+        for tag in (letter.tag, *letter.copies):
+            self._channels[letter.consumer].basic_ack(tag)
+            self._unsettled[letter.consumer].remove(tag)
 
     def close(self) -> None:
         for consumer, channel in self._channels.items():

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -47,6 +47,8 @@ class DeadLetter:
     message_id: str | None = None
     correlation_id: str | None = None
     tag: int = field(default=0, repr=False, compare=False)  # the delivery tag on the reading channel
+    # The delivery tags of the same letter's other copies in its queue (see ``collapse``).
+    copies: tuple[int, ...] = field(default=(), repr=False, compare=False)
 
     @property
     def envelope(self) -> dict[str, Any] | None:
@@ -80,7 +82,7 @@ class DeadLetter:
             "exception": _text(h[H_EXCEPTION]) if H_EXCEPTION in h else None,
             "attempts": int(h[H_ATTEMPTS]) if H_ATTEMPTS in h else None,
             "dead_at": _text(h[H_DEAD_AT]) if H_DEAD_AT in h else None,
-            "replays": int(h.get(H_REPLAYS, 0)),
+            "replays": int(h.get(H_REPLAYS, 0)), "copies": 1 + len(self.copies),
             "raw": raw.get("key"), "raw_size": raw.get("size"),
             "mail_message_id": payload.get("message_id") or mail.get("message_id"),
             "subject": payload.get("subject") or mail.get("subject"),
@@ -108,6 +110,25 @@ def replay_headers(letter: DeadLetter, now: datetime | None = None) -> dict[str,
     return {**kept, H_REPLAYS: int(letter.headers.get(H_REPLAYS, 0)) + 1,
             H_REPLAYED_AT: (now or datetime.now(UTC)).isoformat(), H_REPLAYED_FROM: letter.dlq,
             H_PREVIOUS_REASON: letter.reason[:1000]}
+
+
+def collapse(letters: Sequence[DeadLetter]) -> list[DeadLetter]:
+    """One letter per id and queue, the first read, holding the delivery tags of the others.
+
+    A consumer dead-letters by publishing to its dead-letter queue and then acking the message;
+    killed (or cut from the broker) between the two, it gets the message again and dead-letters it
+    a second time. Both copies carry the same mail, so an operator sees, replays or discards the
+    letter once, and settling it settles every copy.
+    """
+    first: dict[tuple[str, str], DeadLetter] = {}
+    for letter in letters:
+        key = (letter.dlq, letter.id)
+        if key in first:
+            kept = first[key]
+            first[key] = replace(kept, copies=(*kept.copies, letter.tag, *letter.copies))
+        else:
+            first[key] = letter
+    return list(first.values())
 
 
 class NoSuchLetter(LookupError):

@@ -71,7 +71,9 @@ def chaos_report(r: dict[str, Any]) -> tuple[str, dict[str, Any], bool]:
                 ("dead letters missing", v.dead_missing)]
     notes = [f"measured {conditions()['when']}, load average {conditions()['load_avg_1_5_15']} on "
              f"{conditions()['cpus']} CPUs; mailbox: {r['source']}"]
-    notes += [f"dead letter ({d.stage}) {d.key}: {d.reason[:140]}" for d in v.dead_letters]
+    notes += [f"dead letter ({d.stage}) {d.key}: {d.reason[:140]}"
+              + (f" ({d.copies} copies: dead-lettered again after a kill before the ack)" if d.copies > 1 else "")
+              for d in v.dead_letters]
     notes += [f"{name}: {', '.join(items[:10])}{' ...' if len(items) > 10 else ''}" for name, items in problems if items]
     notes += ["the only duplicate auto-reply allowed: accepted by the SMTP server, then the notifier was killed "
               "before recording it; it goes again with the same Message-ID (at most one per kill); a database "

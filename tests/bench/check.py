@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -60,18 +59,21 @@ class DeadLetter:
     stage: str
     key: str | None
     reason: str
+    copies: int = 1
 
 
 def read_dead_letters(amqp_url: str, topology: Topology, key_of) -> list[DeadLetter]:  # type: ignore[no-untyped-def]
-    from tests.support.broker_admin import get_all
+    """The dead letters as an operator reads them (``postroom dlq list``): copies of one letter,
+    dead-lettered again by a consumer killed before it acked, are one letter."""
+    from shared.broker.admin import dead_letter_inbox
 
     out = []
-    for consumer in CONSUMERS:
-        for body, headers in get_all(amqp_url, topology.dead_letter_queue(consumer)):
-            payload = json.loads(body).get("payload", {})
-            source_id = payload.get("source_id") or ""
-            out.append(DeadLetter(str(headers.get(H_STAGE, consumer)), key_of(source_id),
-                                  str(headers.get(H_REASON, ""))))
+    with dead_letter_inbox(amqp_url, topology) as inbox:
+        for consumer in CONSUMERS:
+            for letter in inbox.read(consumer):
+                source_id = letter.payload.get("source_id") or ""
+                out.append(DeadLetter(str(letter.headers.get(H_STAGE, consumer)), key_of(source_id),
+                                      str(letter.headers.get(H_REASON, "")), 1 + len(letter.copies)))
     return out
 
 

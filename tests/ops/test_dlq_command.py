@@ -146,6 +146,36 @@ def test_a_replayed_dead_letter_is_handled_once_by_the_failed_consumer_alone_and
     assert queue_depth(ops.amqp_url, spy_queue) == 3
 
 
+def test_a_letter_dead_lettered_twice_is_listed_replayed_and_discarded_once(ops: Ops) -> None:
+    """A consumer killed between dead-lettering a message and acking it gets it again and
+    dead-letters it a second time: the operator still sees one letter, and settles every copy."""
+    stage = Stage()
+    twice, discarded, once = fetched("bad-1"), fetched("bad-2"), fetched("bad-3")
+    dead_letter(ops, stage, [to_outgoing(e) for e in (twice, twice, discarded, discarded, once)])
+    assert dlq_depth(ops) == 5
+
+    rows = {r["id"]: r for r in listed(ops)}
+    assert sorted(rows) == sorted(e.message_id for e in (twice, discarded, once))
+    assert [rows[e.message_id]["copies"] for e in (twice, discarded, once)] == [2, 2, 1]
+    text = postroom(ops.env, "dlq", "list").output
+    assert "3 dead letter(s)" in text and text.count("(2 copies)") == 2, text
+    shown = postroom(ops.env, "dlq", "show", twice.message_id).output
+    assert "copies:          2 (dead-lettered again" in shown, shown
+    assert dlq_settles_at(ops, 5)  # reading settles nothing
+
+    gone = postroom(ops.env, "dlq", "discard", discarded.message_id, "--yes")
+    assert gone.exit_code == 0, gone.output
+    assert dlq_settles_at(ops, 3)
+    stage.healed = True
+    with consuming(ops.broker, "parser", stage, max_retries=MAX_RETRIES, retry_step=ops.topology.retry_step):
+        done = postroom(ops.env, "dlq", "replay", "--all", "--stage", "parser")
+        assert done.exit_code == 0 and "2 dead letter(s) replayed" in done.output, done.output
+        wait_for(lambda: len(stage.healed_calls()) == 2, what="the replayed letters handled")
+        time.sleep(0.5)  # a second replay of the copy would arrive now
+    assert stage.healed_calls() == [("bad-1", 0), ("bad-3", 0)]
+    assert dlq_settles_at(ops, 0)
+
+
 def test_discard_removes_exactly_one_dead_letter_and_only_once_confirmed(ops: Ops) -> None:
     letters = [fetched(f"bad-{n}") for n in range(3)]
     dead_letter(ops, Stage(), [to_outgoing(e) for e in letters])

@@ -7,7 +7,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from shared.broker.deadletters import DeadLetter, NoSuchLetter, find, letter_id, replay_body, replay_headers
+from shared.broker.deadletters import (DeadLetter, NoSuchLetter, collapse, find, letter_id, replay_body,
+                                       replay_headers)
 from shared.broker.port import H_ATTEMPTS, H_PREVIOUS_REASON, H_REASON, H_REPLAYED_FROM, H_REPLAYS, H_STAGE
 from tests.support.pipeline import fetched
 
@@ -55,3 +56,15 @@ def test_a_unique_prefix_finds_a_letter_and_an_ambiguous_or_unknown_one_is_refus
         find([a, b], "abcd")
     with pytest.raises(NoSuchLetter, match="no dead letter"):
         find([a, b], "zzzz")
+
+
+def test_copies_of_one_letter_in_one_queue_collapse_into_the_first_with_the_others_tags() -> None:
+    body = fetched("x").to_json()
+    a, b, c = (DeadLetter(id=letter_id(body), consumer="parser", dlq="q", body=body, headers={}, tag=t)
+               for t in (1, 2, 3))
+    other = DeadLetter(id="other", consumer="parser", dlq="q", body=b"", headers={}, tag=4)
+    elsewhere = DeadLetter(id=a.id, consumer="itemwriter", dlq="q2", body=body, headers={}, tag=5)
+    kept = collapse([a, other, b, elsewhere, c])
+    assert [(x.id, x.dlq, x.tag, x.copies) for x in kept] == \
+        [(a.id, "q", 1, (2, 3)), ("other", "q", 4, ()), (a.id, "q2", 5, ())]
+    assert kept[0].summary()["copies"] == 3 and kept[1].summary()["copies"] == 1
