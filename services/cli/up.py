@@ -153,6 +153,11 @@ def up_command(ctx: CliContext, accounts_file: Path, memory: bool, sink_port: in
         procs[name] = _spawn(args, var / "log" / f"{name}.log", own)
 
     health_line = ("\n  health:    " + ", ".join(health)) if health else ""
+    steps = [(f"cp tests/data/printer.eml {var}/inbox/", f"or: {cli} ingest --account demo < mail.eml"),
+             (f"{cli} items list", "the item, within a second"),
+             (f"ls {var}/outbox/", "the auto-reply, with the item's number in its subject")]
+    width = max(len(command) for command, _ in steps) + 2
+    try_lines = "\n".join(f"  {command:<{width}}# {what}" for command, what in steps)
     click.echo(f"""
 Postroom is running ({'one process, in-memory broker' if memory else 'five processes over ' + settings.amqp_url}).
   console:   {api_url}/  (the web pages; sign in with the line below)
@@ -163,9 +168,7 @@ Postroom is running ({'one process, in-memory broker' if memory else 'five proce
   SMTP sink: 127.0.0.1:{sink_port}, each mail under {var}/outbox/{health_line}
 
 Try it, in a second terminal in this folder:
-  cp tests/data/printer.eml {var}/inbox/            # or: {cli} ingest --account demo < mail.eml
-  {cli} items list                       # the item, within a second
-  ls {var}/outbox/                                 # the auto-reply, with the item's number in its subject
+{try_lines}
   Reply to that auto-reply (keep [#N] in the subject) and drop it in {var}/inbox/: it is appended.
   curl -s {api_url}/api/v1/session -H 'Content-Type: application/json' \\
     -d '{{"email": "{ADMIN_EMAIL}", "password": "'"$(cat {var}/admin-password)"'"}}'   # a token for the API
