@@ -48,9 +48,10 @@ def test_a_dead_letter_is_inspected_and_released_from_its_page_and_becomes_an_it
     stranded = mail(account="later", subject="Scanner jammed")  # an account not applied yet
     with consuming(console.service.broker, "itemwriter", make_handler(console.sessions), max_retries=0,
                    retry_step=topology.retry_step):
-        console.service.broker.publish([to_outgoing(stranded)])
+        # Twice, as a consumer killed before its ack dead-letters a message again: one letter, two copies.
+        console.service.broker.publish([to_outgoing(stranded), to_outgoing(stranded)])
         dlq = topology.dead_letter_queue("itemwriter")
-        wait_for(lambda: queue_depth(console.settings.amqp_url, dlq) == 1, timeout=15, what="a dead letter")
+        wait_for(lambda: queue_depth(console.settings.amqp_url, dlq) == 2, timeout=15, what="the dead letters")
         tab.sign_in(ADMIN)
         tab.open("/operations/dead-letters")
         page = tab.page
@@ -61,10 +62,12 @@ def test_a_dead_letter_is_inspected_and_released_from_its_page_and_becomes_an_it
         row.get_by_role("link").click()
         expect(page.get_by_role("heading", level=1)).to_contain_text(stranded.message_id)
         expect(page.locator(".facts").first).to_contain_text("itemwriter")
+        expect(page.locator(".facts").first).to_contain_text("Copies2: dead-lettered again")
         add_account(console.sessions, "later")  # the cause mended; then the letter is released
         page.get_by_role("button", name="Replay").click()
         expect(page.get_by_role("status")).to_contain_text(f"{stranded.message_id} went back to")
         expect(page.locator("table.letters")).to_have_count(0)
+        wait_for(lambda: queue_depth(console.settings.amqp_url, dlq) == 0, timeout=15, what="both copies settled")
 
         def made() -> bool:
             with console.sessions() as session:
