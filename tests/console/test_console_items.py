@@ -58,10 +58,11 @@ def test_an_item_whose_auto_reply_went_shows_the_auto_reply_in_its_thread(
 
 
 def test_an_agent_changes_the_status_step_and_assignee_and_the_page_shows_it(tab: Tab) -> None:
-    number = tab.console.customer_mail()
+    number = tab.console.customer_mail(subject="Scanner offline")
     tab.sign_in(AGENT)
-    tab.open(f"/items/incident/{number}")
     page = tab.page
+    page.get_by_role("link", name="Scanner offline", exact=True).click()  # the title opens the item too
+    expect(page).to_have_url(f"{tab.console.url}/items/incident/{number}")
     page.get_by_label("Status").select_option("waiting")
     page.get_by_label("Assignee").select_option(AGENT[0])
     page.get_by_role("button", name="Save").click()
