@@ -75,9 +75,21 @@ def _first_admin(ctx: CliContext, var: Path) -> str:
     return f"{ADMIN_EMAIL}, password in {password_file}"
 
 
+DEMO_ACCOUNTS = Path("deploy/local/accounts.yaml")
+
+
+def demo_accounts_for(var: Path) -> Path:
+    """The demo's config file with its drop folder under ``var`` (``POSTROOM_VAR_DIR``): the file
+    itself names ``var/inbox``, the default; another var directory gets its own copy, written there."""
+    if var == Path("var"):
+        return DEMO_ACCOUNTS
+    own = var / "demo-accounts.yaml"
+    own.write_text(DEMO_ACCOUNTS.read_text().replace("path: var/inbox", f"path: {var / 'inbox'}"))
+    return own
+
+
 @click.command("up")
-@click.option("--accounts-file", type=click.Path(path_type=Path), default=Path("deploy/local/accounts.yaml"),
-              show_default=True)
+@click.option("--accounts-file", type=click.Path(path_type=Path), default=DEMO_ACCOUNTS, show_default=True)
 @click.option("--memory", is_flag=True, help="Use the in-memory broker even if RabbitMQ answers.")
 @click.option("--sink-port", type=int, default=8025, show_default=True, envvar="POSTROOM_SINK_PORT",
               help="The local SMTP sink's port (POSTROOM_SINK_PORT).")
@@ -98,6 +110,8 @@ def up_command(ctx: CliContext, accounts_file: Path, memory: bool, sink_port: in
     var = settings.var_dir
     for sub in ("inbox", "outbox", "log"):
         (var / sub).mkdir(parents=True, exist_ok=True)
+    if accounts_file == DEMO_ACCOUNTS:
+        accounts_file = demo_accounts_for(var)
     key_file = settings.secret_key_file or var / "secret.key"
     if not settings.secret_keys and not key_file.exists():
         from shared.secrets import new_key

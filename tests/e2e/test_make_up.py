@@ -27,9 +27,8 @@ def test_make_up_runs_everything_signs_in_the_first_admin_and_stops_cleanly_on_c
            "POSTROOM_API_PORT": str(api_port), "POSTROOM_SINK_PORT": str(free_port()),
            "POSTROOM_HEALTH_PORT": str(health), "POSTROOM_POLL_INTERVAL": "0.2"}
     env.pop("DATABASE_URL", None)  # the embedded default: SQLite under var/
-    accounts = tmp_path / "accounts.yaml"
-    accounts.write_text((ROOT / "deploy/local/accounts.yaml").read_text().replace("var/inbox", str(var / "inbox")))
-    up = subprocess.Popen([sys.executable, "-m", "services.cli", "up", "--accounts-file", str(accounts)], env=env,
+    # The demo account as make up applies it: its drop folder follows POSTROOM_VAR_DIR.
+    up = subprocess.Popen([sys.executable, "-m", "services.cli", "up"], env=env,
                           cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         api = httpx.Client(base_url=f"http://127.0.0.1:{api_port}/api/v1", timeout=5)
