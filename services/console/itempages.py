@@ -36,11 +36,12 @@ def home(visit: Signed) -> Response:
 
 
 @router.get("/items")
-def item_list(visit: Signed, request: Request, status: str = "", project: str = "", q: str = "",
-              page: int = 1) -> HTMLResponse:
-    filters = {"status": status, "project": project, "q": q}
+def item_list(visit: Signed, request: Request, status: str = "", step: str = "", assignee: str = "",
+              project: str = "", q: str = "", page: int = 1) -> HTMLResponse:
+    filters = {"status": status, "step": step, "assignee": assignee, "project": project, "q": q}
     with visit.unit() as session:
         found = items.list_items(session, items.Filters(project=project or None, status=status or None,
+                                                        step=step or None, assignee=assignee or None,
                                                         text=q.strip() or None), max(page, 1), PER_PAGE)
         choices = catalog.choices(session)
     pages = max(1, math.ceil(found.total / PER_PAGE))

@@ -76,6 +76,21 @@ def test_an_agent_changes_the_status_step_and_assignee_and_the_page_shows_it(tab
     expect(page.locator("#item-status")).to_have_text("open")
     tab.open("/items?status=open")
     expect(page.locator("#results tbody tr")).to_have_count(1)
+    # The list narrowed by step and assignee, from its selects, without a reload.
+    other = tab.console.customer_mail(subject="Monitor flickers")
+    tab.open("/items")
+    rows = page.locator("#results tbody tr")
+    expect(rows).to_have_count(2)
+    page.get_by_label("Assignee").select_option("nobody")
+    expect(rows).to_have_count(1)
+    expect(rows).to_contain_text(f"incident #{other}")
+    page.get_by_label("Assignee").select_option(AGENT[0])
+    expect(rows).to_have_count(1)
+    expect(rows).to_contain_text(f"incident #{number}")
+    page.get_by_label("Assignee").select_option("anyone")
+    page.get_by_label("Step").select_option("triage")
+    expect(rows).to_have_count(1)
+    expect(rows).to_contain_text(f"incident #{other}")
 
 
 def test_a_refused_change_is_explained_next_to_its_form_and_nothing_is_kept(tab: Tab) -> None:
